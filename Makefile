@@ -1,0 +1,65 @@
+# Every workflow a person runs. `make test` on a fresh clone installs what it needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(abspath $(VENV))/bin
+PY_STAMP  := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+GEN_PKG  := generated_client/tmapi_client
+HAND_WRITTEN := src tests
+
+.PHONY: help install lock generate check-generated lint-spec lint format test
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+install: $(PY_STAMP) $(NPM_STAMP)  ## virtualenv with pinned dependencies + pinned npm tools
+
+$(PY_STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lock: $(PY_STAMP)  ## re-pin requirements.lock from the virtualenv
+	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check > requirements.lock
+
+generate: $(PY_STAMP)  ## regenerate generated_client/ from openapi.yaml
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	VENV_BIN=$(BIN) codegen/generate.sh $$tmp/tmapi_client; \
+	rm -rf $(GEN_PKG); mkdir -p $(dir $(GEN_PKG)); cp -r $$tmp/tmapi_client $(GEN_PKG); \
+	echo "generated $(GEN_PKG) from openapi.yaml"
+
+check-generated: $(PY_STAMP)  ## fail if generated_client/ differs from what openapi.yaml generates
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	VENV_BIN=$(BIN) codegen/generate.sh $$tmp/tmapi_client; \
+	if diff -ru --exclude=__pycache__ $$tmp/tmapi_client $(GEN_PKG) > $$tmp/diff.txt; then \
+	  echo "check-generated: $(GEN_PKG) matches openapi.yaml"; \
+	else \
+	  head -n 60 $$tmp/diff.txt; \
+	  echo "check-generated: $(GEN_PKG) is stale or was edited by hand; run 'make generate' and commit." >&2; \
+	  exit 1; \
+	fi
+
+lint-spec: $(PY_STAMP) $(NPM_STAMP)  ## lint openapi.yaml (Spectral's OpenAPI ruleset + openapi-spec-validator)
+	node_modules/.bin/spectral lint --fail-severity=warn openapi.yaml
+	$(BIN)/openapi-spec-validator openapi.yaml
+
+lint: $(PY_STAMP) lint-spec  ## ruff + mypy (strict) on hand-written code, and lint-spec
+	$(BIN)/ruff check $(HAND_WRITTEN)
+	$(BIN)/ruff format --check $(HAND_WRITTEN)
+	$(BIN)/mypy
+
+format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
+	$(BIN)/ruff check --fix $(HAND_WRITTEN)
+	$(BIN)/ruff format $(HAND_WRITTEN)
+
+test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest
+	$(BIN)/pytest

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="ErrorResponse")
+
+
+@_attrs_define
+class ErrorResponse:
+    """Body of every documented error: the error code (equal to the HTTP status as documented) and the vendor's message.
+    `data` is optional and its shape undocumented.
+
+        Attributes:
+            code (int): Error code: 417 data retrieval failed (transient), 422 parameter error, 439 subscription expired or
+                insufficient balance, 499 upstream timeout (transient), 500 unexpected error, 503 concurrency limit exceeded
+                (transient).
+            msg (str): The vendor's message for the code.
+            data (Any | Unset): Optional extra data; its shape is not documented.
+    """
+
+    code: int
+    msg: str
+    data: Any | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        code = self.code
+
+        msg = self.msg
+
+        data = self.data
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "code": code,
+                "msg": msg,
+            }
+        )
+        if data is not UNSET:
+            field_dict["data"] = data
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        code = d.pop("code")
+
+        msg = d.pop("msg")
+
+        data = d.pop("data", UNSET)
+
+        error_response = cls(
+            code=code,
+            msg=msg,
+            data=data,
+        )
+
+        error_response.additional_properties = d
+        return error_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
