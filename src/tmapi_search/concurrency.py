@@ -60,7 +60,7 @@ class ConcurrencyLimiter:
         adaptive: bool = False,
         minimum: int = 1,
         increase: float = 1.0,
-        decrease: float = 0.8,
+        decrease: float = 0.9,
     ) -> None:
         maximum = initial if maximum is None else maximum
         if minimum < 1:

@@ -149,6 +149,19 @@ class LocalTmapiServer:
                 self.in_flight -= 1
 
 
+_REASONS = {
+    200: "OK",
+    401: "Unauthorized",
+    404: "Not Found",
+    417: "Expectation Failed",
+    422: "Unprocessable Entity",
+    439: "Subscription Error",
+    499: "Upstream Timeout",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
 def _error_body(code: int, path: str) -> bytes:
     method = "get" if path == spec.SEARCH_PATH else "post"
     return json.dumps(spec.error_example(code, path, method)).encode()
@@ -157,6 +170,7 @@ def _error_body(code: int, path: str) -> bytes:
 def _handler_for(owner: LocalTmapiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
@@ -169,11 +183,12 @@ def _handler_for(owner: LocalTmapiServer) -> type[BaseHTTPRequestHandler]:
                 status, body = 404, b'{"code": 404, "msg": "not found"}'
             else:
                 status, body = owner._answer(method, parts.path, params)
-            self.send_response_only(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            head = (
+                f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n"
+                "Content-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode("latin-1")
+            self.wfile.write(head + body)  # one write: no Nagle / delayed-ACK stall
 
         def do_GET(self) -> None:
             self._serve("GET")
@@ -196,3 +211,31 @@ def local_tmapi_server(**options: Any) -> Iterator[LocalTmapiServer]:
         yield server
     finally:
         server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tmapi_search.local_server --latency 0.1 --cap 8`: serve until killed.
+
+    Prints the base URL on the first line of standard output once it listens.
+    """
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="A local TMAPI stand-in (bodies from the spec).")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per accepted call")
+    parser.add_argument("--cap", type=int, default=None, help="calls in flight before 503")
+    args = parser.parse_args(argv)
+    server = LocalTmapiServer(latency=args.latency, cap=args.cap).start()
+    print(server.base_url, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
