@@ -32,7 +32,7 @@ import respx
 
 from tmapi_search import spec
 
-__all__ = ["EndpointMock", "MalformedKind", "TmapiMock", "tmapi_mock"]
+__all__ = ["EndpointMock", "MalformedKind", "TmapiMock", "tmapi_mock", "tmapi_no_backoff"]
 
 MalformedKind = Literal["html", "empty", "truncated", "not_json_object"]
 Outcome = Callable[[httpx.Request], httpx.Response]
@@ -210,3 +210,16 @@ def tmapi_mock() -> Iterator[TmapiMock]:
     """Mock TMAPI in-process (respx); bodies from the packaged `openapi.yaml`'s examples."""
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
         yield TmapiMock(router)
+
+
+@pytest.fixture
+def tmapi_no_backoff() -> Iterator[None]:
+    """Retries without their backoff sleeps (stamina's testing mode), attempt limits kept.
+
+    The client's `max_retries` still decides how many attempts are made; `on_retry`
+    events still carry the delay the policy chose, but nobody waits for it.
+    """
+    import stamina
+
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield
