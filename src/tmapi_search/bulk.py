@@ -39,6 +39,7 @@ How a run ends:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ from tmapi_search.retries import backoff_delay
 from tmapi_search.store import ImageRecord, Store
 
 __all__ = ["AUTH_STATUSES", "BulkRunner", "BulkSettings", "BulkStats", "RunOutcome"]
+
+logger = logging.getLogger("tmapi_search.bulk")
 
 RunOutcome = Literal["completed", "billing", "auth", "interrupted"]
 #: HTTP statuses that mean the token itself is refused: stop the run like a 439.
@@ -363,6 +366,12 @@ class BulkRunner:
                 if failures > self.settings.max_retries:
                     return False
                 delay = backoff_delay(error, failures - 1)
+            logger.info(
+                "bulk: retrying line %d in %.2fs after %s",
+                image.record.line,
+                delay,
+                type(error).__name__,
+            )
             if not waiting:
                 waiting = True
                 self.stats.retrying += 1

@@ -35,6 +35,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from stamina.instrumentation import set_on_retry_hooks
 from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
@@ -225,6 +226,9 @@ def _global(
     """Search 1688 products by image with TMAPI: one photo, or a whole catalogue."""
     config = Config(api_token, base_url, timeout, max_retries, verbose)
     ctx.obj = config
+    # stamina's own instrumentation logs every retry at WARNING through the root logger;
+    # the client logs retries itself (`tmapi_search`, shown with -v) and bulk counts them
+    set_on_retry_hooks([])
     _setup_logging(config)
 
 
@@ -365,10 +369,15 @@ def _concurrency(value: str) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        raise typer.BadParameter("must be 'auto' or a whole number >= 1") from None
+        number = 0
     if number < 1:
-        raise typer.BadParameter("must be 'auto' or a whole number >= 1")
+        raise typer.BadParameter(f"must be 'auto' or a whole number >= 1, got {value!r}")
     return number
+
+
+def _check_concurrency(value: str) -> str:
+    _concurrency(value)  # raised here, click names the option in its message
+    return value
 
 
 @app.command(epilog=_EPILOG)
@@ -401,6 +410,7 @@ def bulk(
         str,
         typer.Option(
             "--concurrency",
+            callback=_check_concurrency,
             help="Calls in flight: a number, or 'auto' (find the account's cap: additive "
             "increase while calls succeed, multiplicative decrease on 503).",
         ),

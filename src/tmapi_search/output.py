@@ -72,18 +72,20 @@ def item_rows(item: SearchItem) -> dict[str, str]:
 
 
 def items_table(items: Sequence[SearchItem], *, title: str | None = None) -> Table:
+    rows = [item_rows(item) for item in items]
+    url_width = max((len(row["url"]) for row in rows), default=11)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="dim")
-    table.add_column("title", overflow="fold", ratio=4)
-    table.add_column("price ¥", justify="right")
-    table.add_column("MOQ", justify="right")
-    table.add_column("sold 30d / total", justify="right")
-    table.add_column("shop", overflow="fold", ratio=2)
-    table.add_column("location", overflow="fold", ratio=2)
-    table.add_column("factory", justify="center")
-    table.add_column("product URL", overflow="fold", ratio=3, no_wrap=False)
-    for number, item in enumerate(items, start=1):
-        row = item_rows(item)
+    table.add_column("title", overflow="fold", min_width=24)
+    table.add_column("price ¥", justify="right", no_wrap=True)
+    table.add_column("MOQ", justify="right", no_wrap=True)
+    table.add_column("sold 30d / total", justify="right", no_wrap=True)
+    table.add_column("shop", overflow="fold")
+    table.add_column("location", overflow="fold")
+    table.add_column("factory", justify="center", no_wrap=True)
+    # a URL is copied, not read: keep it on one line whenever the terminal allows
+    table.add_column("product URL", overflow="fold", min_width=min(url_width, 60))
+    for number, row in enumerate(rows, start=1):
         table.add_row(
             str(number),
             Text(row["title"]),
