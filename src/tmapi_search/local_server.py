@@ -81,7 +81,7 @@ class LocalTmapiServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> LocalTmapiServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
@@ -147,6 +147,15 @@ class LocalTmapiServer:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away (killed, timed out) is normal here: no traceback."""
+        return
 
 
 _REASONS = {

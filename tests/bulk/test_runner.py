@@ -214,3 +214,27 @@ async def test_token_is_not_in_the_database(tmp_path: Path, tmapi_mock: TmapiMoc
     assert all(r.url.params["apiToken"] == TOKEN for r in tmapi_mock.search.requests)
     for path in tmp_path.iterdir():
         assert TOKEN.encode() not in path.read_bytes(), path
+
+
+async def test_auto_concurrency_finds_a_hidden_cap_without_failing_images(
+    tmp_path: Path,
+) -> None:
+    """A real local server with a cap of 4 the runner is not told: 503s, then no failures."""
+    from tmapi_search.local_server import LocalTmapiServer
+
+    rows = read_input(catalogue_csv(tmp_path / "in.csv", 150))
+    with LocalTmapiServer(latency=0.02, cap=4) as server, Store(tmp_path / "r.sqlite") as store:
+        store.add_images(image.db_row() for image in rows.images)
+        todo = store.images_to_do([i.key for i in rows.images])
+        run_id = store.start_run("in.csv", {})
+        settings = BulkSettings(max_items_per_image=2, concurrency=None, max_concurrency=16)
+        async with AsyncTmapiClient(api_token=TOKEN, base_url=server.base_url) as client:
+            runner = BulkRunner(client, store, settings)
+            stats = await runner.run(todo, run_id)
+        counts = store.counts()
+        assert (counts.done, counts.failed) == (150, 0)
+        assert stats.refused_503 == server.rejected > 0  # it did probe above the cap ...
+        assert runner.limiter.decreases >= 1  # ... and backed off
+        assert runner.limiter.peak >= 4
+        assert runner.limiter.limit <= 16
+        assert server.search_calls == 150  # accepted calls: each image once
