@@ -69,9 +69,9 @@ test: install lint check-generated  ## everything CI runs: lint, check-generated
 mock: install  ## run the Prism mock of openapi.yaml in the foreground (127.0.0.1:4010; MOCK_PORT=N to change)
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT)
 
-# What `make demo` runs while Prism is up (TMAPI_BASE_URL points at it). When the CLI
-# lands, only this line changes.
-DEMO_CMD ?= $(BIN)/python examples/search_by_image.py
+# What `make demo` runs while Prism is up (TMAPI_BASE_URL points at it): the CLI's search,
+# a small bulk run on examples/catalogue.csv, and its export (examples/cli_demo.sh).
+DEMO_CMD ?= env BIN=$(BIN) bash examples/cli_demo.sh
 
-demo: install  ## start the Prism mock, search the vendor's example image with a demo token, print the items, stop Prism
+demo: install  ## start the Prism mock; tmapi-search search, bulk and export against it with a demo token; stop Prism
 	TMAPI_TOKEN=demo-token $(BIN)/python -m mock.prism run -- $(DEMO_CMD)

@@ -73,18 +73,16 @@ def item_rows(item: SearchItem) -> dict[str, str]:
 
 def items_table(items: Sequence[SearchItem], *, title: str | None = None) -> Table:
     rows = [item_rows(item) for item in items]
-    url_width = max((len(row["url"]) for row in rows), default=11)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="dim")
-    table.add_column("title", overflow="fold", min_width=24)
+    table.add_column("title", overflow="fold", max_width=48)
     table.add_column("price ¥", justify="right", no_wrap=True)
     table.add_column("MOQ", justify="right", no_wrap=True)
-    table.add_column("sold 30d / total", justify="right", no_wrap=True)
-    table.add_column("shop", overflow="fold")
-    table.add_column("location", overflow="fold")
+    table.add_column("sold 30d/all", justify="right", no_wrap=True)
+    table.add_column("shop", overflow="fold", max_width=24)
+    table.add_column("location", overflow="fold", max_width=24)
     table.add_column("factory", justify="center", no_wrap=True)
-    # a URL is copied, not read: keep it on one line whenever the terminal allows
-    table.add_column("product URL", overflow="fold", min_width=min(url_width, 60))
+    table.add_column("product URL", overflow="fold")
     for number, row in enumerate(rows, start=1):
         table.add_row(
             str(number),

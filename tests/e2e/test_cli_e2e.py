@@ -41,7 +41,7 @@ def test_search_table(prism_base_url: str) -> None:
         assert item["product_url"] in result.stdout
         assert item["price"] in result.stdout
         assert item["shop_info"]["company_name"] in result.stdout
-    for header in ("title", "price", "MOQ", "sold 30d / total", "shop", "location", "factory"):
+    for header in ("title", "price", "MOQ", "sold 30d/all", "shop", "location", "factory"):
         assert header in result.stdout
     assert result.stderr == ""
 
