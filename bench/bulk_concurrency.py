@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from stamina.instrumentation import set_on_retry_hooks
+
 from tmapi_search import AsyncTmapiClient
 from tmapi_search.bulk import BulkRunner, BulkSettings
 from tmapi_search.inputs import InputImage
@@ -86,6 +88,7 @@ def main() -> None:
         "--sequential-images", type=int, default=40, help="images for the sequential mode (slow)"
     )
     args = parser.parse_args()
+    set_on_retry_hooks([])  # stamina would log each 503 retry at WARNING
     ceiling = args.cap / args.latency
     print(
         f"{args.images} images, one page each; server latency L={args.latency * 1000:.0f} ms, "

@@ -99,7 +99,7 @@ class Config:
 
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-_stdout = Console(highlight=False)
+_stdout = Console(highlight=False, soft_wrap=True)
 
 
 def _redact(text: str, config: Config | None) -> str:
@@ -219,7 +219,11 @@ def _global(
     verbose: Annotated[
         int,
         typer.Option(
-            "-v", "--verbose", count=True, help="Log calls and retries; tracebacks on errors."
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="Log calls and retries (-vv: debug); tracebacks on errors.",
         ),
     ] = 0,
 ) -> None:
