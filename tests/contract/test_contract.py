@@ -26,7 +26,7 @@ from tests.contract.budget import (
 )
 from tests.contract.conftest import LIVE_TARGET_ENV, ContractTarget
 
-MOCK_TOKEN = "contract-mock-token"  # noqa: S105 (Prism accepts any value)
+MOCK_TOKEN = "contract-mock-token"
 TOKEN_ENV = "TMAPI_CONTRACT_TOKEN"  # what schemathesis.toml's [auth.openapi.apiToken] reads
 LIVE = os.environ.get(LIVE_TARGET_ENV) == "live" and bool(os.environ.get("TMAPI_TOKEN"))
 
