@@ -80,7 +80,7 @@ demo: install  ## start the Prism mock, search the vendor's example image with a
 LIVE_REPORT_DIR ?= reports/contract-live
 
 contract: install  ## schemathesis contract suite against the Prism mock (part of `make test`); prints the case count
-	$(BIN)/pytest tests/contract -m "not live" -p no:cacheprovider
+	$(BIN)/pytest tests/contract/test_contract.py -m "not live" -p no:cacheprovider
 
 contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; billed: at most TMAPI_LIVE_BUDGET requests, default 20)
 	@if [ -z "$${TMAPI_TOKEN:-}" ]; then \
@@ -92,7 +92,7 @@ contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; bille
 	@$(MAKE) --no-print-directory install
 	@$(BIN)/python -m tests.contract.budget
 	@mkdir -p $(LIVE_REPORT_DIR)
-	TMAPI_CONTRACT_TARGET=live $(BIN)/pytest tests/contract -m live --maxfail=1 -p no:cacheprovider \
+	TMAPI_CONTRACT_TARGET=live $(BIN)/pytest tests/contract/test_contract.py -m live --maxfail=1 -p no:cacheprovider \
 	  --junitxml=$(LIVE_REPORT_DIR)/junit.xml
 	@echo "contract-live: report in $(LIVE_REPORT_DIR)/junit.xml"
 
