@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.installed
 GEN_PKG  := generated_client/tmapi_client
 HAND_WRITTEN := src tests
 
-.PHONY: help install lock generate check-generated lint-spec lint format test
+.PHONY: help install lock generate check-generated lint-spec lint format test bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,3 +63,7 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 
 test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest
 	$(BIN)/pytest
+
+bench: $(PY_STAMP)  ## print the client's benchmark ratios (CPU per page vs raw httpx; import time vs httpx)
+	$(BIN)/python bench/client_cpu.py
+	$(BIN)/python bench/import_time.py
