@@ -10,9 +10,12 @@ PY_STAMP  := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
 GEN_PKG  := generated_client/tmapi_client
-HAND_WRITTEN := src tests
+HAND_WRITTEN := src tests mock examples
+MOCK_PORT ?= 4010
 
-.PHONY: help install lock generate check-generated lint-spec lint format test bench
+.PHONY: help install lock generate check-generated lint-spec lint format test
+.PHONY: mock demo
+.PHONY: bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,6 +66,16 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 
 test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest
 	$(BIN)/pytest
+
+mock: install  ## run the Prism mock of openapi.yaml in the foreground (127.0.0.1:4010; MOCK_PORT=N to change)
+	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT)
+
+# What `make demo` runs while Prism is up (TMAPI_BASE_URL points at it). When the CLI
+# lands, only this line changes.
+DEMO_CMD ?= $(BIN)/python examples/search_by_image.py
+
+demo: install  ## start the Prism mock, search the vendor's example image with a demo token, print the items, stop Prism
+	TMAPI_TOKEN=demo-token $(BIN)/python -m mock.prism run -- $(DEMO_CMD)
 
 bench: $(PY_STAMP)  ## print the client's benchmark ratios (CPU per page vs raw httpx; import time vs httpx)
 	$(BIN)/python bench/client_cpu.py

@@ -20,6 +20,7 @@ __all__ = [
     "documented_statuses",
     "error_example",
     "load_spec",
+    "named_response_examples",
     "response_example",
     "response_examples",
     "spec_text",
@@ -93,3 +94,14 @@ def error_example(code: int, path: str = SEARCH_PATH, method: str = "get") -> di
 def documented_statuses(path: str = SEARCH_PATH, method: str = "get") -> list[int]:
     """The HTTP statuses the contract documents for one operation."""
     return sorted(int(s) for s in _load()["paths"][path][method]["responses"])
+
+
+def named_response_examples() -> list[tuple[str, str, int, str]]:
+    """Every named response example of the contract: (path, method, status, name)."""
+    found: list[tuple[str, str, int, str]] = []
+    for path, operations in _load()["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                media = _resolve(response).get("content", {}).get("application/json", {})
+                found += [(path, method, int(status), name) for name in media.get("examples", {})]
+    return found

@@ -16,23 +16,47 @@ up the last outcome repeats; with nothing queued, an endpoint answers its first
 documented 200 example. Requests to any host are matched (by method and path), so the
 fixture works whatever `base_url` the code under test uses; any other request fails
 as unmocked.
+
+Like the Prism mock, the fixture checks each request against the contract before it
+serves a queued outcome: a missing or empty `apiToken` gets the documented 401 body,
+and a query parameter or JSON body that breaks its schema (`page_size=21`, `page=0`,
+an unknown `language`, a convert body without `url`) gets the documented 422 body.
+Such a request is counted but does not use up a queued outcome. Turn the check off
+with `tmapi_mock.validate_requests = False` (or per endpoint: `.validate = False`).
+
+Outside pytest fixtures (unittest, scripts), `with mock_tmapi() as tmapi: ...` gives
+the same object.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import httpx
+import jsonschema
 import pytest
 import respx
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from tmapi_search import spec
 
-__all__ = ["EndpointMock", "MalformedKind", "TmapiMock", "tmapi_mock", "tmapi_no_backoff"]
+__all__ = [
+    "EndpointMock",
+    "MalformedKind",
+    "RequestCheck",
+    "TmapiMock",
+    "mock_tmapi",
+    "tmapi_mock",
+    "tmapi_no_backoff",
+]
 
 MalformedKind = Literal["html", "empty", "truncated", "not_json_object"]
 Outcome = Callable[[httpx.Request], httpx.Response]
@@ -43,6 +67,121 @@ _HTML_502 = (
 )
 
 
+_SPEC_URI = "urn:tmapi-search:openapi"
+_INTEGER = re.compile(r"[+-]?\d+")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@functools.cache
+def _registry() -> Registry[Any]:
+    resource: Resource[Any] = Resource.from_contents(
+        spec.load_spec(), default_specification=DRAFT202012
+    )
+    registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+    return registry
+
+
+def _validator(pointer: str) -> jsonschema.Draft202012Validator:
+    """A JSON Schema validator for the schema at `pointer` inside the contract."""
+    return jsonschema.Draft202012Validator({"$ref": f"{_SPEC_URI}#{pointer}"}, registry=_registry())
+
+
+class RequestCheck:
+    """What the contract says a request to one operation must carry (as Prism checks it).
+
+    `status(request)` is 401 (no `apiToken`), 422 (a parameter or body breaks its
+    schema) or None (valid). `problems(request)` says why, for debugging a test.
+    """
+
+    def __init__(self, path: str, method: str) -> None:
+        document = spec.load_spec()
+        operation = document["paths"][path][method]
+        base = f"/{_pointer('paths', path, method)}"
+        self.token_params: list[str] = []
+        for requirement in operation.get("security", document.get("security", [])):
+            for scheme_name in requirement:
+                scheme = document["components"]["securitySchemes"][scheme_name]
+                if scheme.get("type") == "apiKey" and scheme.get("in") == "query":
+                    self.token_params.append(scheme["name"])
+        self.params: list[tuple[str, bool, dict[str, Any], jsonschema.Draft202012Validator]] = []
+        for index, parameter in enumerate(operation.get("parameters", [])):
+            where = f"{base}/parameters/{index}"
+            if "$ref" in parameter:
+                where = parameter["$ref"].removeprefix("#")
+                parameter = spec._resolve(parameter)
+            if parameter.get("in") != "query":
+                continue
+            schema = spec._resolve(parameter.get("schema", {}))
+            self.params.append(
+                (
+                    parameter["name"],
+                    bool(parameter.get("required")),
+                    schema,
+                    _validator(f"{where}/schema"),
+                )
+            )
+        self.body: jsonschema.Draft202012Validator | None = None
+        self.body_required = False
+        body = operation.get("requestBody")
+        if body is not None:
+            self.body_required = bool(body.get("required"))
+            media = _pointer("requestBody", "content", "application/json", "schema")
+            self.body = _validator(f"{base}/{media}")
+
+    @staticmethod
+    def _coerce(raw: str, schema: dict[str, Any]) -> Any:
+        """A query string value as the type its schema names (as Prism coerces it)."""
+        kind = schema.get("type")
+        if kind == "integer" and _INTEGER.fullmatch(raw):
+            return int(raw)
+        if kind == "number" and _NUMBER.fullmatch(raw):
+            return float(raw)
+        if kind == "boolean" and raw in ("true", "false"):
+            return raw == "true"
+        return raw
+
+    def problems(self, request: httpx.Request) -> tuple[int | None, list[str]]:
+        query = request.url.params
+        for name in self.token_params:
+            if not query.get(name):
+                return 401, [f"query parameter {name} is missing or empty"]
+        found: list[str] = []
+        for name, required, schema, validator in self.params:
+            if name not in query:
+                if required:
+                    found.append(f"query parameter {name} is required")
+                continue
+            value = self._coerce(query[name], schema)
+            found += [f"query parameter {name}: {e.message}" for e in validator.iter_errors(value)]
+        if self.body is not None:
+            content = request.content
+            if not content:
+                if self.body_required:
+                    found.append("request body is required")
+            elif "json" not in request.headers.get("content-type", ""):
+                found.append("request body must be application/json")
+            else:
+                try:
+                    payload = json.loads(content)
+                except ValueError:
+                    found.append("request body is not valid JSON")
+                else:
+                    found += [f"request body: {e.message}" for e in self.body.iter_errors(payload)]
+        return (422 if found else None), found
+
+    def status(self, request: httpx.Request) -> int | None:
+        return self.problems(request)[0]
+
+
+@functools.cache
+def _request_check(path: str, method: str) -> RequestCheck:
+    return RequestCheck(path, method)
+
+
 class EndpointMock:
     """Queued outcomes for one TMAPI endpoint, with the calls it received."""
 
@@ -50,12 +189,18 @@ class EndpointMock:
         self.route = route
         self.path = path
         self.method = method
+        self.validate = True
         self._queue: deque[Outcome] = deque()
         self._last: Outcome | None = None
         route.side_effect = self._serve
 
     # -- serving -----------------------------------------------------------------
     def _serve(self, request: httpx.Request) -> httpx.Response:
+        if self.validate:
+            rejected = _request_check(self.path, self.method).status(request)
+            if rejected is not None:  # as Prism does: the contract's own 401 / 422 body
+                body = spec.error_example(rejected, self.path, self.method)
+                return httpx.Response(rejected, json=body, request=request)
         if self._queue:
             self._last = self._queue.popleft()
         outcome = self._last or self._default
@@ -196,6 +341,15 @@ class TmapiMock:
         )
 
     @property
+    def validate_requests(self) -> bool:
+        """Whether requests are checked against the contract first (401 / 422, as Prism)."""
+        return self.search.validate and self.convert.validate
+
+    @validate_requests.setter
+    def validate_requests(self, value: bool) -> None:
+        self.search.validate = self.convert.validate = value
+
+    @property
     def call_count(self) -> int:
         return self.search.call_count + self.convert.call_count
 
@@ -205,11 +359,18 @@ class TmapiMock:
         return [call.request for call in self.router.calls]
 
 
+@contextlib.contextmanager
+def mock_tmapi() -> Iterator[TmapiMock]:
+    """Mock TMAPI in-process for the duration of a `with` block (what the fixture uses)."""
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        yield TmapiMock(router)
+
+
 @pytest.fixture
 def tmapi_mock() -> Iterator[TmapiMock]:
     """Mock TMAPI in-process (respx); bodies from the packaged `openapi.yaml`'s examples."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield TmapiMock(router)
+    with mock_tmapi() as mock:
+        yield mock
 
 
 @pytest.fixture

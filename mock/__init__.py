@@ -1,0 +1,1 @@
+"""The Prism mock server of `openapi.yaml`: start, wait until ready, stop (see `mock.prism`)."""
