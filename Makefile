@@ -14,7 +14,8 @@ HAND_WRITTEN := src tests mock examples
 MOCK_PORT ?= 4010
 
 .PHONY: help install lock generate check-generated lint-spec lint format test
-.PHONY: mock demo
+.PHONY: mock demo contract contract-live proxy-live
+.PHONY: bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,7 +64,7 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 	$(BIN)/ruff check --fix $(HAND_WRITTEN)
 	$(BIN)/ruff format $(HAND_WRITTEN)
 
-test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest
+test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest (unit, mock, contract against Prism)
 	$(BIN)/pytest
 
 mock: install  ## run the Prism mock of openapi.yaml in the foreground (127.0.0.1:4010; MOCK_PORT=N to change)
@@ -75,3 +76,30 @@ DEMO_CMD ?= env BIN=$(BIN) bash examples/cli_demo.sh
 
 demo: install  ## start the Prism mock; tmapi-search search, bulk and export against it with a demo token; stop Prism
 	TMAPI_TOKEN=demo-token $(BIN)/python -m mock.prism run -- $(DEMO_CMD)
+
+# ---- contract tests (schemathesis): the spec, the mock and the live API held together ----
+LIVE_REPORT_DIR ?= reports/contract-live
+
+contract: install  ## schemathesis contract suite against the Prism mock (part of `make test`); prints the case count
+	$(BIN)/pytest tests/contract/test_contract.py -m "not live" -p no:cacheprovider
+
+contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; billed: at most TMAPI_LIVE_BUDGET requests, default 20)
+	@if [ -z "$${TMAPI_TOKEN:-}" ]; then \
+	  echo "contract-live: TMAPI_TOKEN is not set. This target sends billed requests to the live API" >&2; \
+	  echo "  ($${TMAPI_BASE_URL:-https://api.tmapi.io}); set TMAPI_TOKEN (and TMAPI_LIVE_BUDGET, default 20) to run it." >&2; \
+	  echo "  Nothing was sent." >&2; \
+	  exit 2; \
+	fi
+	@$(MAKE) --no-print-directory install
+	@$(BIN)/python -m tests.contract.budget
+	@mkdir -p $(LIVE_REPORT_DIR)
+	TMAPI_CONTRACT_TARGET=live $(BIN)/pytest tests/contract/test_contract.py -m live --maxfail=1 -p no:cacheprovider \
+	  --junitxml=$(LIVE_REPORT_DIR)/junit.xml
+	@echo "contract-live: report in $(LIVE_REPORT_DIR)/junit.xml"
+
+proxy-live: install  ## Prism as a validating proxy in front of the live API on 127.0.0.1:$(MOCK_PORT): spec violations are reported
+	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT) --errors --upstream "$${TMAPI_BASE_URL:-https://api.tmapi.io}"
+
+bench: $(PY_STAMP)  ## print the client's benchmark ratios (CPU per page vs raw httpx; import time vs httpx)
+	$(BIN)/python bench/client_cpu.py
+	$(BIN)/python bench/import_time.py

@@ -42,7 +42,7 @@ from tmapi_client.types import UNSET
 
 from tmapi_search import validation
 from tmapi_search._logging import logger, setup_logging
-from tmapi_search.auth import ApiTokenAuth, redact
+from tmapi_search.auth import TOKEN_PARAM, ApiTokenAuth, redact
 from tmapi_search.errors import (
     BODY_PREVIEW_CHARS,
     APIConnectionError,
@@ -194,6 +194,8 @@ class _BaseClient:
         return timeout, retries, on_retry if on_retry is not None else self.on_retry
 
     # -- building requests (the generated functions' own kwargs) -------------------
+    # The token goes straight into the query parameters (what ApiTokenAuth would do, minus
+    # re-parsing the URL on every request); it stays inside the kwargs of one request.
     def _search_kwargs(
         self,
         img_url: str,
@@ -211,8 +213,8 @@ class _BaseClient:
             sort=Sort(sort),
             **{name: UNSET if value is None else value for name, value in filters.items()},
         )
-        # httpx would send True as "true", which is what the contract documents.
         kwargs["url"] = self.base_url + kwargs["url"]
+        kwargs["params"][TOKEN_PARAM] = self._auth.token
         return kwargs
 
     def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
@@ -221,6 +223,7 @@ class _BaseClient:
         )
         kwargs = _convert_api._get_kwargs(body=body)
         kwargs["url"] = self.base_url + kwargs["url"]
+        kwargs["params"] = {TOKEN_PARAM: self._auth.token}
         return kwargs
 
     # -- reading answers ---------------------------------------------------------------
@@ -473,7 +476,7 @@ class TmapiClient(_BaseClient):
     ) -> T:
         with self._slots:
             try:
-                response = self._http.request(**kwargs, auth=self._auth, timeout=timeout)
+                response = self._http.request(**kwargs, timeout=timeout)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc) from exc
         return parse(response)
@@ -735,7 +738,7 @@ class AsyncTmapiClient(_BaseClient):
     ) -> T:
         async with self._slots:
             try:
-                response = await self._http.request(**kwargs, auth=self._auth, timeout=timeout)
+                response = await self._http.request(**kwargs, timeout=timeout)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc) from exc
         return parse(response)

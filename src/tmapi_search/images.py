@@ -38,8 +38,8 @@ ALIBABA_IMAGE_HOSTS: frozenset[str] = frozenset(
 
 def is_alibaba_image_host(host: str) -> bool:
     """True when `host` is one of ALIBABA_IMAGE_HOSTS or a subdomain of one."""
-    host = host.lower().rstrip(".")
-    return any(host == suffix or host.endswith("." + suffix) for suffix in ALIBABA_IMAGE_HOSTS)
+    labels = host.lower().rstrip(".").split(".")
+    return any(".".join(labels[i:]) in ALIBABA_IMAGE_HOSTS for i in range(len(labels) - 1))
 
 
 def needs_conversion(img_url: str, convert: ConvertMode = "auto") -> bool:

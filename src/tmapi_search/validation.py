@@ -7,6 +7,7 @@ generated enums (`Language`, `Sort`, `SearchApiEndpoint`), i.e. from `openapi.ya
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,8 @@ CONVERTED_PATH_PREFIX = "/search/"
 LANGUAGES: tuple[str, ...] = tuple(member.value for member in Language)
 SORTS: tuple[str, ...] = tuple(member.value for member in Sort)
 SEARCH_API_ENDPOINTS: tuple[str, ...] = tuple(member.value for member in SearchApiEndpoint)
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_WHITESPACE = re.compile(r"\s")
 _BOOLEAN_FILTERS = (
     "support_dropshipping",
     "is_factory",
@@ -46,7 +49,7 @@ def _check_text(name: str, value: object) -> str:
         raise ValueError(f"{name}: must be a string, got {type(value).__name__}")
     if not value:
         raise ValueError(f"{name}: must not be empty")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL_CHARS.search(value):
         raise ValueError(f"{name}: must not contain control characters")
     return value
 
@@ -68,7 +71,7 @@ def is_converted_path(img_url: str) -> bool:
 def check_image_url(img_url: object, name: str = "img_url", *, allow_path: bool = True) -> str:
     """An http(s) URL with a host, or (if `allow_path`) a converted `/search/...` path."""
     text = _check_text(name, img_url)
-    if text != text.strip() or any(ch.isspace() for ch in text):
+    if _WHITESPACE.search(text):
         raise ValueError(f"{name}: must not contain whitespace")
     if allow_path and is_converted_path(text):
         return text
