@@ -100,6 +100,7 @@ contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; bille
 proxy-live: install  ## Prism as a validating proxy in front of the live API on 127.0.0.1:$(MOCK_PORT): spec violations are reported
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT) --errors --upstream "$${TMAPI_BASE_URL:-https://api.tmapi.io}"
 
-bench: $(PY_STAMP)  ## print the client's benchmark ratios (CPU per page vs raw httpx; import time vs httpx)
+bench: $(PY_STAMP)  ## print the benchmark ratios (client CPU per page and import time vs httpx; bulk images/s vs C/L)
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/bulk_concurrency.py

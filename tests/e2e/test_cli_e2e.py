@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -226,3 +227,14 @@ def test_help_documents_the_exit_codes() -> None:
     check(result, 0)
     for text in ("0 ok", "2 usage", "3 billing", "4 other API error", "5 network", "130"):
         assert text in result.stdout.replace("\n", " ").replace("  ", " ")
+
+
+def test_readme_documents_the_same_exit_codes() -> None:
+    from pathlib import Path
+
+    from tmapi_search.cli import EXIT_CODES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Exit codes") :]
+    documented = [int(code) for code in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)]
+    assert documented == sorted(EXIT_CODES)
