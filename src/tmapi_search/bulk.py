@@ -396,25 +396,26 @@ class BulkRunner:
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _one_call(self, image: _Image, call: Callable[[_Image], Any]) -> Any:
-        async with self.limiter.slot() as slot:
-            if self.stopping:
-                raise _StopRun()
-            image.in_call = True
-            image.attempts += 1
-            self.stats.calls += 1
-            self._changed()
-            try:
-                result = await call(image)
-            except ConcurrencyLimitError:
-                slot.overloaded()
-                self.stats.refused_503 += 1
-                raise
-            else:
+        # `in_call` protects the image from `stop()` from the moment its request may be
+        # sent until its slot is released (an answer that was paid for is kept)
+        try:
+            async with self.limiter.slot() as slot:  # its release runs the AIMD rule
+                if self.stopping:
+                    raise _StopRun()
+                image.in_call = True
+                image.attempts += 1
+                self.stats.calls += 1
+                self._changed()
+                try:
+                    result = await call(image)
+                except ConcurrencyLimitError:
+                    slot.overloaded()
+                    self.stats.refused_503 += 1
+                    raise
                 slot.success()
                 return result
-            finally:
-                image.in_call = False
-        # (the slot's release runs the AIMD rule)
+        finally:
+            image.in_call = False
 
 
 def _describe(error: TmapiError) -> str:

@@ -539,13 +539,16 @@ def _run_bulk(
                 else:
                     runner.abandon()
 
+            handled = []
             for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, on_signal, signum)
+                with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+                    loop.add_signal_handler(signum, on_signal, signum)
+                    handled.append(signum)
             try:
                 async with client:
                     return await runner.run(todo, run_id)
             finally:
-                for signum in (signal.SIGINT, signal.SIGTERM):
+                for signum in handled:
                     loop.remove_signal_handler(signum)
 
         with display:

@@ -198,3 +198,47 @@ def test_other_search_options_on_the_same_db_are_refused(tmp_path: Path) -> None
         assert server.search_calls == 3
     assert other.returncode == 2
     assert "language='en' (now 'ru')" in other.stderr
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal (a pty here), stderr shows done / failed / retrying / in flight, rate, ETA."""
+    import os
+    import pty
+
+    from tests.cli_support import cli_env, cli_path
+
+    csv_path = catalogue_csv(tmp_path / "catalogue.csv", 60, marker="&e422")
+    master, slave = pty.openpty()
+    with LocalTmapiServer(latency=0.01, errors_by_url={"e422": 422}) as server:
+        process = subprocess.Popen(
+            [
+                cli_path(),
+                "bulk",
+                str(csv_path),
+                "--db",
+                str(tmp_path / "r.sqlite"),
+                "--max-items-per-image",
+                "2",
+            ],
+            env=cli_env(server.base_url),
+            stdout=slave,
+            stderr=slave,
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the pty closes when the process ends
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+        os.close(master)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert process.returncode == 4, screen  # 9 images failed with 422
+    for text in ("51 done", "9 failed", "retrying", "in flight", "img/s", "ETA", "60/60"):
+        assert text in screen, text
+    assert TOKEN not in screen
