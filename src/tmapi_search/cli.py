@@ -499,7 +499,6 @@ def _run_bulk(
         todo = store.images_to_do(
             [image.key for image in images], retry_failed=settings.retry_failed
         )
-        before = store.counts()
         already = len(images) - len(todo)
         if already:
             _stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
@@ -554,8 +553,9 @@ def _run_bulk(
         with display:
             stats = asyncio.run(main())
         store.finish_run(run_id, runner.outcome)
-        failed_now = [image for image in store.images("failed") if image.id in {r.id for r in todo}]
-        _print_summary(store, db, stats, before=before.done)
+        this_run = {record.id for record in todo}
+        failed_now = [image for image in store.images("failed") if image.id in this_run]
+        _print_summary(store, db, stats)
         if runner.stop_reason:
             style = "red" if runner.outcome in ("billing", "auth") else "yellow"
             _stderr.print(escape(_redact(runner.stop_reason, config)), style=style)
@@ -575,7 +575,7 @@ def _exit_for(store: Any, failed_now: list[Any], outcome: str) -> int:
     return EXIT_API
 
 
-def _print_summary(store: Any, db: Path, stats: Any, before: int = 0) -> None:
+def _print_summary(store: Any, db: Path, stats: Any) -> None:
     counts = store.counts()
     line = (
         f"{db}: {counts.done} done, {counts.failed} failed, {counts.pending} pending "

@@ -12,6 +12,8 @@ link's capacity:
 - multiplicative decrease: a 503 multiplies the limit by `decrease` (never below
   `minimum`). The 503s of calls that were started before that decrease belong to the
   same overshoot and do not decrease it again;
+- near the limit that last drew a 503, the increase is `caution` times slower: the
+  cap is probed again, but less often (fewer refused calls, same throughput);
 - the limit never exceeds `maximum` (`--max-concurrency`), and it only grows while the
   window is actually used (a run with little left to do does not inflate it).
 
@@ -61,6 +63,7 @@ class ConcurrencyLimiter:
         minimum: int = 1,
         increase: float = 1.0,
         decrease: float = 0.9,
+        caution: float = 4.0,
     ) -> None:
         maximum = initial if maximum is None else maximum
         if minimum < 1:
@@ -74,6 +77,10 @@ class ConcurrencyLimiter:
             raise ValueError(f"increase: must be > 0, got {increase}")
         if not 0 < decrease < 1:
             raise ValueError(f"decrease: must be between 0 and 1 (exclusive), got {decrease}")
+        if caution < 1:
+            raise ValueError(f"caution: must be >= 1, got {caution}")
+        self.caution = caution
+        self._ceiling: int | None = None
         self.adaptive = adaptive
         self.minimum = minimum
         self.maximum = maximum
@@ -147,6 +154,7 @@ class ConcurrencyLimiter:
             return
         if slot._outcome == "overloaded":
             if slot.epoch == self._epoch:  # first 503 of this overshoot
+                self._ceiling = self.limit
                 self._limit = max(float(self.minimum), self._limit * self.decrease)
                 self._slow_start = False
                 self._epoch += 1
@@ -155,6 +163,8 @@ class ConcurrencyLimiter:
         if not slot.saturated or self._limit >= self.maximum:
             return
         step = 1.0 if self._slow_start else self.increase / max(self._limit, 1.0)
+        if self._ceiling is not None and math.floor(self._limit) + 1 == self._ceiling:
+            step /= self.caution  # the next step is the limit that drew the last 503
         self._limit = min(float(self.maximum), self._limit + step)
         self.peak = max(self.peak, self.limit)
 

@@ -133,3 +133,21 @@ async def test_slots_bound_calls_in_flight_and_find_a_hidden_cap() -> None:
     assert cap - 2 <= limiter.limit <= cap + 1
     assert limiter.decreases >= 1
     assert refused < 100
+
+
+def test_probing_the_last_refused_limit_again_is_slower() -> None:
+    limiter = ConcurrencyLimiter(8, maximum=64, adaptive=True, decrease=0.9)
+    limiter._slow_start = False
+    slot = limiter.new_slot()
+    slot.overloaded()
+    limiter.record(slot)  # refused at 8 -> 7.2
+    assert limiter.limit == 7
+    steps_to_8 = 0
+    while limiter.limit < 8:
+        succeed(limiter, 1)
+        steps_to_8 += 1
+    steps_to_9 = 0
+    while limiter.limit < 9:  # past the refused limit: normal speed again
+        succeed(limiter, 1)
+        steps_to_9 += 1
+    assert steps_to_8 > 2 * steps_to_9
