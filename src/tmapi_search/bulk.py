@@ -83,7 +83,7 @@ class BulkSettings:
     concurrency: int | None = None
     """A fixed number of calls in flight, or None for adaptive ("auto")."""
     max_concurrency: int = 32
-    initial_concurrency: int = 1
+    initial_concurrency: int = 4
     max_retries: int = 2
     convert: ConvertMode = "auto"
     retry_failed: bool = False

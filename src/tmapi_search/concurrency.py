@@ -5,8 +5,8 @@ TMAPI caps the calls an account may have in flight and answers 503
 `ConcurrencyLimiter(adaptive=True)` finds it without being told, the way TCP finds a
 link's capacity:
 
-- slow start: from `initial`, the limit grows by one per successful call (doubling per
-  round trip) until the first 503;
+- slow start: from `initial` (the bulk runner starts at 4), the limit grows by one per
+  successful call (doubling per round trip) until the first 503;
 - additive increase: afterwards it grows by `increase / limit` per successful call,
   about `increase` per round trip of a full window;
 - multiplicative decrease: a 503 multiplies the limit by `decrease` (never below
