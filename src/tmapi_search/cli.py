@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 import traceback
 from collections.abc import Iterator
@@ -674,7 +675,13 @@ def export(
     config = _config(ctx)
     if not db.is_file():
         _die(config, EXIT_USAGE, f"--db: {db} does not exist")
-    with Store(db) as store:
+    try:
+        store = Store(db, create=False)
+    except ValueError as error:
+        _die(config, EXIT_USAGE, str(error))
+    except sqlite3.Error as error:
+        _die(config, EXIT_USAGE, f"--db: cannot read {db}: {error}")
+    with store:
         if out is None:
             count = export_items(store, fmt.value, sys.stdout)
         else:

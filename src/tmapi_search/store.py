@@ -164,7 +164,12 @@ def _image(row: sqlite3.Row) -> ImageRecord:
 class Store:
     """A results database. Use as a context manager, or call `close()`."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        """Open (and with `create`, initialise) a results database.
+
+        `create=False` (export) refuses a file that is not a results database instead of
+        adding tables to it: ValueError naming `--db`.
+        """
         self.path = Path(path)
         # isolation_level=None: no implicit transactions; `transaction()` opens them.
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
@@ -172,6 +177,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        if not create:
+            found = self._db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                "AND name IN ('meta', 'runs', 'images', 'items')"
+            ).fetchone()[0]
+            if found != 4:
+                self._db.close()
+                raise ValueError(f"--db: {self.path} is not a tmapi-search results database")
         self._create_schema()
 
     def _create_schema(self) -> None:

@@ -119,11 +119,13 @@ def test_search_converts_a_non_alibaba_image_first(prism_base_url: str) -> None:
         (["bulk", "nope.csv", "--db", "x.sqlite"], "INPUT"),
         (["bulk", "x.csv", "--db", "x.sqlite", "--concurrency", "lots"], "--concurrency"),
         (["export", "--db", "missing.sqlite"], "--db"),
+        (["export", "--db", "catalogue.csv"], "--db"),
     ],
 )
 def test_usage_errors_exit_2_naming_the_parameter(
     args: list[str], needle: str, tmp_path: Any
 ) -> None:
+    (tmp_path / "catalogue.csv").write_text("img_url\nhttps://example.com/a.jpg\n")
     with LocalTmapiServer() as server:
         result = run_cli(*args, base_url=server.base_url, cwd=tmp_path)
         assert server.search_calls == server.convert_calls == 0  # nothing sent, nothing paid
