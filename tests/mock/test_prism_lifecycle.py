@@ -102,3 +102,17 @@ def test_no_orphan_when_the_parent_is_killed() -> None:
 
 def test_free_port_is_free() -> None:
     assert port_is_free(free_port())
+
+
+def test_readiness_timeout_shows_the_log_and_stops_the_process(tmp_path: Path) -> None:
+    """A 'Prism' that never listens: the wait times out, shows its log, leaves nothing."""
+    fake = tmp_path / "prism"
+    fake.write_text("#!/bin/sh\necho 'starting, but never listening'\nexec sleep 60\n")
+    fake.chmod(0o755)
+    server = PrismServer(prism_bin=fake)
+    server.start()
+    pid = server.pid
+    with pytest.raises(PrismError, match="did not answer") as info:
+        server.wait_until_ready(timeout=1)
+    assert "starting, but never listening" in str(info.value)
+    assert pid is not None and not _alive(pid)
