@@ -15,6 +15,7 @@ MOCK_PORT ?= 4010
 
 .PHONY: help install lock generate check-generated lint-spec lint format test
 .PHONY: mock demo contract contract-live proxy-live
+.PHONY: bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -98,3 +99,7 @@ contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; bille
 
 proxy-live: install  ## Prism as a validating proxy in front of the live API on 127.0.0.1:$(MOCK_PORT): spec violations are reported
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT) --errors --upstream "$${TMAPI_BASE_URL:-https://api.tmapi.io}"
+
+bench: $(PY_STAMP)  ## print the client's benchmark ratios (CPU per page vs raw httpx; import time vs httpx)
+	$(BIN)/python bench/client_cpu.py
+	$(BIN)/python bench/import_time.py

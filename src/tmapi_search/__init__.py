@@ -3,6 +3,50 @@
 from __future__ import annotations
 
 from tmapi_search.auth import ApiTokenAuth, RedactTokenFilter, install_log_redaction
+from tmapi_search.client import (
+    NOT_GIVEN,
+    AsyncTmapiClient,
+    InsecureTransportWarning,
+    NotGiven,
+    TmapiClient,
+)
+from tmapi_search.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ConcurrencyLimitError,
+    DataRetrievalError,
+    MalformedResponseError,
+    ParameterError,
+    ServerError,
+    SubscriptionError,
+    TmapiError,
+    UpstreamTimeoutError,
+)
+from tmapi_search.images import ALIBABA_IMAGE_HOSTS
+from tmapi_search.retries import RetryEvent
 
-__all__ = ["ApiTokenAuth", "RedactTokenFilter", "install_log_redaction"]
+__all__ = [
+    "ALIBABA_IMAGE_HOSTS",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ApiTokenAuth",
+    "AsyncTmapiClient",
+    "ConcurrencyLimitError",
+    "DataRetrievalError",
+    "InsecureTransportWarning",
+    "MalformedResponseError",
+    "NotGiven",
+    "ParameterError",
+    "RedactTokenFilter",
+    "RetryEvent",
+    "ServerError",
+    "SubscriptionError",
+    "TmapiClient",
+    "TmapiError",
+    "UpstreamTimeoutError",
+    "install_log_redaction",
+]
 __version__ = "0.1.0"

@@ -48,7 +48,15 @@ from referencing.jsonschema import DRAFT202012
 
 from tmapi_search import spec
 
-__all__ = ["EndpointMock", "MalformedKind", "RequestCheck", "TmapiMock", "mock_tmapi", "tmapi_mock"]
+__all__ = [
+    "EndpointMock",
+    "MalformedKind",
+    "RequestCheck",
+    "TmapiMock",
+    "mock_tmapi",
+    "tmapi_mock",
+    "tmapi_no_backoff",
+]
 
 MalformedKind = Literal["html", "empty", "truncated", "not_json_object"]
 Outcome = Callable[[httpx.Request], httpx.Response]
@@ -363,3 +371,16 @@ def tmapi_mock() -> Iterator[TmapiMock]:
     """Mock TMAPI in-process (respx); bodies from the packaged `openapi.yaml`'s examples."""
     with mock_tmapi() as mock:
         yield mock
+
+
+@pytest.fixture
+def tmapi_no_backoff() -> Iterator[None]:
+    """Retries without their backoff sleeps (stamina's testing mode), attempt limits kept.
+
+    The client's `max_retries` still decides how many attempts are made; `on_retry`
+    events still carry the delay the policy chose, but nobody waits for it.
+    """
+    import stamina
+
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield

@@ -1,0 +1,887 @@
+"""`TmapiClient` and `AsyncTmapiClient`: the client people import.
+
+Both share `_BaseClient`, which holds everything but I/O: configuration, local
+validation, request building (through the generated `tmapi_client` functions),
+reading answers into the generated models or into the exception tree, and the retry
+policy. The two subclasses only send requests (httpx sync / async), run stamina's
+retry loop, and page.
+
+Requests and models come from the generated client: `search_by_image` returns the
+generated `SearchData` (page, page_size, total_count, items of `SearchItem`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import threading
+import time
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+import stamina
+from tmapi_client.api.search import search_items_by_image as _search_api
+from tmapi_client.api.tools import convert_image_url as _convert_api
+from tmapi_client.models.convert_image_url_request import ConvertImageUrlRequest
+from tmapi_client.models.convert_image_url_response import ConvertImageUrlResponse
+from tmapi_client.models.language import Language
+from tmapi_client.models.search_api_endpoint import SearchApiEndpoint
+from tmapi_client.models.search_data import SearchData
+from tmapi_client.models.search_item import SearchItem
+from tmapi_client.models.search_response import SearchResponse
+from tmapi_client.models.sort import Sort
+from tmapi_client.types import UNSET
+
+from tmapi_search import validation
+from tmapi_search._logging import logger, setup_logging
+from tmapi_search.auth import TOKEN_PARAM, ApiTokenAuth, redact
+from tmapi_search.errors import (
+    BODY_PREVIEW_CHARS,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    MalformedResponseError,
+    TmapiError,
+    error_class_for_code,
+)
+from tmapi_search.images import ConvertMode, needs_conversion
+from tmapi_search.retries import DEFAULT_MAX_RETRIES, RetryHook, RetryState, parse_retry_after
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "AsyncTmapiClient",
+    "InsecureTransportWarning",
+    "NotGiven",
+    "TmapiClient",
+]
+
+DEFAULT_BASE_URL: Final = "https://api.tmapi.io"
+#: The vendor advises a 60 s request timeout (its 499 message says so); connecting is quick.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
+_DEFAULT_POOL = 100
+_DOCUMENTED_ERROR_STATUSES = frozenset({417, 422, 439, 499, 500, 503})
+_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
+T = TypeVar("T")
+TimeoutTypes = float | httpx.Timeout | None
+
+
+class NotGiven:
+    """Sentinel for "argument not given" where None has a meaning (timeout=None: no timeout)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+
+
+class InsecureTransportWarning(UserWarning):
+    """The token would travel over plain http to a host that is not this machine."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _as_timeout(name: str, value: object) -> httpx.Timeout | None:
+    if value is None:
+        return None
+    if isinstance(value, httpx.Timeout):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return httpx.Timeout(float(value), connect=min(float(value), 10.0))
+    raise ValueError(f"{name}: must be a positive number of seconds, an httpx.Timeout or None")
+
+
+def _check_retries(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name}: must be an integer >= 0, got {value!r}")
+    return value
+
+
+class _BaseClient:
+    """Configuration, validation, request building and answer reading; no I/O."""
+
+    _http_client_type: type[httpx.Client] | type[httpx.AsyncClient]
+
+    def __init__(
+        self,
+        *,
+        api_token: str | None,
+        base_url: str | None,
+        timeout: TimeoutTypes | NotGiven,
+        max_retries: int,
+        max_concurrency: int | None,
+        on_retry: RetryHook | None,
+    ) -> None:
+        token = api_token if api_token is not None else os.environ.get("TMAPI_TOKEN")
+        if not token:
+            raise ValueError("api_token: no API token given; pass api_token=... or set TMAPI_TOKEN")
+        self._auth = ApiTokenAuth(token)  # validates it; never shown by repr
+        url = base_url or os.environ.get("TMAPI_BASE_URL") or DEFAULT_BASE_URL
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError(f"base_url: must be an http(s) URL without a query, got {url!r}")
+        self.base_url = url.rstrip("/")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            warnings.warn(
+                f"base_url {self.base_url!r} is plain http: the API token (which is billed) "
+                "travels unencrypted. Use https://api.tmapi.io unless you must.",
+                InsecureTransportWarning,
+                stacklevel=3,
+            )
+        self.timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
+        _as_timeout("timeout", self.timeout)
+        self.max_retries = _check_retries("max_retries", max_retries)
+        if max_concurrency is not None:
+            validation.check_limit("max_concurrency", max_concurrency)
+        self.max_concurrency = max_concurrency
+        if on_retry is not None and not callable(on_retry):
+            raise ValueError("on_retry: must be a callable taking a RetryEvent")
+        self.on_retry = on_retry
+        setup_logging()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, timeout={self.timeout!r}, "
+            f"max_retries={self.max_retries}, max_concurrency={self.max_concurrency})"
+        )
+
+    def _pool_limits(self) -> httpx.Limits:
+        size = max(self.max_concurrency or 0, _DEFAULT_POOL)
+        return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+    # -- per-call options ------------------------------------------------------------
+    def _call_options(
+        self,
+        timeout: TimeoutTypes | NotGiven,
+        max_retries: int | None,
+        on_retry: RetryHook | None,
+    ) -> tuple[TimeoutTypes, int, RetryHook | None]:
+        if isinstance(timeout, NotGiven):
+            timeout = self.timeout
+        else:
+            _as_timeout("timeout", timeout)
+        retries = (
+            self.max_retries if max_retries is None else _check_retries("max_retries", max_retries)
+        )
+        return timeout, retries, on_retry if on_retry is not None else self.on_retry
+
+    # -- building requests (the generated functions' own kwargs) -------------------
+    # The token goes straight into the query parameters (what ApiTokenAuth would do, minus
+    # re-parsing the URL on every request); it stays inside the kwargs of one request.
+    def _search_kwargs(
+        self,
+        img_url: str,
+        page: int,
+        page_size: int,
+        language: str,
+        sort: str,
+        filters: dict[str, bool | None],
+    ) -> dict[str, Any]:
+        kwargs = _search_api._get_kwargs(
+            img_url=img_url,
+            page=page,
+            page_size=page_size,
+            language=Language(language),
+            sort=Sort(sort),
+            **{name: UNSET if value is None else value for name, value in filters.items()},
+        )
+        kwargs["url"] = self.base_url + kwargs["url"]
+        kwargs["params"][TOKEN_PARAM] = self._auth.token
+        return kwargs
+
+    def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
+        body = ConvertImageUrlRequest(
+            url=url, search_api_endpoint=SearchApiEndpoint(search_api_endpoint)
+        )
+        kwargs = _convert_api._get_kwargs(body=body)
+        kwargs["url"] = self.base_url + kwargs["url"]
+        kwargs["params"] = {TOKEN_PARAM: self._auth.token}
+        return kwargs
+
+    # -- reading answers ---------------------------------------------------------------
+    def _redacted_text(self, content: bytes) -> str:
+        return redact(content.decode("utf-8", errors="replace"), self._auth.token)
+
+    def _malformed(self, status: int, content: bytes, why: str) -> MalformedResponseError:
+        text = self._redacted_text(content)
+        preview = text[:BODY_PREVIEW_CHARS]
+        shown = preview if len(preview) <= 120 else preview[:120] + "..."
+        return MalformedResponseError(
+            f"HTTP {status}: {why}; body starts {shown!r}", status_code=status, body=preview
+        )
+
+    def _status_error(
+        self, response: httpx.Response, payload: Any, body_code: int | None
+    ) -> APIStatusError:
+        status = response.status_code
+        text = self._redacted_text(response.content)
+        body: Any = text[:BODY_PREVIEW_CHARS]
+        msg: str | None = None
+        if isinstance(payload, dict):
+            try:
+                body = json.loads(text)  # the redacted text, so no token survives in `body`
+            except ValueError:
+                body = payload
+            raw_msg = body.get("msg") if isinstance(body, dict) else None
+            msg = raw_msg if isinstance(raw_msg, str) else None
+        code = body_code if body_code is not None else status
+        cls = error_class_for_code(code)
+        if cls is APIStatusError and status in _DOCUMENTED_ERROR_STATUSES:
+            cls = error_class_for_code(status)
+        where = f"HTTP {status}" if body_code is None or status != 200 else "HTTP 200 body"
+        message = (
+            f"{where}, code {body_code if body_code is not None else '-'}: {msg or '(no message)'}"
+        )
+        return cls(
+            redact(message, self._auth.token),
+            status_code=status,
+            code=body_code,
+            msg=msg,
+            body=body,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+
+    def _read(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON object of a successful answer, or raise the matching TmapiError."""
+        status = response.status_code
+        content = response.content
+        try:
+            payload: Any = json.loads(content) if content else None
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            payload = None
+        raw_code = payload.get("code") if isinstance(payload, dict) else None
+        body_code = (
+            raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
+        )
+        if status == 200:
+            if not isinstance(payload, dict):
+                why = "empty body" if not content else "body is not a JSON object"
+                raise self._malformed(status, content, why)
+            if body_code == 200:
+                return payload
+            if body_code is None:
+                raise self._malformed(status, content, "body has no integer `code`")
+            raise self._status_error(response, payload, body_code)
+        if status in _DOCUMENTED_ERROR_STATUSES:
+            raise self._status_error(response, payload, body_code)
+        if isinstance(payload, dict) and body_code is not None:
+            raise self._status_error(response, payload, body_code)
+        raise self._malformed(
+            status, content, "not TMAPI's answer (undocumented status, no error body)"
+        )
+
+    def _parse_search(self, response: httpx.Response) -> SearchData:
+        payload = self._read(response)
+        try:
+            data = SearchResponse.from_dict(payload).data
+        except _PARSE_ERRORS as exc:
+            raise self._malformed(
+                response.status_code,
+                response.content,
+                f"cannot read the search answer ({type(exc).__name__})",
+            ) from None
+        for name in ("page", "page_size", "total_count"):
+            value = getattr(data, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise self._malformed(
+                    response.status_code, response.content, f"data.{name} is not an integer"
+                )
+        if not isinstance(data.items, list):
+            raise self._malformed(
+                response.status_code, response.content, "data.items is not a list"
+            )
+        return data
+
+    def _parse_convert(self, response: httpx.Response) -> str:
+        payload = self._read(response)
+        try:
+            image_url = ConvertImageUrlResponse.from_dict(payload).data.image_url
+        except _PARSE_ERRORS as exc:
+            raise self._malformed(
+                response.status_code,
+                response.content,
+                f"cannot read the conversion answer ({type(exc).__name__})",
+            ) from None
+        if not isinstance(image_url, str) or not image_url:
+            raise self._malformed(response.status_code, response.content, "data.image_url is empty")
+        return image_url
+
+    def _transport_error(self, exc: httpx.RequestError) -> TmapiError:
+        text = redact(str(exc) or type(exc).__name__, self._auth.token)
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"no answer in time ({type(exc).__name__}): {text}")
+        if isinstance(exc, httpx.DecodingError):
+            return MalformedResponseError(
+                f"cannot decode the answer: {text}", status_code=0, body=""
+            )
+        return APIConnectionError(f"connection failed ({type(exc).__name__}): {text}")
+
+    # -- shared argument handling -------------------------------------------------------
+    @staticmethod
+    def _validate_search(
+        img_url: str,
+        page: int,
+        page_size: int,
+        language: str,
+        sort: str,
+        convert: ConvertMode,
+        filters: dict[str, bool | None],
+    ) -> None:
+        validation.check_search_args(
+            img_url=img_url,
+            page=page,
+            page_size=page_size,
+            language=language,
+            sort=sort,
+            convert=convert,
+            filters=filters,
+        )
+
+
+def _filters(
+    support_dropshipping: bool | None,
+    is_factory: bool | None,
+    verified_supplier: bool | None,
+    free_shipping: bool | None,
+    new_arrival: bool | None,
+) -> dict[str, bool | None]:
+    return {
+        "support_dropshipping": support_dropshipping,
+        "is_factory": is_factory,
+        "verified_supplier": verified_supplier,
+        "free_shipping": free_shipping,
+        "new_arrival": new_arrival,
+    }
+
+
+def _log_conversion(img_url: str) -> None:
+    logger.info(
+        "converting image URL on host %r before searching (one extra, billed call)",
+        urlsplit(img_url).hostname,
+    )
+
+
+class TmapiClient(_BaseClient):
+    """Synchronous TMAPI client: one httpx connection pool, reused across calls.
+
+    Args:
+        api_token: the API token (else the TMAPI_TOKEN environment variable; neither is
+            a ValueError here, before anything is sent). Never shown in reprs or logs.
+        base_url: else TMAPI_BASE_URL, else https://api.tmapi.io. Plain http to a host
+            that is not loopback triggers an InsecureTransportWarning.
+        timeout: seconds, an httpx.Timeout, or None (no timeout). Default 60 s read
+            (the vendor's advice) and 10 s connect.
+        max_retries: retries after the first attempt for transient errors (TMAPI's
+            table: connection errors, timeouts, 417, 499, 500, 503). Default 2.
+        max_concurrency: optional cap on requests in flight through this client (a
+            semaphore around each HTTP attempt; backoff sleeps do not hold a slot).
+        http_client: bring your own httpx.Client (its pool is used; you close it).
+        on_retry: called with a `RetryEvent` before each backoff sleep (attempt that
+            failed, max attempts, the exception, the delay). Per call, `on_retry=`
+            overrides it. The same facts are logged at INFO on `tmapi_search`, and
+            the exception finally raised carries `.attempts`.
+
+    Every method accepts `timeout=` and `max_retries=` (and `on_retry=`) to override
+    the client's values for one call.
+    """
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_concurrency: int | None = None,
+        http_client: httpx.Client | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> None:
+        super().__init__(
+            api_token=api_token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            on_retry=on_retry,
+        )
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise ValueError(
+                "http_client: must be an httpx.Client (use AsyncTmapiClient for async)"
+            )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            timeout=_as_timeout("timeout", self.timeout), limits=self._pool_limits()
+        )
+        self._slots: AbstractContextManager[Any] = (
+            threading.BoundedSemaphore(max_concurrency) if max_concurrency else nullcontext()
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+    @property
+    def http_client(self) -> httpx.Client:
+        """The httpx.Client (connection pool) every call of this client goes through."""
+        return self._http
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was given as `http_client`)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- transport + retries ---------------------------------------------------------
+    def _send_once(
+        self, kwargs: dict[str, Any], parse: Callable[[httpx.Response], T], timeout: TimeoutTypes
+    ) -> T:
+        with self._slots:
+            try:
+                response = self._http.request(**kwargs, timeout=timeout)
+            except httpx.RequestError as exc:
+                raise self._transport_error(exc) from exc
+        return parse(response)
+
+    def _call(
+        self,
+        operation: str,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: TimeoutTypes | NotGiven,
+        max_retries: int | None,
+        on_retry: RetryHook | None,
+    ) -> T:
+        call_timeout, retries, hook = self._call_options(timeout, max_retries, on_retry)
+        state = RetryState(operation, retries, hook)
+        started = time.perf_counter()
+        try:
+            for attempt in stamina.retry_context(
+                on=state.backoff_hook, attempts=state.max_attempts, timeout=None
+            ):
+                with attempt:
+                    state.attempt = attempt.num
+                    result = self._send_once(kwargs, parse, call_timeout)
+        except TmapiError as exc:
+            exc.attempts = state.attempt
+            logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)
+            raise
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s ok after %d attempt(s) in %.3fs",
+                operation,
+                state.attempt,
+                time.perf_counter() - started,
+            )
+        return result
+
+    # -- API -------------------------------------------------------------------------
+    def convert_image_url(
+        self,
+        url: str,
+        *,
+        search_api_endpoint: str = "/global/search/image",
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> str:
+        """Convert a non-Alibaba image URL; returns the path (`/search/...`) to search with.
+
+        One billed call. `search_api_endpoint` is the search the path will be used with
+        (`/global/search/image` for `search_by_image`).
+        """
+        validation.check_image_url(url, "url", allow_path=False)
+        endpoint = validation.check_search_api_endpoint(search_api_endpoint)
+        kwargs = self._convert_kwargs(url, endpoint)
+        return self._call(
+            "convert_image_url", kwargs, self._parse_convert, timeout, max_retries, on_retry
+        )
+
+    def search_by_image(
+        self,
+        img_url: str,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        convert: ConvertMode = "auto",
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> SearchData:
+        """One page of 1688 products that look like the image (the generated `SearchData`).
+
+        Every argument is checked before anything is sent (ValueError naming it).
+        `convert="auto"` first converts an image that is not on an Alibaba-affiliated
+        host (one extra billed call, logged); `False` sends `img_url` as is; `True`
+        always converts (a `/search/...` path is never converted again).
+
+        Raises: a TmapiError subclass (see `tmapi_search.errors`).
+        """
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        self._validate_search(img_url, page, page_size, language, sort, convert, filters)
+        if needs_conversion(img_url, convert):
+            _log_conversion(img_url)
+            img_url = self.convert_image_url(
+                img_url, timeout=timeout, max_retries=max_retries, on_retry=on_retry
+            )
+        kwargs = self._search_kwargs(img_url, page, page_size, language, sort, filters)
+        return self._call(
+            "search_by_image", kwargs, self._parse_search, timeout, max_retries, on_retry
+        )
+
+    def iter_search_by_image(
+        self,
+        img_url: str,
+        *,
+        max_items: int | None = None,
+        max_pages: int | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        convert: ConvertMode = "auto",
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> Iterator[SearchItem]:
+        """Items across pages, starting at `page`; arguments are checked at once.
+
+        Stops after the page that reaches `total_count`, at an empty page, after
+        `max_items` items or `max_pages` pages; it never requests a page it does not
+        need. An image that needs conversion is converted once, before the first page.
+        With `max_items` smaller than `page_size`, pages of `max_items` are requested.
+        """
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        self._validate_search(img_url, page, page_size, language, sort, convert, filters)
+        plan = _PagePlan(page, page_size, max_items, max_pages)
+        options: dict[str, Any] = {
+            "language": language,
+            "sort": sort,
+            **filters,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "on_retry": on_retry,
+        }
+
+        def pages() -> Iterator[SearchItem]:
+            url = img_url
+            if needs_conversion(url, convert):
+                _log_conversion(url)
+                url = self.convert_image_url(
+                    url, timeout=timeout, max_retries=max_retries, on_retry=on_retry
+                )
+            while True:
+                data = self.search_by_image(
+                    url, page=plan.page, page_size=plan.page_size, convert=False, **options
+                )
+                yield from plan.take(data)
+                if not plan.advance(data):
+                    return
+
+        return pages()
+
+
+class _PagePlan:
+    """Which page comes next, and when to stop (shared by the sync and async iterators)."""
+
+    def __init__(
+        self, page: int, page_size: int, max_items: int | None, max_pages: int | None
+    ) -> None:
+        self.max_items = validation.check_limit("max_items", max_items)
+        self.max_pages = validation.check_limit("max_pages", max_pages)
+        self.page = page
+        self.page_size = min(page_size, self.max_items) if self.max_items else page_size
+        self.pages_done = 0
+        self.items_done = 0
+
+    def take(self, data: SearchData) -> list[SearchItem]:
+        """The items of this page to yield (cut at max_items)."""
+        self.pages_done += 1
+        items = data.items
+        if self.max_items is not None:
+            items = items[: self.max_items - self.items_done]
+        self.items_done += len(items)
+        return items
+
+    def advance(self, data: SearchData) -> bool:
+        """Move to the next page; False when no further page is needed."""
+        if not data.items:
+            return False
+        if self.max_items is not None and self.items_done >= self.max_items:
+            return False
+        if self.max_pages is not None and self.pages_done >= self.max_pages:
+            return False
+        if self.page * self.page_size >= data.total_count:
+            return False
+        self.page += 1
+        return True
+
+
+class AsyncTmapiClient(_BaseClient):
+    """Asynchronous twin of `TmapiClient`: the same arguments, methods and errors.
+
+    `await client.search_by_image(...)`, `await client.convert_image_url(...)`,
+    `async for item in client.iter_search_by_image(...)`; `async with` or `aclose()`.
+    `max_concurrency` is an asyncio.Semaphore around each HTTP attempt.
+    """
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_concurrency: int | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> None:
+        super().__init__(
+            api_token=api_token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            on_retry=on_retry,
+        )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ValueError("http_client: must be an httpx.AsyncClient (use TmapiClient for sync)")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=_as_timeout("timeout", self.timeout), limits=self._pool_limits()
+        )
+        self._slots: AbstractAsyncContextManager[Any] = (
+            asyncio.Semaphore(max_concurrency) if max_concurrency else _NullAsyncContext()
+        )
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The httpx.AsyncClient (connection pool) every call of this client goes through."""
+        return self._http
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was given as `http_client`)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _send_once(
+        self, kwargs: dict[str, Any], parse: Callable[[httpx.Response], T], timeout: TimeoutTypes
+    ) -> T:
+        async with self._slots:
+            try:
+                response = await self._http.request(**kwargs, timeout=timeout)
+            except httpx.RequestError as exc:
+                raise self._transport_error(exc) from exc
+        return parse(response)
+
+    async def _call(
+        self,
+        operation: str,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: TimeoutTypes | NotGiven,
+        max_retries: int | None,
+        on_retry: RetryHook | None,
+    ) -> T:
+        call_timeout, retries, hook = self._call_options(timeout, max_retries, on_retry)
+        state = RetryState(operation, retries, hook)
+        started = time.perf_counter()
+        try:
+            async for attempt in stamina.retry_context(
+                on=state.backoff_hook, attempts=state.max_attempts, timeout=None
+            ):
+                with attempt:
+                    state.attempt = attempt.num
+                    result = await self._send_once(kwargs, parse, call_timeout)
+        except TmapiError as exc:
+            exc.attempts = state.attempt
+            logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)
+            raise
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s ok after %d attempt(s) in %.3fs",
+                operation,
+                state.attempt,
+                time.perf_counter() - started,
+            )
+        return result
+
+    async def convert_image_url(
+        self,
+        url: str,
+        *,
+        search_api_endpoint: str = "/global/search/image",
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> str:
+        """Async `TmapiClient.convert_image_url`."""
+        validation.check_image_url(url, "url", allow_path=False)
+        endpoint = validation.check_search_api_endpoint(search_api_endpoint)
+        kwargs = self._convert_kwargs(url, endpoint)
+        return await self._call(
+            "convert_image_url", kwargs, self._parse_convert, timeout, max_retries, on_retry
+        )
+
+    async def search_by_image(
+        self,
+        img_url: str,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        convert: ConvertMode = "auto",
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> SearchData:
+        """Async `TmapiClient.search_by_image`."""
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        self._validate_search(img_url, page, page_size, language, sort, convert, filters)
+        if needs_conversion(img_url, convert):
+            _log_conversion(img_url)
+            img_url = await self.convert_image_url(
+                img_url, timeout=timeout, max_retries=max_retries, on_retry=on_retry
+            )
+        kwargs = self._search_kwargs(img_url, page, page_size, language, sort, filters)
+        return await self._call(
+            "search_by_image", kwargs, self._parse_search, timeout, max_retries, on_retry
+        )
+
+    def iter_search_by_image(
+        self,
+        img_url: str,
+        *,
+        max_items: int | None = None,
+        max_pages: int | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        convert: ConvertMode = "auto",
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> AsyncIterator[SearchItem]:
+        """Async `TmapiClient.iter_search_by_image` (`async for item in ...`)."""
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        self._validate_search(img_url, page, page_size, language, sort, convert, filters)
+        plan = _PagePlan(page, page_size, max_items, max_pages)
+        options: dict[str, Any] = {
+            "language": language,
+            "sort": sort,
+            **filters,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "on_retry": on_retry,
+        }
+
+        async def pages() -> AsyncIterator[SearchItem]:
+            url = img_url
+            if needs_conversion(url, convert):
+                _log_conversion(url)
+                url = await self.convert_image_url(
+                    url, timeout=timeout, max_retries=max_retries, on_retry=on_retry
+                )
+            while True:
+                data = await self.search_by_image(
+                    url, page=plan.page, page_size=plan.page_size, convert=False, **options
+                )
+                for item in plan.take(data):
+                    yield item
+                if not plan.advance(data):
+                    return
+
+        return pages()
+
+
+class _NullAsyncContext:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,157 @@
+"""TMAPI's retry table, run by stamina.
+
+What is retried (`errors.is_retryable`): connection errors and timeouts, 417, 499,
+500, 503, and a gateway's 502/504. Never: 422 (parameters), 439 (billing), any other
+4xx, a malformed 200. The loop, the attempt counting and the sleeping are stamina's
+(`stamina.retry_context` with a backoff hook); this module only decides *whether* and
+*how long*:
+
+- exponential backoff with full jitter on top: `0.5 s * 2**n` capped at 8 s
+  (n = retries so far), plus up to 0.5 s of jitter;
+- 503 (concurrency limit) waits longer: `2 s * 2**n` capped at 30 s, plus up to 1 s;
+- a `Retry-After` header (seconds or HTTP date) is honoured when present, capped at
+  60 s.
+
+How a caller observes retries (all three, pick what fits):
+
+1. `on_retry=callback` on the client (or per call): called with a `RetryEvent`
+   (attempt number that failed, max attempts, the exception, the delay before the
+   next attempt, the operation) right before each backoff sleep;
+2. a log record on the `tmapi_search` logger at INFO: ``retrying search_by_image
+   after attempt 1/3 in 0.62s: ConcurrencyLimitError(...)``, with `extra` fields
+   `tmapi_attempt`, `tmapi_max_attempts`, `tmapi_delay`, `tmapi_reason`;
+3. the `attempts` attribute of the exception a call finally raises.
+
+In tests, `stamina.set_testing(True, attempts=100, cap=True)` removes the sleeps
+while keeping the client's own attempt limits (the `on_retry` events still carry the
+delay the policy chose).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tmapi_search.errors import APIStatusError, ConcurrencyLimitError, TmapiError, is_retryable
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "RETRY_AFTER_CAP",
+    "RetryEvent",
+    "RetryHook",
+    "RetryState",
+    "backoff_delay",
+    "parse_retry_after",
+]
+
+logger = logging.getLogger("tmapi_search")
+
+DEFAULT_MAX_RETRIES = 2
+BASE_DELAY, MAX_DELAY, JITTER = 0.5, 8.0, 0.5
+BASE_DELAY_503, MAX_DELAY_503, JITTER_503 = 2.0, 30.0, 1.0
+RETRY_AFTER_CAP = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """One scheduled retry, as given to an `on_retry` hook.
+
+    Attributes:
+        operation: "search_by_image" or "convert_image_url".
+        attempt: the number (1-based) of the attempt that just failed.
+        max_attempts: `max_retries + 1` for this call.
+        error: the exception of the failed attempt (a TmapiError; a
+            ConcurrencyLimitError for a 503).
+        delay: seconds the client waits before the next attempt.
+    """
+
+    operation: str
+    attempt: int
+    max_attempts: int
+    error: TmapiError
+    delay: float
+
+
+RetryHook = Callable[[RetryEvent], object]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def backoff_delay(error: TmapiError, retries_so_far: int) -> float:
+    """The wait before the next attempt after `error` (see the module docstring)."""
+    retry_after = error.retry_after if isinstance(error, APIStatusError) else None
+    if retry_after is not None:
+        return min(retry_after, RETRY_AFTER_CAP)
+    if isinstance(error, ConcurrencyLimitError):
+        base, cap, jitter = BASE_DELAY_503, MAX_DELAY_503, JITTER_503
+    else:
+        base, cap, jitter = BASE_DELAY, MAX_DELAY, JITTER
+    delay: float = min(cap, base * 2.0**retries_so_far)
+    return delay + random.uniform(0, jitter)  # noqa: S311
+
+
+class RetryState:
+    """Per-call state shared by the stamina loop and its backoff hook."""
+
+    __slots__ = ("attempt", "max_attempts", "on_retry", "operation")
+
+    def __init__(self, operation: str, max_retries: int, on_retry: RetryHook | None) -> None:
+        self.operation = operation
+        self.max_attempts = max_retries + 1
+        self.on_retry = on_retry
+        self.attempt = 0
+
+    def backoff_hook(self, error: Exception) -> bool | float:
+        """stamina's `on=`: False = raise now; a float = retry after that many seconds."""
+        if not isinstance(error, TmapiError) or not is_retryable(error):
+            return False
+        if self.attempt >= self.max_attempts:
+            return False
+        delay = backoff_delay(error, self.attempt - 1)
+        logger.info(
+            "retrying %s after attempt %d/%d in %.2fs: %r",
+            self.operation,
+            self.attempt,
+            self.max_attempts,
+            delay,
+            error,
+            extra={
+                "tmapi_attempt": self.attempt,
+                "tmapi_max_attempts": self.max_attempts,
+                "tmapi_delay": delay,
+                "tmapi_reason": type(error).__name__,
+            },
+        )
+        if self.on_retry is not None:
+            self.on_retry(
+                RetryEvent(
+                    operation=self.operation,
+                    attempt=self.attempt,
+                    max_attempts=self.max_attempts,
+                    error=error,
+                    delay=delay,
+                )
+            )
+        return delay
