@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Literal
@@ -49,7 +49,6 @@ __all__ = [
     "PrismServer",
     "free_port",
     "port_is_free",
-    "running_prism",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -320,14 +319,6 @@ class PrismServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def running_prism(**kwargs: object) -> Iterator[PrismServer]:
-    """`with running_prism(errors=True) as prism:` -- a started, ready Prism, always stopped."""
-    server = PrismServer(**kwargs)  # type: ignore[arg-type]
-    with server:
-        yield server
 
 
 # -- command line ---------------------------------------------------------------------

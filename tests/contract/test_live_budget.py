@@ -148,3 +148,10 @@ def test_live_run_sends_at_most_the_budget(tmp_path: Path, budget: int) -> None:
     assert report.exists()
     for text in (output, report.read_text()):
         assert SECRET not in text  # the token never reaches output or report
+
+
+def test_live_report_folder_is_git_ignored() -> None:
+    result = subprocess.run(
+        ["git", "check-ignore", "-q", "reports/contract-live/junit.xml"], cwd=REPO_ROOT
+    )
+    assert result.returncode == 0, "reports/ must stay out of git"
