@@ -348,9 +348,9 @@ def _serve(args: argparse.Namespace) -> int:
     except PrismError as exc:
         print(f"mock: {exc}", file=sys.stderr)
         return 2
-    what = f"proxy of {args.upstream}" if args.upstream else "mock"
+    what = f"proxy to {args.upstream}, checked against" if args.upstream else "mock of"
     print(
-        f"mock: Prism {what} of {server.spec.name} on {server.base_url} "
+        f"mock: Prism ({what} {server.spec.name}) on {server.base_url} "
         f"(pid {server.pid}, ready in {server.startup_seconds:.1f} s); Ctrl-C stops it",
         file=sys.stderr,
         flush=True,
