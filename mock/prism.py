@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Literal
@@ -49,7 +49,6 @@ __all__ = [
     "PrismServer",
     "free_port",
     "port_is_free",
-    "running_prism",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -322,14 +321,6 @@ class PrismServer:
         self.stop()
 
 
-@contextlib.contextmanager
-def running_prism(**kwargs: object) -> Iterator[PrismServer]:
-    """`with running_prism(errors=True) as prism:` -- a started, ready Prism, always stopped."""
-    server = PrismServer(**kwargs)  # type: ignore[arg-type]
-    with server:
-        yield server
-
-
 # -- command line ---------------------------------------------------------------------
 def _stop_on_signals() -> None:
     """Ctrl-C, `kill PID` and a closed terminal all end in the `finally` that stops Prism."""
@@ -357,9 +348,9 @@ def _serve(args: argparse.Namespace) -> int:
     except PrismError as exc:
         print(f"mock: {exc}", file=sys.stderr)
         return 2
-    what = f"proxy of {args.upstream}" if args.upstream else "mock"
+    what = f"proxy to {args.upstream}, checked against" if args.upstream else "mock of"
     print(
-        f"mock: Prism {what} of {server.spec.name} on {server.base_url} "
+        f"mock: Prism ({what} {server.spec.name}) on {server.base_url} "
         f"(pid {server.pid}, ready in {server.startup_seconds:.1f} s); Ctrl-C stops it",
         file=sys.stderr,
         flush=True,

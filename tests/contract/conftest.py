@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.contract.budget import DEFAULT_LIVE_BASE_URL, LivePlan
+from tests.contract.budget import DEFAULT_LIVE_BASE_URL, VENDOR_IMAGE, LivePlan
 
 LIVE_TARGET_ENV = "TMAPI_CONTRACT_TARGET"  # "live": set by `make contract-live` only
 
@@ -47,6 +47,7 @@ class ContractTarget:
     operations: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, int] = field(default_factory=dict)  # "phase/mode" -> cases
     charged: int = 0  # live: worst-case requests of the cases sent so far
+    img_urls: set[str] = field(default_factory=set)  # the images searched
 
     def check(self, case: Any) -> None:
         """One schemathesis case: send it, validate the answer with every enabled check."""
@@ -59,6 +60,8 @@ class ContractTarget:
                 )
             self.charged += cost
         self.cases += 1
+        if case.query and "img_url" in case.query:
+            self.img_urls.add(str(case.query["img_url"]))
         self.operations[case.operation.label] = self.operations.get(case.operation.label, 0) + 1
         meta = case.meta
         if meta is not None:
@@ -105,6 +108,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if target.plan is not None:
             line += (
                 f"; worst case with ignored_auth probes: {target.charged} requests; "
-                f"budget {target.plan.budget}, configured maximum {target.plan.max_requests}"
+                f"budget {target.plan.budget}, configured maximum {target.plan.max_requests}; "
+                + (
+                    "every search used the vendor's example image"
+                    if target.img_urls <= {VENDOR_IMAGE}
+                    else f"images searched: {sorted(target.img_urls)!r}"
+                )
             )
         terminalreporter.write_line(line)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
@@ -54,16 +56,35 @@ _OPTIONAL_QUERY = {
 }
 
 
-@mock_schema.hook
-def filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
-    """Mock only: no empty value for an optional query parameter (`language=`).
+def _on_the_wire(operation: Any, name: str, value: Any) -> list[str]:
+    """The values of query parameter `name` as schemathesis actually sends `value`."""
+    kwargs = operation.Case(query={name: value}).as_transport_kwargs(base_url="http://wire")
+    url = requests.Request("GET", kwargs["url"], params=kwargs.get("params")).prepare().url
+    return parse_qs(urlsplit(str(url)).query, keep_blank_values=True).get(name, [])
 
-    Prism treats `?language=` as if `language` were absent and answers 200, although the
-    contract forbids it (enum; `allowEmptyValue` is false): a Prism limitation, so such
-    negative cases would fail `negative_data_rejection` for Prism's sake. The live run
-    keeps them (what the real API does with them is worth knowing).
+
+def _keep_query(ctx: Any, query: dict[str, Any] | None, *, prism: bool) -> bool:
+    """Drop generated queries whose "invalid" optional value is not invalid once sent.
+
+    - both targets: a value that serializes to nothing (None, [], [{}]) drops the
+      parameter from the URL, so the request is valid and any server accepts it;
+    - the mock only: a value sent as one empty value (`?language=`, `?page_size=`) is
+      treated by Prism as if the parameter were absent (200), although the contract
+      forbids it (enum / integer; `allowEmptyValue` is false). A Prism limitation; the
+      live run keeps such cases (what the real API does with them is worth knowing).
     """
-    return not any(query.get(name) == "" for name in _OPTIONAL_QUERY) if query else True
+    if not query or ctx.operation is None:
+        return True
+    for name in _OPTIONAL_QUERY & set(query):
+        sent = _on_the_wire(ctx.operation, name, query[name])
+        if not sent or (prism and sent == [""]):
+            return False
+    return True
+
+
+@mock_schema.hook("filter_query")
+def _mock_filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
+    return _keep_query(ctx, query, prism=True)
 
 
 @mock_schema.parametrize()
@@ -78,6 +99,10 @@ if LIVE:
     live_schema = schemathesis.openapi.from_path(
         SPEC_PATH, config=_config(live_config_dict(LIVE_PLAN), os.environ["TMAPI_TOKEN"])
     )
+
+    @live_schema.hook("filter_query")
+    def _live_filter_query(ctx: Any, query: dict[str, Any] | None) -> bool:
+        return _keep_query(ctx, query, prism=False)
 
     @pytest.mark.live
     @live_schema.parametrize()

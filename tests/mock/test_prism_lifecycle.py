@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -102,3 +103,55 @@ def test_no_orphan_when_the_parent_is_killed() -> None:
 
 def test_free_port_is_free() -> None:
     assert port_is_free(free_port())
+
+
+def test_readiness_timeout_shows_the_log_and_stops_the_process(tmp_path: Path) -> None:
+    """A 'Prism' that never listens: the wait times out, shows its log, leaves nothing."""
+    fake = tmp_path / "prism"
+    fake.write_text("#!/bin/sh\necho 'starting, but never listening'\nexec sleep 60\n")
+    fake.chmod(0o755)
+    server = PrismServer(prism_bin=fake)
+    server.start()
+    pid = server.pid
+    with pytest.raises(PrismError, match="did not answer") as info:
+        server.wait_until_ready(timeout=1)
+    assert "starting, but never listening" in str(info.value)
+    assert pid is not None and not _alive(pid)
+
+
+def test_make_mock_runs_in_the_foreground_refuses_a_taken_port_and_stops_on_ctrl_c() -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    env["MOCK_PORT"] = str(port)
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "mock"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/1688/global/search/image"
+        for _ in range(600):
+            try:
+                answer = httpx.get(url, params={"img_url": "x", "apiToken": "t"})
+                break
+            except httpx.TransportError:
+                assert make.poll() is None, make.stdout.read() if make.stdout else ""
+                time.sleep(0.1)
+        else:
+            pytest.fail("make mock never answered")
+        assert answer.status_code == 200
+        again = subprocess.run(
+            ["make", "--no-print-directory", "mock"], cwd=REPO_ROOT, env=env,
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert again.returncode != 0
+        assert f"port {port} on 127.0.0.1 is already in use" in again.stderr
+    finally:
+        os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground group
+        make.wait(timeout=30)
+    assert port_is_free(port)  # Prism (in its own group) was stopped by mock/prism.py
+    output = make.stdout.read().decode() if make.stdout else ""
+    assert f"on http://127.0.0.1:{port}" in output
