@@ -63,6 +63,17 @@ class TmapiError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only attributes survive pickling (e.g. across a process pool)
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[TmapiError], message: str, state: dict[str, Any]) -> TmapiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class APIConnectionError(TmapiError):
     """No HTTP answer: the connection failed or was cut. Retried."""
