@@ -14,7 +14,7 @@ HAND_WRITTEN := src tests mock examples
 MOCK_PORT ?= 4010
 
 .PHONY: help install lock generate check-generated lint-spec lint format test
-.PHONY: mock demo
+.PHONY: mock demo contract contract-live proxy-live
 .PHONY: bench
 
 help:  ## list the targets
@@ -64,19 +64,43 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 	$(BIN)/ruff check --fix $(HAND_WRITTEN)
 	$(BIN)/ruff format $(HAND_WRITTEN)
 
-test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest
+test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest (unit, mock, contract against Prism)
 	$(BIN)/pytest
 
 mock: install  ## run the Prism mock of openapi.yaml in the foreground (127.0.0.1:4010; MOCK_PORT=N to change)
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT)
 
-# What `make demo` runs while Prism is up (TMAPI_BASE_URL points at it). When the CLI
-# lands, only this line changes.
-DEMO_CMD ?= $(BIN)/python examples/search_by_image.py
+# What `make demo` runs while Prism is up (TMAPI_BASE_URL points at it): the CLI's search,
+# a small bulk run on examples/catalogue.csv, and its export (examples/cli_demo.sh).
+DEMO_CMD ?= env BIN=$(BIN) bash examples/cli_demo.sh
 
-demo: install  ## start the Prism mock, search the vendor's example image with a demo token, print the items, stop Prism
+demo: install  ## start the Prism mock; tmapi-search search, bulk and export against it with a demo token; stop Prism
 	TMAPI_TOKEN=demo-token $(BIN)/python -m mock.prism run -- $(DEMO_CMD)
 
-bench: $(PY_STAMP)  ## print the client's benchmark ratios (CPU per page vs raw httpx; import time vs httpx)
+# ---- contract tests (schemathesis): the spec, the mock and the live API held together ----
+LIVE_REPORT_DIR ?= reports/contract-live
+
+contract: install  ## schemathesis contract suite against the Prism mock (part of `make test`); prints the case count
+	$(BIN)/pytest tests/contract/test_contract.py -m "not live" -p no:cacheprovider
+
+contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; billed: at most TMAPI_LIVE_BUDGET requests, default 20)
+	@if [ -z "$${TMAPI_TOKEN:-}" ]; then \
+	  echo "contract-live: TMAPI_TOKEN is not set. This target sends billed requests to the live API" >&2; \
+	  echo "  ($${TMAPI_BASE_URL:-https://api.tmapi.io}); set TMAPI_TOKEN (and TMAPI_LIVE_BUDGET, default 20) to run it." >&2; \
+	  echo "  Nothing was sent." >&2; \
+	  exit 2; \
+	fi
+	@$(MAKE) --no-print-directory install
+	@$(BIN)/python -m tests.contract.budget
+	@mkdir -p $(LIVE_REPORT_DIR)
+	TMAPI_CONTRACT_TARGET=live $(BIN)/pytest tests/contract/test_contract.py -m live --maxfail=1 -p no:cacheprovider \
+	  --junitxml=$(LIVE_REPORT_DIR)/junit.xml
+	@echo "contract-live: report in $(LIVE_REPORT_DIR)/junit.xml"
+
+proxy-live: install  ## Prism as a validating proxy in front of the live API on 127.0.0.1:$(MOCK_PORT): spec violations are reported
+	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT) --errors --upstream "$${TMAPI_BASE_URL:-https://api.tmapi.io}"
+
+bench: $(PY_STAMP)  ## print the benchmark ratios (client CPU per page and import time vs httpx; bulk images/s vs C/L)
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/bulk_concurrency.py

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +37,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Literal
+
+from tmapi_search.auth import redact
 
 __all__ = [
     "PRISM_BIN",
@@ -86,6 +89,23 @@ def free_port(host: str = "127.0.0.1") -> int:
     return port
 
 
+def _copy_redacted(source: IO[bytes], sink: IO[bytes], close_sink: bool) -> None:
+    """Copy Prism's output line by line with any `apiToken=...` masked.
+
+    In proxy mode Prism logs every forwarded URL, query string (and token) included.
+    """
+    try:
+        for line in iter(source.readline, b""):
+            sink.write(redact(line.decode("utf-8", "replace")).encode("utf-8"))
+            sink.flush()
+    except (OSError, ValueError):  # the sink or the pipe went away while stopping
+        pass
+    finally:
+        source.close()
+        if close_sink:
+            sink.close()
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: ask the kernel to SIGTERM the child when its parent dies (no orphan)."""
     if sys.platform.startswith("linux"):
@@ -133,6 +153,7 @@ class PrismServer:
         self._own_log = log_path is None and not foreground
         self.log_path: Path | None = Path(log_path) if log_path else None
         self.process: subprocess.Popen[bytes] | None = None
+        self._pump: threading.Thread | None = None
         self.startup_seconds: float | None = None
 
     # -- what it is -------------------------------------------------------------------
@@ -176,26 +197,35 @@ class PrismServer:
                 f"port {self.requested_port} on {self.host} is already in use; "
                 "stop what runs there or choose another port (MOCK_PORT=...)"
             )
-        out: IO[bytes] | int | None = None
+        sink: IO[bytes] = sys.stdout.buffer
         if not self.foreground:
             if self.log_path is None:
                 fd, name = tempfile.mkstemp(prefix=f"prism-{self.port}-", suffix=".log")
                 os.close(fd)
                 self.log_path = Path(name)
-            out = self.log_path.open("wb")
+            sink = self.log_path.open("wb")
         try:
             self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
                 self.command(),
                 cwd=REPO_ROOT,
                 stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT if out is not None else None,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: stopped as a group
                 preexec_fn=_die_with_parent,  # Linux: SIGTERM if we die
             )
-        finally:
-            if out is not None and not isinstance(out, int):
-                out.close()
+        except BaseException:
+            if not self.foreground:
+                sink.close()
+            raise
+        assert self.process.stdout is not None
+        self._pump = threading.Thread(
+            target=_copy_redacted,
+            args=(self.process.stdout, sink, not self.foreground),
+            name=f"prism-log-{self.port}",
+            daemon=True,
+        )
+        self._pump.start()
         self._started_at = time.monotonic()
         return self
 
@@ -247,6 +277,8 @@ class PrismServer:
                 process.wait(timeout=STOP_TIMEOUT)
         # the leader is gone: make sure nothing else of its group survives
         self._signal_group(process.pid, signal.SIGKILL)
+        if self._pump is not None:
+            self._pump.join(timeout=STOP_TIMEOUT)
         if self._own_log and self.log_path is not None:
             with contextlib.suppress(OSError):
                 self.log_path.unlink()

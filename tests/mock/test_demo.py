@@ -24,10 +24,14 @@ def test_make_demo_prints_the_vendor_items_and_leaves_no_prism() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # the CLI's table (make demo runs examples/cli_demo.sh: search, bulk, export)
     for item in spec.response_example(name="vendor_two_items")["data"]["items"]:
         assert str(item["item_id"]) in result.stdout
-        assert item["title"] in result.stdout
-    assert "2 items of 666 found" in result.stdout
+        assert item["product_url"] in result.stdout
+    assert "page 1: 2 items of 666" in result.stdout
+    assert "4 done, 0 failed, 0 pending of 4 images; 8 items stored" in result.stdout
+    assert "line 6: blank img_url" in result.stderr
+    assert "results.csv: 8 rows" in result.stdout
     pids = {int(p) for p in re.findall(r"pid (\d+)", result.stderr)}
     assert pids, result.stderr
     for pid in pids:

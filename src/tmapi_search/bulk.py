@@ -1,0 +1,424 @@
+"""The resumable bulk runner behind `tmapi-search bulk`.
+
+Searches every image of an input through one `AsyncTmapiClient`, keeping the results
+in a `Store` (SQLite): each finished image is one transaction, so a run can be stopped
+at any moment -- Ctrl-C, SIGTERM, a 439, even SIGKILL -- and the same command resumes
+it: done images are skipped, failed transient ones are tried again, nothing is stored
+twice.
+
+How calls are made:
+
+- Every HTTP call (a conversion, each page) takes a slot of a `ConcurrencyLimiter`:
+  a fixed number (`concurrency=N`) or adaptive AIMD (`concurrency=None`, "auto")
+  bounded by `max_concurrency`.
+- The client is called with `max_retries=0`, and the runner retries per call with
+  stamina, outside the slot (a call waiting for its retry does not hold a slot; other
+  images use it meanwhile). The waits are the client's policy
+  (`tmapi_search.retries.backoff_delay`: exponential with jitter, longer for 503,
+  `Retry-After` honoured), and `max_retries` counts retries per call as in the client.
+  In auto mode a 503 is the limiter's signal: the limit is decreased and the call goes
+  back in line at once, with its own budget (`max_retries + 10` refusals) that is not
+  taken from `max_retries`.
+- A non-Alibaba image is converted first, and the converted path is committed at once,
+  so a rerun never pays for the same conversion twice. Pages of one image are fetched
+  as `iter_search_by_image` does (stop at `total_count`, at an empty page, at
+  `max_items_per_image`), and a retry resumes at the failed page.
+
+How a run ends:
+
+- 439 (`SubscriptionError`) or an auth refusal (401/403) stops the run at once: no new
+  call starts, the images it hit stay pending (the billing state is not theirs), the
+  summary says what to do;
+- 422 and any other non-transient error marks that one image failed (with the error's
+  class and message) and the run goes on; transient errors left after the retries mark
+  it failed-transient, and a rerun tries it again;
+- `stop()` (the CLI calls it on SIGINT/SIGTERM): no new call starts, calls in flight
+  get `grace` seconds to finish and be committed, then are abandoned (left pending).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import stamina
+from tmapi_client.models import SearchData, SearchItem
+
+from tmapi_search.auth import redact
+from tmapi_search.client import AsyncTmapiClient
+from tmapi_search.concurrency import ConcurrencyLimiter
+from tmapi_search.errors import (
+    APIStatusError,
+    ConcurrencyLimitError,
+    SubscriptionError,
+    TmapiError,
+    is_retryable,
+)
+from tmapi_search.images import ConvertMode, needs_conversion
+from tmapi_search.retries import backoff_delay
+from tmapi_search.store import ImageRecord, Store
+
+__all__ = ["AUTH_STATUSES", "BulkRunner", "BulkSettings", "BulkStats", "RunOutcome"]
+
+logger = logging.getLogger("tmapi_search.bulk")
+
+RunOutcome = Literal["completed", "billing", "auth", "interrupted"]
+#: HTTP statuses that mean the token itself is refused: stop the run like a 439.
+AUTH_STATUSES = frozenset({401, 403})
+#: In auto mode, how many 503 refusals one call may take beyond `max_retries`.
+EXTRA_503_BUDGET = 10
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSettings:
+    """What to search for each image, and how hard to push."""
+
+    search: dict[str, Any] = field(default_factory=dict)
+    """page_size, language, sort and the five boolean filters (None = not sent)."""
+    max_items_per_image: int = 20
+    concurrency: int | None = None
+    """A fixed number of calls in flight, or None for adaptive ("auto")."""
+    max_concurrency: int = 32
+    initial_concurrency: int = 4
+    max_retries: int = 2
+    convert: ConvertMode = "auto"
+    retry_failed: bool = False
+    grace: float = 10.0
+    """Seconds calls in flight may take to finish after `stop()`."""
+
+
+@dataclass(slots=True)
+class BulkStats:
+    """Live counters of a run (read by the progress display)."""
+
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    retrying: int = 0
+    in_flight: int = 0
+    items: int = 0
+    calls: int = 0
+    refused_503: int = 0
+    limit: int = 0
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def rate(self) -> float:
+        """Images finished per second."""
+        return (self.done + self.failed) / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class _StopRun(Exception):
+    """Raised inside an image's work when the whole run must stop."""
+
+
+@dataclass(slots=True)
+class _Image:
+    record: ImageRecord
+    url: str
+    items: list[SearchItem] = field(default_factory=list)
+    total_count: int | None = None
+    page: int = 1
+    attempts: int = 0
+    in_call: bool = False
+
+
+class BulkRunner:
+    """Run the images of a Store through one AsyncTmapiClient. See the module docstring."""
+
+    def __init__(
+        self,
+        client: AsyncTmapiClient,
+        store: Store,
+        settings: BulkSettings,
+        *,
+        on_change: Callable[[BulkStats], object] | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.on_change = on_change
+        adaptive = settings.concurrency is None
+        if adaptive:
+            initial = min(settings.initial_concurrency, settings.max_concurrency)
+            self.limiter = ConcurrencyLimiter(
+                initial, maximum=settings.max_concurrency, adaptive=True
+            )
+        else:
+            assert settings.concurrency is not None
+            self.limiter = ConcurrencyLimiter(settings.concurrency)
+        self.stats = BulkStats()
+        self.outcome: RunOutcome = "completed"
+        self.stop_reason: str | None = None
+        self.run_id: int | None = None
+        self._stopping = asyncio.Event()
+        self._current: dict[asyncio.Task[None], _Image | None] = {}
+
+    # -- control -----------------------------------------------------------------------
+    def stop(self, outcome: RunOutcome = "interrupted", reason: str | None = None) -> None:
+        """Start no new call; abandon images waiting for a retry; let calls in flight end."""
+        if not self._stopping.is_set():
+            self.outcome = outcome
+            self.stop_reason = reason
+            self._stopping.set()
+        current = asyncio.current_task()
+        for task, image in self._current.items():
+            if task is not current and (image is None or not image.in_call):
+                task.cancel()
+        self._changed()
+
+    def abandon(self) -> None:
+        """Stop at once: abandon calls in flight too (their images stay pending)."""
+        self.stop()
+        current = asyncio.current_task()
+        for task in self._current:
+            if task is not current:
+                task.cancel()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def _changed(self) -> None:
+        self.stats.in_flight = self.limiter.in_flight
+        self.stats.limit = self.limiter.limit
+        if self.on_change is not None:
+            self.on_change(self.stats)
+
+    # -- the run ---------------------------------------------------------------------
+    async def run(self, images: Sequence[ImageRecord], run_id: int) -> BulkStats:
+        """Search `images` (as returned by `Store.images_to_do`); returns the final stats."""
+        self.run_id = run_id
+        self.stats = BulkStats(total=len(images), limit=self.limiter.limit)
+        queue: asyncio.Queue[ImageRecord] = asyncio.Queue()
+        for record in images:
+            queue.put_nowait(record)
+        workers = min(len(images), self.settings.max_concurrency * 2 + 4)
+        tasks = [asyncio.create_task(self._worker(queue)) for _ in range(workers)]
+        self._current = dict.fromkeys(tasks)
+        self._changed()
+        stopper = asyncio.create_task(self._enforce_grace(tasks))
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            stopper.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, stopper, return_exceptions=True)
+            self.stats.finished = time.monotonic()
+            self._changed()
+        return self.stats
+
+    async def _enforce_grace(self, tasks: list[asyncio.Task[None]]) -> None:
+        await self._stopping.wait()
+        await asyncio.sleep(self.settings.grace)
+        for task in tasks:
+            task.cancel()
+
+    async def _worker(self, queue: asyncio.Queue[ImageRecord]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        while not self.stopping:
+            try:
+                record = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            image = _Image(record, record.converted_url or record.img_url)
+            self._current[task] = image
+            try:
+                await self._process(image)
+            except _StopRun:
+                return
+            finally:
+                self._current[task] = None
+
+    async def _process(self, image: _Image) -> None:
+        assert self.run_id is not None
+        record = image.record
+        try:
+            if record.converted_url is None and needs_conversion(
+                record.img_url, self.settings.convert
+            ):
+                image.url = await self._call(image, self._convert)
+                self.store.save_converted(record.id, image.url)
+            while True:
+                data = await self._call(image, self._search_page)
+                if not self._take_page(image, data):
+                    break
+        except _StopRun:
+            raise
+        except asyncio.CancelledError:
+            raise  # abandoned: the image stays pending, redone by the next run
+        except TmapiError as error:
+            if self._stops_run(error):
+                raise _StopRun() from error
+            if self.stopping and is_retryable(error):
+                raise _StopRun() from error  # not given its retries: leave it pending
+            self.store.save_failed(
+                record.id,
+                self.run_id,
+                error_class=type(error).__name__,
+                error_message=_describe(error),
+                transient=is_retryable(error),
+                attempts=image.attempts,
+            )
+            self.stats.failed += 1
+            self._changed()
+            return
+        except ValueError as error:  # local validation of this row's URL
+            self.store.save_failed(
+                record.id,
+                self.run_id,
+                error_class="ValueError",
+                error_message=str(error),
+                transient=False,
+                attempts=image.attempts,
+            )
+            self.stats.failed += 1
+            self._changed()
+            return
+        self.store.save_done(
+            record.id,
+            self.run_id,
+            [item.to_dict() for item in image.items],
+            total_count=image.total_count,
+            attempts=image.attempts,
+        )
+        self.stats.done += 1
+        self.stats.items += len(image.items)
+        self._changed()
+
+    def _stops_run(self, error: TmapiError) -> bool:
+        if isinstance(error, SubscriptionError):
+            self.stop(
+                "billing",
+                "TMAPI answered 439: subscription expired or insufficient balance. "
+                "Top up or renew the plan, then run the same command again to resume.",
+            )
+            return True
+        if isinstance(error, APIStatusError) and error.status_code in AUTH_STATUSES:
+            self.stop(
+                "auth",
+                f"TMAPI refused the API token (HTTP {error.status_code}). Check --api-token "
+                "/ TMAPI_TOKEN, then run the same command again to resume.",
+            )
+            return True
+        return False
+
+    # -- one image's calls ---------------------------------------------------------------
+    def _page_size(self) -> int:
+        size = int(self.settings.search.get("page_size", 20))
+        return min(size, self.settings.max_items_per_image)
+
+    async def _convert(self, image: _Image) -> str:
+        return await self.client.convert_image_url(image.url, max_retries=0)
+
+    async def _search_page(self, image: _Image) -> SearchData:
+        options = {k: v for k, v in self.settings.search.items() if k != "page_size"}
+        return await self.client.search_by_image(
+            image.url,
+            page=image.page,
+            page_size=self._page_size(),
+            convert=False,
+            max_retries=0,
+            **options,
+        )
+
+    def _take_page(self, image: _Image, data: SearchData) -> bool:
+        """Keep a page's items; True when another page is needed (as iter_search_by_image)."""
+        wanted = self.settings.max_items_per_image - len(image.items)
+        image.items.extend(data.items[:wanted])
+        image.total_count = data.total_count
+        if not data.items or len(image.items) >= self.settings.max_items_per_image:
+            return False
+        if image.page * self._page_size() >= data.total_count:
+            return False
+        image.page += 1
+        return True
+
+    async def _call(self, image: _Image, call: Callable[[_Image], Any]) -> Any:
+        """One HTTP call of an image, under a slot, retried (outside the slot) by stamina."""
+        adaptive = self.limiter.adaptive
+        failures = 0
+        refusals = 0
+        waiting = False
+
+        def backoff(error: Exception) -> bool | float:
+            nonlocal failures, refusals, waiting
+            if self.stopping or not isinstance(error, TmapiError) or not is_retryable(error):
+                return False
+            if adaptive and isinstance(error, ConcurrencyLimitError):
+                refusals += 1
+                if refusals > self.settings.max_retries + EXTRA_503_BUDGET:
+                    return False
+                delay = 0.0  # the limiter has slowed down already
+            else:
+                failures += 1
+                if failures > self.settings.max_retries:
+                    return False
+                delay = backoff_delay(error, failures - 1)
+            logger.info(
+                "bulk: retrying line %d in %.2fs after %s",
+                image.record.line,
+                delay,
+                type(error).__name__,
+            )
+            if not waiting:
+                waiting = True
+                self.stats.retrying += 1
+                self._changed()
+            return delay
+
+        try:
+            async for attempt in stamina.retry_context(
+                on=backoff, attempts=None, timeout=None, wait_jitter=0.0
+            ):
+                with attempt:
+                    if waiting:
+                        waiting = False
+                        self.stats.retrying -= 1
+                    if self.stopping:
+                        raise _StopRun()
+                    return await self._one_call(image, call)
+        finally:
+            if waiting:
+                self.stats.retrying -= 1
+                self._changed()
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _one_call(self, image: _Image, call: Callable[[_Image], Any]) -> Any:
+        # `in_call` protects the image from `stop()` from the moment its request may be
+        # sent until its slot is released (an answer that was paid for is kept)
+        try:
+            async with self.limiter.slot() as slot:  # its release runs the AIMD rule
+                if self.stopping:
+                    raise _StopRun()
+                image.in_call = True
+                image.attempts += 1
+                self.stats.calls += 1
+                self._changed()
+                try:
+                    result = await call(image)
+                except ConcurrencyLimitError:
+                    slot.overloaded()
+                    self.stats.refused_503 += 1
+                    raise
+                slot.success()
+                return result
+        finally:
+            image.in_call = False
+
+
+def _describe(error: TmapiError) -> str:
+    """One line for the database: the error's message, token-free, bounded."""
+    text = redact(str(error) or type(error).__name__)
+    return text if len(text) <= 500 else text[:497] + "..."

@@ -1,0 +1,250 @@
+"""A local TMAPI stand-in over real HTTP, for tests and benchmarks that need a socket.
+
+The in-process `tmapi_mock` fixture (respx) cannot serve a CLI running as a
+subprocess, and Prism has no notion of latency or of a concurrency cap. This server
+(stdlib `ThreadingHTTPServer`, one thread per connection) answers the two TMAPI
+endpoints with the packaged contract's examples -- never a re-typed body -- and can:
+
+- wait `latency` seconds before answering each accepted call;
+- enforce a hidden concurrency `cap`: a call arriving while `cap` calls are in flight
+  is refused at once with the documented 503 body;
+- answer chosen documented errors: `errors_by_url` (a substring of `img_url` -> code),
+  `billing_after` (every search call after the N-th answers 439);
+- count what it saw (`search_calls`, `convert_calls`, `rejected`, `max_in_flight`,
+  `calls_by_url`) and the `apiToken` values (to assert they arrived, never to print).
+
+It binds 127.0.0.1 on a free port (`base_url` tells which) and logs nothing (its
+access log would print query strings, token included).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tmapi_search import spec
+
+__all__ = ["Answer", "LocalTmapiServer", "local_tmapi_server"]
+
+#: (HTTP status, JSON body) -- a hook's answer; None lets the server answer normally.
+Answer = tuple[int, Any]
+
+
+class LocalTmapiServer:
+    """See the module docstring. Use as a context manager, or `start()` / `stop()`."""
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        cap: int | None = None,
+        errors_by_url: dict[str, int] | None = None,
+        billing_after: int | None = None,
+        search_example: str | None = None,
+        hook: Callable[[str, dict[str, str]], Answer | None] | None = None,
+    ) -> None:
+        self.latency = latency
+        self.cap = cap
+        self.errors_by_url = dict(errors_by_url or {})
+        self.billing_after = billing_after
+        self.hook = hook
+        self._search_body = json.dumps(
+            spec.response_example(spec.SEARCH_PATH, "get", 200, search_example),
+            ensure_ascii=False,
+        ).encode()
+        self._convert_body = json.dumps(
+            spec.response_example(spec.CONVERT_PATH, "post", 200)
+        ).encode()
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.search_calls = 0
+        self.convert_calls = 0
+        self.rejected = 0
+        self.calls_by_url: Counter[str] = Counter()
+        self.tokens_seen: set[str] = set()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("server not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalTmapiServer:
+        server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> LocalTmapiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalTmapiServer(latency={self.latency}, cap={self.cap})"
+
+    # -- answering ---------------------------------------------------------------------
+    def _answer(self, method: str, path: str, params: dict[str, str]) -> tuple[int, bytes]:
+        token = params.get("apiToken")
+        if not token:
+            return 401, _error_body(401, path)
+        with self._lock:
+            self.tokens_seen.add(token)
+            if self.cap is not None and self.in_flight >= self.cap:
+                self.rejected += 1
+                return 503, _error_body(503, path)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            if path == spec.SEARCH_PATH:
+                self.search_calls += 1
+                number = self.search_calls
+                self.calls_by_url[params.get("img_url", "")] += 1
+            else:
+                self.convert_calls += 1
+                number = 0
+        try:
+            if self.latency:
+                threading.Event().wait(self.latency)
+            if self.hook is not None:
+                custom = self.hook(path, params)
+                if custom is not None:
+                    status, body = custom
+                    return status, json.dumps(body, ensure_ascii=False).encode()
+            if path == spec.CONVERT_PATH:
+                return 200, self._convert_body
+            if self.billing_after is not None and number > self.billing_after:
+                return 439, _error_body(439, path)
+            img_url = params.get("img_url", "")
+            for fragment, code in self.errors_by_url.items():
+                if fragment in img_url:
+                    return code, _error_body(code, path)
+            return 200, self._search_body
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away (killed, timed out) is normal here: no traceback."""
+        return
+
+
+_REASONS = {
+    200: "OK",
+    401: "Unauthorized",
+    404: "Not Found",
+    417: "Expectation Failed",
+    422: "Unprocessable Entity",
+    439: "Subscription Error",
+    499: "Upstream Timeout",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def _error_body(code: int, path: str) -> bytes:
+    method = "get" if path == spec.SEARCH_PATH else "post"
+    return json.dumps(spec.error_example(code, path, method)).encode()
+
+
+def _handler_for(owner: LocalTmapiServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def _serve(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            params = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            expected = {spec.SEARCH_PATH: "GET", spec.CONVERT_PATH: "POST"}.get(parts.path)
+            if expected != method:
+                status, body = 404, b'{"code": 404, "msg": "not found"}'
+            else:
+                status, body = owner._answer(method, parts.path, params)
+            head = (
+                f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n"
+                "Content-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode("latin-1")
+            self.wfile.write(head + body)  # one write: no Nagle / delayed-ACK stall
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the access log would print the query string, token included
+
+    return Handler
+
+
+@contextmanager
+def local_tmapi_server(**options: Any) -> Iterator[LocalTmapiServer]:
+    """`with local_tmapi_server(latency=0.05, cap=8) as server: ... server.base_url`."""
+    server = LocalTmapiServer(**options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tmapi_search.local_server --latency 0.1 --cap 8`: serve until killed.
+
+    Prints the base URL on the first line of standard output once it listens.
+    """
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="A local TMAPI stand-in (bodies from the spec).")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per accepted call")
+    parser.add_argument("--cap", type=int, default=None, help="calls in flight before 503")
+    args = parser.parse_args(argv)
+    server = LocalTmapiServer(latency=args.latency, cap=args.cap).start()
+    print(server.base_url, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

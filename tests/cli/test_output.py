@@ -1,0 +1,75 @@
+"""Formatting the generated models: the table's columns, and every field in json/jsonl/csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+from rich.console import Console
+from tmapi_client.models import SearchItem
+
+from tmapi_search import spec
+from tmapi_search.output import item_rows, write_items
+
+
+def vendor_items() -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = spec.response_example()["data"]["items"]
+    return items
+
+
+def models() -> list[SearchItem]:
+    return [SearchItem.from_dict(item) for item in vendor_items()]
+
+
+def test_table_row_picks_the_documented_columns() -> None:
+    raw = vendor_items()[0]
+    row = item_rows(models()[0])
+    assert row["title"] == raw["title"]
+    assert row["price"] == raw["price"]
+    assert row["moq"] == str(raw["quantity_begin"])
+    assert row["sales"] == (
+        f"{raw['sale_info']['sale_quantity_month']} / {raw['sale_info']['sale_quantity']}"
+    )
+    assert row["shop"] == raw["shop_info"]["company_name"]
+    assert row["location"] == ", ".join(raw["shop_info"]["location"])
+    assert row["factory"] == ("yes" if raw["shop_info"]["is_factory"] else "no")
+    assert row["url"] == raw["product_url"]
+
+
+def test_table_renders_every_item() -> None:
+    console = Console(record=True, width=300)
+    write_items(models(), "table", console=console, out=io.StringIO(), title="t")
+    text = console.export_text()
+    for raw in vendor_items():
+        assert raw["product_url"] in text
+        assert raw["price"] in text
+
+
+def test_item_without_optional_objects_still_renders() -> None:
+    row = item_rows(SearchItem.from_dict({"item_id": 1}))
+    assert row["shop"] == "" and row["sales"] == "- / -"
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_formats_carry_every_field(fmt: str) -> None:
+    out = io.StringIO()
+    write_items(models(), fmt, console=Console(), out=out)  # type: ignore[arg-type]
+    if fmt == "json":
+        assert json.loads(out.getvalue()) == vendor_items()
+    else:
+        assert [json.loads(line) for line in out.getvalue().splitlines()] == vendor_items()
+
+
+def test_csv_carries_every_field_flattened() -> None:
+    out = io.StringIO()
+    write_items(models(), "csv", console=Console(), out=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    raw = vendor_items()[0]
+    assert len(rows) == 2
+    assert rows[0]["title_origin"] == raw["title_origin"]
+    assert rows[0]["price_info.drop_ship_price"] == raw["price_info"]["drop_ship_price"]
+    assert json.loads(rows[0]["quantity_prices"]) == raw["quantity_prices"]
+    assert rows[0]["sale_info.orders_count"] == str(raw["sale_info"]["orders_count"])

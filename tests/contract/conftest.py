@@ -1,0 +1,110 @@
+"""Targets of the contract suite: the session's Prism mock, or the live API (opt-in).
+
+Every case's request goes through a counting `requests.Session`. Against the live API a
+guard charges each case its worst cost (1 request + the ignored_auth probes, which
+schemathesis sends on its own session) and refuses a case that could pass
+TMAPI_LIVE_BUDGET. The configuration (tests/contract/budget.py) already keeps the run
+under the budget; the guard is there in case that arithmetic were ever wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from tests.contract.budget import DEFAULT_LIVE_BASE_URL, LivePlan
+
+LIVE_TARGET_ENV = "TMAPI_CONTRACT_TARGET"  # "live": set by `make contract-live` only
+
+
+class BudgetExhausted(RuntimeError):
+    """The live run would send more requests than TMAPI_LIVE_BUDGET allows."""
+
+
+class CountingSession(requests.Session):
+    """A requests session that counts what it sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.sent += 1
+        return super().send(request, **kwargs)
+
+
+@dataclass
+class ContractTarget:
+    name: str  # "mock" | "live"
+    base_url: str
+    session: CountingSession
+    cases: int = 0
+    plan: LivePlan | None = None
+    operations: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)  # "phase/mode" -> cases
+    charged: int = 0  # live: worst-case requests of the cases sent so far
+
+    def check(self, case: Any) -> None:
+        """One schemathesis case: send it, validate the answer with every enabled check."""
+        if self.plan is not None:
+            cost = 1 + self.plan.probes_per_case
+            if self.charged + cost > self.plan.budget:
+                raise BudgetExhausted(
+                    f"case refused: it could cost {cost} request(s) and {self.charged} of "
+                    f"TMAPI_LIVE_BUDGET={self.plan.budget} are already spent"
+                )
+            self.charged += cost
+        self.cases += 1
+        self.operations[case.operation.label] = self.operations.get(case.operation.label, 0) + 1
+        meta = case.meta
+        if meta is not None:
+            phase = getattr(meta.phase.name, "value", meta.phase.name)
+            kind = f"{phase}/{meta.generation.mode.value}"
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        case.call_and_validate(base_url=self.base_url, session=self.session, timeout=60)
+
+
+_targets: list[ContractTarget] = []
+
+
+@pytest.fixture(scope="session")
+def mock_target(request: pytest.FixtureRequest) -> ContractTarget:
+    base_url = os.environ.get("TMAPI_CONTRACT_BASE_URL") or request.getfixturevalue(
+        "prism_base_url"
+    )
+    target = ContractTarget("mock", base_url.rstrip("/"), CountingSession())
+    _targets.append(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def live_target() -> ContractTarget:
+    from tests.contract.test_contract import LIVE_PLAN
+
+    if os.environ.get(LIVE_TARGET_ENV) != "live" or not os.environ.get("TMAPI_TOKEN"):
+        pytest.skip("live contract: run it with `make contract-live` (needs TMAPI_TOKEN)")
+    assert LIVE_PLAN is not None
+    base_url = os.environ.get("TMAPI_BASE_URL") or DEFAULT_LIVE_BASE_URL
+    target = ContractTarget("live", base_url.rstrip("/"), CountingSession(), plan=LIVE_PLAN)
+    _targets.append(target)
+    return target
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for target in _targets:
+        per_op = ", ".join(f"{label}: {n}" for label, n in target.operations.items())
+        kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(target.kinds.items()))
+        line = (
+            f"contract ({target.name}, {target.base_url}): {target.cases} cases ran, "
+            f"{target.session.sent} case requests sent ({per_op}; {kinds})"
+        )
+        if target.plan is not None:
+            line += (
+                f"; worst case with ignored_auth probes: {target.charged} requests; "
+                f"budget {target.plan.budget}, configured maximum {target.plan.max_requests}"
+            )
+        terminalreporter.write_line(line)
