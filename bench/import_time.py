@@ -55,7 +55,7 @@ def main() -> None:
         ).stderr.splitlines()[1:]
         rows = sorted(out, key=lambda line: int(line.split("|")[1]), reverse=True)
         print("slowest cumulative imports (us):")
-        print("\n".join(rows[:20]))
+        print("\n".join(rows[:20]), flush=True)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ from tmapi_search.errors import (
     error_class_for_code,
 )
 from tmapi_search.images import ConvertMode, needs_conversion
+from tmapi_search.paging import PagePlan
 from tmapi_search.retries import DEFAULT_MAX_RETRIES, RetryHook, RetryState, parse_retry_after
 
 __all__ = [
@@ -128,8 +129,6 @@ def _check_retries(name: str, value: object) -> int:
 class _BaseClient:
     """Configuration, validation, request building and answer reading; no I/O."""
 
-    _http_client_type: type[httpx.Client] | type[httpx.AsyncClient]
-
     def __init__(
         self,
         *,
@@ -183,15 +182,14 @@ class _BaseClient:
         timeout: TimeoutTypes | NotGiven,
         max_retries: int | None,
         on_retry: RetryHook | None,
-    ) -> tuple[TimeoutTypes, int, RetryHook | None]:
-        if isinstance(timeout, NotGiven):
-            timeout = self.timeout
-        else:
-            _as_timeout("timeout", timeout)
+    ) -> tuple[httpx.Timeout | None, int, RetryHook | None]:
+        call_timeout = _as_timeout(
+            "timeout", self.timeout if isinstance(timeout, NotGiven) else timeout
+        )
         retries = (
             self.max_retries if max_retries is None else _check_retries("max_retries", max_retries)
         )
-        return timeout, retries, on_retry if on_retry is not None else self.on_retry
+        return call_timeout, retries, on_retry if on_retry is not None else self.on_retry
 
     # -- building requests (the generated functions' own kwargs) -------------------
     # The token goes straight into the query parameters (what ApiTokenAuth would do, minus
@@ -472,7 +470,10 @@ class TmapiClient(_BaseClient):
 
     # -- transport + retries ---------------------------------------------------------
     def _send_once(
-        self, kwargs: dict[str, Any], parse: Callable[[httpx.Response], T], timeout: TimeoutTypes
+        self,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: httpx.Timeout | None,
     ) -> T:
         with self._slots:
             try:
@@ -607,7 +608,7 @@ class TmapiClient(_BaseClient):
             support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
         )
         self._validate_search(img_url, page, page_size, language, sort, convert, filters)
-        plan = _PagePlan(page, page_size, max_items, max_pages)
+        plan = PagePlan(page, page_size, max_items, max_pages)
         options: dict[str, Any] = {
             "language": language,
             "sort": sort,
@@ -633,42 +634,6 @@ class TmapiClient(_BaseClient):
                     return
 
         return pages()
-
-
-class _PagePlan:
-    """Which page comes next, and when to stop (shared by the sync and async iterators)."""
-
-    def __init__(
-        self, page: int, page_size: int, max_items: int | None, max_pages: int | None
-    ) -> None:
-        self.max_items = validation.check_limit("max_items", max_items)
-        self.max_pages = validation.check_limit("max_pages", max_pages)
-        self.page = page
-        self.page_size = min(page_size, self.max_items) if self.max_items else page_size
-        self.pages_done = 0
-        self.items_done = 0
-
-    def take(self, data: SearchData) -> list[SearchItem]:
-        """The items of this page to yield (cut at max_items)."""
-        self.pages_done += 1
-        items = data.items
-        if self.max_items is not None:
-            items = items[: self.max_items - self.items_done]
-        self.items_done += len(items)
-        return items
-
-    def advance(self, data: SearchData) -> bool:
-        """Move to the next page; False when no further page is needed."""
-        if not data.items:
-            return False
-        if self.max_items is not None and self.items_done >= self.max_items:
-            return False
-        if self.max_pages is not None and self.pages_done >= self.max_pages:
-            return False
-        if self.page * self.page_size >= data.total_count:
-            return False
-        self.page += 1
-        return True
 
 
 class AsyncTmapiClient(_BaseClient):
@@ -734,7 +699,10 @@ class AsyncTmapiClient(_BaseClient):
         await self.aclose()
 
     async def _send_once(
-        self, kwargs: dict[str, Any], parse: Callable[[httpx.Response], T], timeout: TimeoutTypes
+        self,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: httpx.Timeout | None,
     ) -> T:
         async with self._slots:
             try:
@@ -850,7 +818,7 @@ class AsyncTmapiClient(_BaseClient):
             support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
         )
         self._validate_search(img_url, page, page_size, language, sort, convert, filters)
-        plan = _PagePlan(page, page_size, max_items, max_pages)
+        plan = PagePlan(page, page_size, max_items, max_pages)
         options: dict[str, Any] = {
             "language": language,
             "sort": sort,

@@ -15,7 +15,9 @@
     └── MalformedResponseError        a body that cannot be read as the contract says
 
 An error `code` inside an HTTP 200 body raises the class of that code (its
-`status_code` stays 200, its `code` is the body's). An undocumented status raises
+`status_code` stays 200, its `code` is the body's). When an error status carries a
+body whose `code` is another documented code, the body's code (TMAPI's own word)
+picks the class. An undocumented status raises
 `APIStatusError` itself (or `MalformedResponseError` when its body is not TMAPI's
 error shape, e.g. a proxy's HTML page).
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "GATEWAY_STATUSES",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -41,6 +44,7 @@ __all__ = [
     "TmapiError",
     "UpstreamTimeoutError",
     "error_class_for_code",
+    "is_retryable",
 ]
 
 BODY_PREVIEW_CHARS = 500
@@ -58,6 +62,17 @@ class TmapiError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only attributes survive pickling (e.g. across a process pool)
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[TmapiError], message: str, state: dict[str, Any]) -> TmapiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class APIConnectionError(TmapiError):

@@ -258,3 +258,19 @@ def test_retry_log_record_names_attempt_and_reason(
     assert record.tmapi_attempt == 1 and record.tmapi_max_attempts == RETRIED  # type: ignore[attr-defined]
     assert record.tmapi_reason == "DataRetrievalError"  # type: ignore[attr-defined]
     assert "attempt 1/3" in record.message
+
+
+@pytest.mark.parametrize("fault", ["status", "malformed"])
+def test_errors_survive_pickling(fault: str, tmapi_mock: TmapiMock) -> None:
+    import pickle
+
+    if fault == "status":
+        tmapi_mock.search.error(503, headers={"Retry-After": "3"})
+    else:
+        tmapi_mock.search.malformed("truncated")
+    with pytest.raises(TmapiError) as info:
+        run_call("sync", "search")
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is type(info.value) and str(copy) == str(info.value)
+    assert vars(copy) == vars(info.value)
+    assert copy.attempts == info.value.attempts

@@ -1,8 +1,9 @@
 """One connection pool per client, against a real local server (a free port).
 
 Three calls through one client use one TCP connection; after close() / aclose() the
-server sees that connection closed. The server answers the contract's first 200
-example; it is a real socket server, not a mock.
+server sees that connection closed. `max_concurrency` bounds the requests the server
+sees at once (async; the sync cap is tested through tmapi_mock). The server answers
+the contract's first 200 example; it is a real socket server, not a mock.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ class _Handler(BaseHTTPRequestHandler):
     server: _CountingServer
 
     def do_GET(self) -> None:
+        with self.server.lock:
+            self.server.in_flight += 1
+            self.server.peak = max(self.server.peak, self.server.in_flight)
+        if self.server.slow:
+            self.server.release.wait(0.05)  # hold the request a moment so calls overlap
+        with self.server.lock:
+            self.server.in_flight -= 1
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(PAGE)))
@@ -54,6 +62,10 @@ class _CountingServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.opened = 0
         self.closed = 0
+        self.in_flight = 0
+        self.peak = 0
+        self.slow = False
+        self.release = threading.Event()
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
 
@@ -100,3 +112,19 @@ def test_async_client_reuses_one_connection_and_closes_it(server: _CountingServe
     asyncio.run(main())
     assert server.wait_all_closed()
     assert server.closed == 1
+
+
+def test_async_max_concurrency_caps_requests_in_flight(server: _CountingServer) -> None:
+    server.slow = True
+
+    async def main() -> list[int]:
+        async with AsyncTmapiClient(
+            TOKEN, base_url=f"http://127.0.0.1:{server.server_address[1]}", max_concurrency=2
+        ) as client:
+            pages = await asyncio.gather(
+                *(client.search_by_image(ALI_IMAGE, page=page) for page in range(1, 9))
+            )
+            return [page.total_count for page in pages]
+
+    assert asyncio.run(main()) == [666] * 8
+    assert 1 <= server.peak <= 2
