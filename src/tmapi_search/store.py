@@ -92,6 +92,8 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_image ON items(image_id);
 """
 
+_TABLES = frozenset({"meta", "runs", "images", "items"})
+
 PARAMS_KEY = "search_params"
 
 
@@ -167,8 +169,9 @@ class Store:
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         """Open (and with `create`, initialise) a results database.
 
-        `create=False` (export) refuses a file that is not a results database instead of
-        adding tables to it: ValueError naming `--db`.
+        A file that is not a results database (another program's SQLite file) is refused
+        instead of having tables added to it, and `create=False` (export) also refuses a
+        new, empty file: ValueError naming `--db`.
         """
         self.path = Path(path)
         # isolation_level=None: no implicit transactions; `transaction()` opens them.
@@ -177,14 +180,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        if not create:
-            found = self._db.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                "AND name IN ('meta', 'runs', 'images', 'items')"
-            ).fetchone()[0]
-            if found != 4:
-                self._db.close()
-                raise ValueError(f"--db: {self.path} is not a tmapi-search results database")
+        listed = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = {row[0] for row in listed}
+        ours = tables & _TABLES
+        # A results database has all of our tables; a new one has no table at all. Anything
+        # else is somebody else's database: never add tables to it.
+        if ours != _TABLES and (tables or not create):
+            self._db.close()
+            raise ValueError(f"--db: {self.path} is not a tmapi-search results database")
         self._create_schema()
 
     def _create_schema(self) -> None:

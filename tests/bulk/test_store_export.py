@@ -146,3 +146,20 @@ def test_export_csv_one_row_per_item_with_flattened_fields(tmp_path: Path) -> No
     assert json.loads(first["shop_info.location"]) == item["shop_info"]["location"]
     assert first["shop_info.login_id"] == ""
     assert rows[2]["sku"] == "B-2"
+
+
+def test_another_programs_database_is_never_touched(tmp_path: Path) -> None:
+    db = tmp_path / "theirs.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    for create in (True, False):
+        with pytest.raises(ValueError, match="--db: .* is not a tmapi-search results database"):
+            Store(db, create=create)
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"customers"}
+
+
+def test_export_refuses_a_new_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="--db"):
+        Store(tmp_path / "new.sqlite", create=False)
