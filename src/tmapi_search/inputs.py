@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tmapi_search.validation import is_converted_path
+
 __all__ = ["BadRow", "InputError", "InputImage", "InputRows", "read_input"]
 
 IMG_URL = "img_url"
 ID_COLUMNS = ("sku", "id")
-CONVERTED_PREFIX = "/search/"
 
 
 class InputError(ValueError):
@@ -86,7 +87,7 @@ def url_problem(value: str) -> str | None:
     if any(ch.isspace() for ch in value.strip()):
         return "img_url contains whitespace"
     text = value.strip()
-    if text.startswith(CONVERTED_PREFIX):
+    if is_converted_path(text):  # the SDK's own rule for converted paths
         return None
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
