@@ -1,6 +1,6 @@
 """Benchmark: bulk throughput against a server with latency L and a hidden concurrency cap C.
 
-A local TMAPI stand-in (`tmapi_search.local_server`, bodies from the packaged
+A local TMAPI stand-in (`tmapi_search.testing.local_server`, bodies from the packaged
 contract) answers each call after L seconds and refuses with the documented 503 any
 call arriving while C calls are in flight. The bulk runner searches N images (one page
 each) three ways -- sequential (`--concurrency 1`), fixed at the cap
@@ -28,9 +28,9 @@ from pathlib import Path
 from stamina.instrumentation import set_on_retry_hooks
 
 from tmapi_search import AsyncTmapiClient
-from tmapi_search.bulk import BulkRunner, BulkSettings
-from tmapi_search.inputs import InputImage
-from tmapi_search.store import Store
+from tmapi_search.bulk.inputs import InputImage
+from tmapi_search.bulk.runner import BulkRunner, BulkSettings
+from tmapi_search.bulk.store import Store
 
 ALI = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
 TOKEN = "bench-token"
@@ -66,7 +66,13 @@ async def one_mode(
 def server_process(latency: float, cap: int) -> Iterator[str]:
     """The local server in its own process (no GIL shared with the client); yields its URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tmapi_search.local_server", f"--latency={latency}", f"--cap={cap}"],
+        [
+            sys.executable,
+            "-m",
+            "tmapi_search.testing.local_server",
+            f"--latency={latency}",
+            f"--cap={cap}",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

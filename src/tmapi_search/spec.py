@@ -12,8 +12,6 @@ import functools
 from importlib import resources
 from typing import Any
 
-import yaml
-
 __all__ = [
     "CONVERT_PATH",
     "SEARCH_PATH",
@@ -37,6 +35,12 @@ def spec_text() -> str:
 
 @functools.cache
 def _load() -> dict[str, Any]:
+    try:
+        import yaml  # the `[testing]` extra: only the test doubles read the contract
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "tmapi_search.spec needs PyYAML: pip install 'tmapi-search[testing]'"
+        ) from error
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     spec: dict[str, Any] = yaml.load(spec_text(), Loader=loader)  # noqa: S506 (safe loader)
     return spec

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tests.cli_support import TOKEN, run_cli, start_cli
-from tmapi_search.local_server import LocalTmapiServer
+from tmapi_search.testing.local_server import LocalTmapiServer
 
 from .conftest import catalogue_csv
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tmapi_search.concurrency import ConcurrencyLimiter
+from tmapi_search.bulk.concurrency import ConcurrencyLimiter
 
 
 def succeed(limiter: ConcurrencyLimiter, n: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tmapi_search.inputs import InputError, read_input
+from tmapi_search.bulk.inputs import InputError, read_input
 
 ALI = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from tmapi_search import AsyncTmapiClient, spec
-from tmapi_search.bulk import BulkRunner, BulkSettings
-from tmapi_search.inputs import read_input
-from tmapi_search.store import Store
+from tmapi_search.bulk.inputs import read_input
+from tmapi_search.bulk.runner import BulkRunner, BulkSettings
+from tmapi_search.bulk.store import Store
 from tmapi_search.testing import TmapiMock
 
 from .conftest import ALI, TOKEN, catalogue_csv
@@ -220,7 +220,7 @@ async def test_auto_concurrency_finds_a_hidden_cap_without_failing_images(
     tmp_path: Path,
 ) -> None:
     """A real local server with a cap of 4 the runner is not told: 503s, then no failures."""
-    from tmapi_search.local_server import LocalTmapiServer
+    from tmapi_search.testing.local_server import LocalTmapiServer
 
     rows = read_input(catalogue_csv(tmp_path / "in.csv", 150))
     with LocalTmapiServer(latency=0.02, cap=4) as server, Store(tmp_path / "r.sqlite") as store:

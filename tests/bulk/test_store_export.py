@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tmapi_search import spec
-from tmapi_search.export import export
-from tmapi_search.inputs import InputImage
-from tmapi_search.store import ParamsMismatchError, Store
+from tmapi_search.bulk.export import export
+from tmapi_search.bulk.inputs import InputImage
+from tmapi_search.bulk.store import ParamsMismatchError, Store
 
 ALI = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
 

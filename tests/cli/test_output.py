@@ -12,7 +12,7 @@ from rich.console import Console
 from tmapi_client.models import SearchItem
 
 from tmapi_search import spec
-from tmapi_search.output import item_rows, write_items
+from tmapi_search.cli.output import item_rows, write_items
 
 
 def vendor_items() -> list[dict[str, Any]]:

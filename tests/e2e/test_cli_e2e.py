@@ -21,7 +21,7 @@ import pytest
 
 from tests.cli_support import ALI, TOKEN, run_cli, start_cli
 from tmapi_search import spec
-from tmapi_search.local_server import LocalTmapiServer
+from tmapi_search.testing.local_server import LocalTmapiServer
 
 
 def vendor_items() -> list[dict[str, Any]]:

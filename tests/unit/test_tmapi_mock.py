@@ -140,6 +140,6 @@ def test_wheel_ships_the_contract_and_the_plugin(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         packaged = archive.read("tmapi_search/openapi.yaml")
         entry_points = next(n for n in archive.namelist() if n.endswith("entry_points.txt"))
-        assert "tmapi = tmapi_search.testing" in archive.read(entry_points).decode()
-        assert "tmapi_search/testing.py" in archive.namelist()
+        assert "tmapi = tmapi_search.testing.plugin" in archive.read(entry_points).decode()
+        assert "tmapi_search/testing/plugin.py" in archive.namelist()
     assert packaged == (REPO_ROOT / "openapi.yaml").read_bytes()

@@ -49,8 +49,9 @@ import stamina
 from tmapi_client.models import SearchData, SearchItem
 
 from tmapi_search.auth import redact
+from tmapi_search.bulk.concurrency import ConcurrencyLimiter
+from tmapi_search.bulk.store import ImageRecord, Store
 from tmapi_search.client import AsyncTmapiClient
-from tmapi_search.concurrency import ConcurrencyLimiter
 from tmapi_search.errors import (
     APIStatusError,
     ConcurrencyLimitError,
@@ -60,11 +61,10 @@ from tmapi_search.errors import (
 )
 from tmapi_search.images import ConvertMode, needs_conversion
 from tmapi_search.retries import backoff_delay
-from tmapi_search.store import ImageRecord, Store
 
 __all__ = ["AUTH_STATUSES", "BulkRunner", "BulkSettings", "BulkStats", "RunOutcome"]
 
-logger = logging.getLogger("tmapi_search.bulk")
+logger = logging.getLogger("tmapi_search.bulk.runner")
 
 RunOutcome = Literal["completed", "billing", "auth", "interrupted"]
 #: HTTP statuses that mean the token itself is refused: stop the run like a 439.

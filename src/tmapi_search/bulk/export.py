@@ -18,8 +18,8 @@ from typing import Any, Literal, TextIO
 
 from tmapi_client.models import SearchItem
 
-from tmapi_search.output import flatten, write_csv
-from tmapi_search.store import Store, StoredItem
+from tmapi_search.bulk.rows import flatten, write_csv
+from tmapi_search.bulk.store import Store, StoredItem
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "export"]
 

@@ -1,4 +1,4 @@
-"""`tmapi_mock`: a pytest fixture that mocks TMAPI in-process (respx), for your tests.
+"""`mock_tmapi()` / the `tmapi_mock` fixture: TMAPI mocked in-process (respx), for your tests.
 
 Installed with the package and registered through the `pytest11` entry point, so any
 project that installs `tmapi-search` can write::
@@ -41,7 +41,6 @@ from typing import Any, Literal
 
 import httpx
 import jsonschema
-import pytest
 import respx
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -54,8 +53,6 @@ __all__ = [
     "RequestCheck",
     "TmapiMock",
     "mock_tmapi",
-    "tmapi_mock",
-    "tmapi_no_backoff",
 ]
 
 MalformedKind = Literal["html", "empty", "truncated", "not_json_object"]
@@ -364,23 +361,3 @@ def mock_tmapi() -> Iterator[TmapiMock]:
     """Mock TMAPI in-process for the duration of a `with` block (what the fixture uses)."""
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
         yield TmapiMock(router)
-
-
-@pytest.fixture
-def tmapi_mock() -> Iterator[TmapiMock]:
-    """Mock TMAPI in-process (respx); bodies from the packaged `openapi.yaml`'s examples."""
-    with mock_tmapi() as mock:
-        yield mock
-
-
-@pytest.fixture
-def tmapi_no_backoff() -> Iterator[None]:
-    """Retries without their backoff sleeps (stamina's testing mode), attempt limits kept.
-
-    The client's `max_retries` still decides how many attempts are made; `on_retry`
-    events still carry the delay the policy chose, but nobody waits for it.
-    """
-    import stamina
-
-    with stamina.set_testing(True, attempts=1000, cap=True):
-        yield

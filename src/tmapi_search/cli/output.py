@@ -8,10 +8,9 @@ columns (`shop_info.location`) and writes lists as JSON.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal, TextIO
 
 from rich.console import Console
@@ -20,13 +19,13 @@ from rich.text import Text
 from tmapi_client.models import SearchItem
 from tmapi_client.types import Unset
 
+from tmapi_search.bulk.rows import flatten, write_csv
+
 __all__ = [
     "FORMATS",
     "OutputFormat",
-    "flatten",
     "item_rows",
     "items_table",
-    "write_csv",
     "write_items",
 ]
 
@@ -96,45 +95,6 @@ def items_table(items: Sequence[SearchItem], *, title: str | None = None) -> Tab
             Text(row["url"], style=f"link {row['url']}" if row["url"] else ""),
         )
     return table
-
-
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts become dotted keys; lists and anything else stay values."""
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            nested = flatten(value, name + ".")
-            if nested:
-                flat.update(nested)
-            else:
-                flat[name] = {}
-        else:
-            flat[name] = value
-    return flat
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO, *, first: Sequence[str] = ()) -> int:
-    """Write flat rows as CSV; the header is the union of keys (first-seen order)."""
-    materialized = list(rows)
-    header: dict[str, None] = dict.fromkeys(first)
-    for row in materialized:
-        header.update(dict.fromkeys(row))
-    writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
-    writer.writeheader()
-    for row in materialized:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
-    return len(materialized)
 
 
 def write_items(

@@ -223,7 +223,7 @@ def local_tmapi_server(**options: Any) -> Iterator[LocalTmapiServer]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m tmapi_search.local_server --latency 0.1 --cap 8`: serve until killed.
+    """`python -m tmapi_search.testing.local_server --latency 0.1 --cap 8`: serve until killed.
 
     Prints the base URL on the first line of standard output once it listens.
     """

@@ -1,0 +1,14 @@
+"""The catalogue engine: search every image of a catalogue into SQLite, resumably.
+
+What the `tmapi-search bulk` / `export` commands drive, and what Python users can drive
+themselves: `inputs` reads catalogues, `store` is the results database, `runner` runs
+the paid searches (`concurrency` finds the account's cap), `export` and `rows` write
+the results back out. Depends on the SDK only, never on `tmapi_search.cli`.
+"""
+
+from __future__ import annotations
+
+from tmapi_search.bulk.runner import BulkRunner, BulkSettings, BulkStats
+from tmapi_search.bulk.store import Store
+
+__all__ = ["BulkRunner", "BulkSettings", "BulkStats", "Store"]

@@ -1,0 +1,334 @@
+"""`tmapi-search bulk`: a whole catalogue into SQLite, resumable, with a progress bar."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from tmapi_client.models.language import Language
+from tmapi_client.models.sort import Sort
+
+from tmapi_search.cli.app import (
+    Config,
+    Dropship,
+    Factory,
+    FreeShip,
+    LanguageOpt,
+    NewArrival,
+    NoConvert,
+    PageSize,
+    SortOpt,
+    Verified,
+    api_errors,
+    app,
+    die,
+    get_config,
+    redact_for,
+    search_options,
+    stderr,
+    stdout,
+)
+from tmapi_search.cli.exit_codes import (
+    EPILOG,
+    EXIT_API,
+    EXIT_BILLING,
+    EXIT_INTERRUPTED,
+    EXIT_NETWORK,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+
+
+# -- bulk -----------------------------------------------------------------------------
+def _concurrency(value: str) -> int | None:
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise typer.BadParameter(f"must be 'auto' or a whole number >= 1, got {value!r}")
+    return number
+
+
+def _check_concurrency(value: str) -> str:
+    _concurrency(value)  # raised here, click names the option in its message
+    return value
+
+
+@app.command(epilog=EPILOG)
+def bulk(
+    ctx: typer.Context,
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="CSV with an img_url column (sku/id and other columns carried along), "
+            "or a text file with one image URL per line.",
+        ),
+    ],
+    db: Annotated[
+        Path, typer.Option("--db", help="SQLite file for the results (created or resumed).")
+    ],
+    max_items_per_image: Annotated[
+        int, typer.Option("--max-items-per-image", min=1, help="Items to keep per image.")
+    ] = 20,
+    page_size: PageSize = 20,
+    language: LanguageOpt = Language.EN,
+    sort: SortOpt = Sort.DEFAULT,
+    support_dropshipping: Dropship = False,
+    is_factory: Factory = False,
+    verified_supplier: Verified = False,
+    free_shipping: FreeShip = False,
+    new_arrival: NewArrival = False,
+    no_convert: NoConvert = False,
+    concurrency: Annotated[
+        str,
+        typer.Option(
+            "--concurrency",
+            callback=_check_concurrency,
+            help="Calls in flight: a number, or 'auto' (find the account's cap: additive "
+            "increase while calls succeed, multiplicative decrease on 503).",
+        ),
+    ] = "auto",
+    max_concurrency: Annotated[
+        int, typer.Option("--max-concurrency", min=1, help="Upper bound for --concurrency auto.")
+    ] = 32,
+    retry_failed: Annotated[
+        bool,
+        typer.Option("--retry-failed", help="Also retry images that failed for good (e.g. 422)."),
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show the live progress bar.")
+    ] = True,
+) -> None:
+    """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
+    from tmapi_search.bulk.inputs import InputError, read_input
+    from tmapi_search.bulk.runner import BulkSettings
+
+    config = get_config(ctx)
+    fixed = _concurrency(concurrency)
+    if fixed is not None and fixed > max_concurrency:
+        max_concurrency = fixed
+    options = search_options(
+        page_size,
+        language,
+        sort,
+        support_dropshipping,
+        is_factory,
+        verified_supplier,
+        free_shipping,
+        new_arrival,
+    )
+    try:
+        rows = read_input(input_path)
+    except InputError as error:
+        die(config, EXIT_USAGE, str(error))
+    if rows.bad:
+        stderr.print(f"skipped {len(rows.bad)} bad row(s) of {input_path}:", style="yellow")
+        for bad in rows.bad[:20]:
+            stderr.print(f"  {escape(str(bad))}", style="yellow")
+        if len(rows.bad) > 20:
+            stderr.print(f"  ... and {len(rows.bad) - 20} more", style="yellow")
+    if not rows.images:
+        die(config, EXIT_USAGE, f"INPUT: {input_path} has no image URL to search")
+    settings = BulkSettings(
+        search=options,
+        max_items_per_image=max_items_per_image,
+        concurrency=fixed,
+        max_concurrency=max_concurrency,
+        max_retries=config.max_retries,
+        convert=False if no_convert else "auto",
+        retry_failed=retry_failed,
+    )
+    code = _run_bulk(config, input_path, db, rows.images, settings, progress)
+    raise typer.Exit(code)
+
+
+def _run_bulk(
+    config: Config,
+    input_path: Path,
+    db: Path,
+    images: list[Any],
+    settings: Any,
+    show_progress: bool,
+) -> int:
+    from tmapi_search.bulk.runner import BulkRunner, BulkStats
+    from tmapi_search.bulk.store import ParamsMismatchError, Store
+    from tmapi_search.client import AsyncTmapiClient
+
+    search_params = {**settings.search, "max_items_per_image": settings.max_items_per_image}
+    try:
+        store = Store(db)
+    except Exception as error:  # sqlite3.Error, OSError: not a database we can use
+        die(config, EXIT_USAGE, f"--db: cannot open {db}: {error}")
+    with store:
+        try:
+            store.check_params(search_params)
+        except ParamsMismatchError as error:
+            die(config, EXIT_USAGE, str(error))
+        store.add_images(image.db_row() for image in images)
+        todo = store.images_to_do(
+            [image.key for image in images], retry_failed=settings.retry_failed
+        )
+        already = len(images) - len(todo)
+        if already:
+            stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
+        if not todo:
+            _print_summary(store, db, None)
+            return _exit_for(store, [], "completed")
+        with api_errors(config):
+            client = AsyncTmapiClient(
+                **config.client_kwargs(), max_concurrency=settings.max_concurrency
+            )
+        run_id = store.start_run(
+            str(input_path),
+            {
+                "concurrency": settings.concurrency or "auto",
+                "max_concurrency": settings.max_concurrency,
+                "max_retries": settings.max_retries,
+            },
+        )
+        display = _ProgressDisplay(len(todo), enabled=show_progress and stderr.is_terminal)
+        runner = BulkRunner(client, store, settings, on_change=display.update)
+
+        async def main() -> BulkStats:
+            loop = asyncio.get_running_loop()
+            signals_seen = 0
+
+            def on_signal(signum: int) -> None:
+                nonlocal signals_seen
+                signals_seen += 1
+                name = signal.Signals(signum).name
+                if signals_seen == 1:
+                    stderr.print(
+                        f"{name}: stopping; calls in flight may finish "
+                        f"(up to {settings.grace:.0f} s; again to stop at once)",
+                        style="yellow",
+                    )
+                    runner.stop("interrupted", f"stopped by {name}")
+                else:
+                    runner.abandon()
+
+            handled = []
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+                    loop.add_signal_handler(signum, on_signal, signum)
+                    handled.append(signum)
+            try:
+                async with client:
+                    return await runner.run(todo, run_id)
+            finally:
+                for signum in handled:
+                    loop.remove_signal_handler(signum)
+
+        with display:
+            stats = asyncio.run(main())
+        store.finish_run(run_id, runner.outcome)
+        this_run = {record.id for record in todo}
+        failed_now = [image for image in store.images("failed") if image.id in this_run]
+        _print_summary(store, db, stats)
+        if runner.stop_reason:
+            style = "red" if runner.outcome in ("billing", "auth") else "yellow"
+            stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
+        return _exit_for(store, failed_now, runner.outcome)
+
+
+def _exit_for(store: Any, failed_now: list[Any], outcome: str) -> int:
+    if outcome in ("billing", "auth"):
+        return EXIT_BILLING
+    if outcome == "interrupted":
+        return EXIT_INTERRUPTED
+    if not failed_now:
+        return EXIT_OK
+    network = {"APIConnectionError", "APITimeoutError"}
+    if all(image.error_class in network for image in failed_now):
+        return EXIT_NETWORK
+    return EXIT_API
+
+
+def _print_summary(store: Any, db: Path, stats: Any) -> None:
+    counts = store.counts()
+    line = (
+        f"{db}: {counts.done} done, {counts.failed} failed, {counts.pending} pending "
+        f"of {counts.total} images; {counts.items} items stored"
+    )
+    if stats is not None:
+        line += (
+            f" (this run: {stats.done} done, {stats.failed} failed in {stats.elapsed:.1f} s, "
+            f"{stats.rate:.1f} images/s, {stats.calls} calls, {stats.refused_503} refused by 503)"
+        )
+    stdout.print(line, markup=False)
+    if counts.failed_by_class:
+        detail = ", ".join(f"{name} x{n}" for name, n in counts.failed_by_class.items())
+        stdout.print(f"failed: {detail}", markup=False)
+
+
+class _ProgressDisplay:
+    """A rich progress bar: done / failed / retrying / in flight, rate and ETA."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress = Progress(
+            TextColumn("[bold]bulk"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TextColumn(
+                "[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
+                "[yellow]{task.fields[retrying]} retrying[/] "
+                "{task.fields[in_flight]}/{task.fields[limit]} in flight"
+            ),
+            TextColumn("{task.fields[rate]:.1f} img/s"),
+            TextColumn("ETA {task.fields[eta]}"),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=False,
+        )
+        self._task: TaskID | None = None
+        self._total = total
+
+    def __enter__(self) -> _ProgressDisplay:
+        if self.enabled:
+            self._progress.start()
+            self._task = self._progress.add_task(
+                "bulk",
+                total=self._total,
+                done=0,
+                failed=0,
+                retrying=0,
+                in_flight=0,
+                limit=0,
+                rate=0.0,
+                eta="-",
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._progress.stop()
+
+    def update(self, stats: Any) -> None:
+        if self._task is None:
+            return
+        finished = stats.done + stats.failed
+        rate = stats.rate
+        left = max(stats.total - finished, 0)
+        eta = f"{left / rate:.0f}s" if rate > 0 else "-"
+        self._progress.update(
+            self._task,
+            completed=finished,
+            done=stats.done,
+            failed=stats.failed,
+            retrying=stats.retrying,
+            in_flight=stats.in_flight,
+            limit=stats.limit,
+            rate=rate,
+            eta=eta,
+        )

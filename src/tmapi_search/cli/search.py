@@ -1,0 +1,105 @@
+"""`tmapi-search search` and `tmapi-search convert`: one image at a time."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from tmapi_client.models.language import Language
+from tmapi_client.models.sort import Sort
+
+from tmapi_search.cli.app import (
+    Dropship,
+    Factory,
+    FreeShip,
+    LanguageOpt,
+    NewArrival,
+    NoConvert,
+    OutputFormat,
+    PageSize,
+    SortOpt,
+    Verified,
+    api_errors,
+    app,
+    get_config,
+    search_options,
+    stdout,
+)
+from tmapi_search.cli.exit_codes import (
+    EPILOG,
+)
+
+
+# -- search -------------------------------------------------------------------------
+@app.command(epilog=EPILOG)
+def search(
+    ctx: typer.Context,
+    img_url: Annotated[str, typer.Argument(help="Image URL (or a converted /search/... path).")],
+    page: Annotated[int, typer.Option("--page", min=1, help="Page number (from 1).")] = 1,
+    page_size: PageSize = 20,
+    language: LanguageOpt = Language.EN,
+    sort: SortOpt = Sort.DEFAULT,
+    support_dropshipping: Dropship = False,
+    is_factory: Factory = False,
+    verified_supplier: Verified = False,
+    free_shipping: FreeShip = False,
+    new_arrival: NewArrival = False,
+    max_items: Annotated[
+        int | None,
+        typer.Option("--max-items", min=1, help="Page through results until N items."),
+    ] = None,
+    no_convert: NoConvert = False,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+    ] = OutputFormat.table,
+) -> None:
+    """Search 1688 for products that look like one image."""
+    from tmapi_search.cli.output import write_items
+    from tmapi_search.client import TmapiClient
+
+    config = get_config(ctx)
+    options = search_options(
+        page_size,
+        language,
+        sort,
+        support_dropshipping,
+        is_factory,
+        verified_supplier,
+        free_shipping,
+        new_arrival,
+    )
+    convert: Any = False if no_convert else "auto"
+    with api_errors(config), TmapiClient(**config.client_kwargs()) as client:
+        title: str | None
+        if max_items is None:
+            data = client.search_by_image(img_url, page=page, convert=convert, **options)
+            items = list(data.items)
+            title = f"page {data.page}: {len(items)} items of {data.total_count}"
+        else:
+            items = list(
+                client.iter_search_by_image(
+                    img_url, max_items=max_items, page=page, convert=convert, **options
+                )
+            )
+            title = f"{len(items)} items"
+        write_items(items, fmt.value, console=stdout, out=sys.stdout, title=title)
+
+
+# -- convert ------------------------------------------------------------------------
+@app.command(epilog=EPILOG)
+def convert(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="Image URL hosted outside Alibaba's platforms.")],
+    search_api_endpoint: Annotated[
+        str,
+        typer.Option("--search-api-endpoint", help="The search the converted path is for."),
+    ] = "/global/search/image",
+) -> None:
+    """Convert an image URL for the image search; prints the converted path."""
+    from tmapi_search.client import TmapiClient
+
+    config = get_config(ctx)
+    with api_errors(config), TmapiClient(**config.client_kwargs()) as client:
+        path = client.convert_image_url(url, search_api_endpoint=search_api_endpoint)
+    stdout.print(path, markup=False)
