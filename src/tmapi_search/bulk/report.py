@@ -1,0 +1,368 @@
+"""`tmapi-search report`: one self-contained HTML page of a bulk run, to judge matches by eye.
+
+One section per input row (catalogue order): its photo, sku, id and the user's columns,
+its status (ok / no match / failed with the vendor's message / pending), and beside it
+its first `top` matches as cards (offer image, translated and original title, price,
+MOQ and first price tier, sales, supplier flags, repurchase rate, location, shop, link).
+Offers found for several input rows say which other rows.
+
+How it is safe to open:
+
+- the database is opened read-only (`mode=ro`): a report never changes a run;
+- every string from the API or the catalogue travels as JSON inside
+  ``<script type="application/json">`` with ``<``, ``>``, ``&`` and U+2028/9 escaped
+  (so ``</script>`` in a title cannot end the block), and the page's script puts it
+  into the DOM with `textContent` / `setAttribute` only, never as markup;
+- links and image sources are kept only when they are http(s) URLs (a
+  ``javascript:`` URL from a supplier is shown as nothing);
+- no CDN, no external script or stylesheet: CSS and JS are inline
+  (`report_template.html`, shipped in the package); the only remote things are the
+  catalogue's and the offers' own images, lazy-loaded, with a placeholder when they
+  cannot be loaded.
+
+Big runs: the page renders sections in batches as the reader scrolls, and filters work
+on the data, not on the DOM (see `bench/report_render.py`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from tmapi_client.models import DeliveryInfo, SaleInfo, SearchItem, ShopInfo
+
+__all__ = [
+    "DEFAULT_TOP",
+    "InputStatus",
+    "ReportSummary",
+    "build_report_data",
+    "open_readonly",
+    "render_html",
+    "write_report",
+]
+
+DEFAULT_TOP = 5
+InputStatus = Literal["ok", "no_match", "failed", "pending"]
+
+_TABLES = frozenset({"meta", "runs", "images", "items"})
+#: How many other rows an offer card names (the rest are counted).
+_MAX_OTHERS = 8
+
+
+@dataclass(slots=True)
+class ReportSummary:
+    """What a written report holds."""
+
+    path: Path
+    inputs: int
+    cards: int
+    by_status: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+
+
+# -- reading the database -------------------------------------------------------------
+def open_readonly(db: str | Path) -> sqlite3.Connection:
+    """Open a results database read-only; ValueError naming `--db` when it is not one."""
+    path = Path(db)
+    if not path.is_file():
+        raise ValueError(f"--db: {path} does not exist")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        conn.row_factory = sqlite3.Row
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as error:
+        raise ValueError(f"--db: cannot read {path}: {error}") from None
+    if not _TABLES <= tables:
+        conn.close()
+        raise ValueError(f"--db: {path} is not a tmapi-search results database")
+    return conn
+
+
+def input_status(status: str, item_count: int | None, stored: int) -> InputStatus:
+    """The account of one input row: ok, no_match (searched, nothing found), failed, pending."""
+    if status == "done":
+        return "ok" if (item_count or stored) else "no_match"
+    if status == "failed":
+        return "failed"
+    return "pending"
+
+
+def _safe_url(value: object) -> str | None:
+    """An http(s) URL to link or load, or None (javascript:, data:, relative paths ...)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.startswith("//"):
+        text = "https:" + text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _flag(value: object) -> bool:
+    return value is True
+
+
+def _number(text: str | None) -> float | None:
+    """'19.00' -> 19.0, '11.2%' -> 11.2, '' / 'n/a' -> None (for sorting)."""
+    if text is None:
+        return None
+    try:
+        return float(text.strip().rstrip("%"))
+    except ValueError:
+        return None
+
+
+def _card(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of one offer card, read through the generated model (short keys)."""
+    item = SearchItem.from_dict(data)
+    sale = item.sale_info if isinstance(item.sale_info, SaleInfo) else None
+    shop = item.shop_info if isinstance(item.shop_info, ShopInfo) else None
+    delivery = item.delivery_info if isinstance(item.delivery_info, DeliveryInfo) else None
+    tier: list[str | None] | None = None
+    prices = item.quantity_prices if isinstance(item.quantity_prices, list) else []
+    if prices:
+        first = prices[0]
+        tier = [_str(first.begin_num), _str(first.end_num), _str(first.price)]
+    location: list[str] = []
+    if shop is not None and isinstance(shop.location, list):
+        location = [p for p in shop.location if isinstance(p, str) and p]
+    if not location and delivery is not None and isinstance(delivery.area_from, list):
+        location = [p for p in delivery.area_from if isinstance(p, str) and p]
+    price = _str(item.price)
+    repurchase = _str(item.item_repurchase_rate)
+    shop_rate = _str(shop.shop_repurchase_rate) if shop is not None else None
+    return {
+        "id": str(item.item_id),
+        "u": _safe_url(item.product_url),
+        "t": _str(item.title),
+        "to": _str(item.title_origin),
+        "img": _safe_url(item.img),
+        "p": price,
+        "pn": _number(price),
+        "moq": _int(item.quantity_begin),
+        "tier": tier,
+        "s30": _int(sale.sale_quantity_month) if sale is not None else None,
+        "sall": _int(sale.sale_quantity) if sale is not None else None,
+        "rr": repurchase,
+        "rrn": _number(repurchase),
+        "srr": shop_rate,
+        "fac": _flag(shop.is_factory) if shop is not None else False,
+        "sf": _flag(shop.is_super_factory) if shop is not None else False,
+        "gold": _flag(shop.is_gold_supplier) if shop is not None else False,
+        "insp": _flag(shop.factory_inspection) if shop is not None else False,
+        "tp": (_int(shop.tp_year) if _flag(shop.tp_member) else None) if shop is not None else None,
+        "loc": ", ".join(location) or None,
+        "shop": _str(shop.company_name) if shop is not None else None,
+        "shopu": _safe_url(shop.shop_url) if shop is not None else None,
+        "biz": _str(shop.biz_type) if shop is not None else None,
+    }
+
+
+def build_report_data(conn: sqlite3.Connection, *, top: int = DEFAULT_TOP) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON-able data (strings not yet escaped)."""
+    if top < 1:
+        raise ValueError(f"--top: must be at least 1, got {top}")
+    rows = conn.execute("SELECT * FROM images ORDER BY line, id").fetchall()
+    index_of = {row["id"]: index for index, row in enumerate(rows)}
+    stored: dict[int, int] = {}
+    # every stored match's offer id, to tell which offers several rows found
+    found_by: dict[int, list[list[int]]] = {}
+    for image_id, position, item_id in conn.execute(
+        "SELECT image_id, position, item_id FROM items ORDER BY image_id, position"
+    ):
+        stored[image_id] = stored.get(image_id, 0) + 1
+        if item_id is not None and image_id in index_of:
+            found_by.setdefault(item_id, []).append([index_of[image_id], position])
+    shared = {
+        str(item_id): places
+        for item_id, places in found_by.items()
+        if len({index for index, _ in places}) > 1
+    }
+    cards: dict[int, list[dict[str, Any]]] = {}
+    for image_id, position, data in conn.execute(
+        "SELECT image_id, position, data FROM items WHERE position < ? "
+        "ORDER BY image_id, position",
+        (top,),
+    ):
+        card = _card(json.loads(data))
+        card["pos"] = position
+        cards.setdefault(image_id, []).append(card)
+    inputs = []
+    by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0}
+    for row in rows:
+        status = input_status(row["status"], row["item_count"], stored.get(row["id"], 0))
+        by_status[status] += 1
+        try:
+            extra = json.loads(row["extra"])
+        except (TypeError, ValueError):
+            extra = {}
+        img_url = row["img_url"]
+        inputs.append(
+            {
+                "line": row["line"],
+                "sku": row["sku"],
+                "xid": row["ext_id"],
+                "url": img_url,
+                "img": _safe_url(img_url),
+                "extra": [[str(k), "" if v is None else str(v)] for k, v in dict(extra).items()],
+                "st": status,
+                "err": row["error_class"],
+                "msg": row["error_message"],
+                "tr": None if row["transient"] is None else bool(row["transient"]),
+                "total": row["total_count"],
+                "stored": stored.get(row["id"], 0),
+                "cards": cards.get(row["id"], []),
+            }
+        )
+    return {
+        "top": top,
+        "inputs": inputs,
+        "shared": shared,
+        "counts": by_status,
+        "params": _params(conn),
+        "runs": _runs(conn),
+    }
+
+
+def _params(conn: sqlite3.Connection) -> dict[str, Any]:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'search_params'").fetchone()
+    if row is None:
+        return {}
+    try:
+        params = json.loads(row[0])
+    except ValueError:
+        return {}
+    return {str(k): v for k, v in dict(params).items() if v is not None}
+
+
+def _runs(conn: sqlite3.Connection) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT count(*) AS n, min(started_at) AS first, max(coalesce(finished_at, started_at)) "
+        "AS last FROM runs"
+    ).fetchone()
+    last = conn.execute("SELECT outcome FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    return {
+        "count": row["n"],
+        "first": row["first"],
+        "last": row["last"],
+        "outcome": last["outcome"] if last is not None else None,
+    }
+
+
+# -- writing the page -------------------------------------------------------------------
+_JSON_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def embed_json(data: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``</script>``, no ``<!--``."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_JSON_ESCAPES)
+
+
+_SCRIPT_OPEN = '<script id="report-js">'
+
+
+def _template() -> str:
+    source = resources.files("tmapi_search.bulk").joinpath("report_template.html")
+    return source.read_text(encoding="utf-8")
+
+
+def render_html(data: dict[str, Any], *, title: str, generated_at: float | None = None) -> str:
+    """The whole page: the template with the data embedded (and the title HTML-escaped)."""
+    import html
+
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(generated_at or time.time()))
+    page = _template()
+    # CSP: only this exact script may run (an injected one, or an on* attribute, may not)
+    start = page.index(_SCRIPT_OPEN) + len(_SCRIPT_OPEN)
+    script = page[start : page.index("</script>", start)]
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    page = page.replace("@@SCRIPT_HASH@@", f"sha256-{digest}")
+    # the data goes in last: nothing in it can be mistaken for another placeholder
+    page = page.replace("@@TITLE@@", html.escape(title, quote=True))
+    page = page.replace("@@GENERATED@@", html.escape(stamp, quote=True))
+    return page.replace("@@DATA@@", embed_json({**data, "title": title, "generated": stamp}))
+
+
+def write_report(
+    db: str | Path,
+    out: str | Path,
+    *,
+    top: int = DEFAULT_TOP,
+    force: bool = False,
+) -> ReportSummary:
+    """Write the report of `db` to `out` atomically (temp file + rename).
+
+    Refuses (ValueError naming the option) a missing or foreign database, an `--out` that
+    exists without `force`, that is the database itself, or whose folder does not exist.
+    """
+    db_path, out_path = Path(db), Path(out)
+    if top < 1:
+        raise ValueError(f"--top: must be at least 1, got {top}")
+    if out_path.exists() and db_path.exists() and out_path.resolve() == db_path.resolve():
+        raise ValueError(f"--out: {out_path} is the database itself")
+    if out_path.is_dir():
+        raise ValueError(f"--out: {out_path} is a folder; give a file name (report.html)")
+    if out_path.exists() and not force:
+        raise ValueError(f"--out: {out_path} already exists; use --force to replace it")
+    if not out_path.parent.is_dir():
+        raise ValueError(f"--out: folder {out_path.parent} does not exist")
+    conn = open_readonly(db_path)
+    try:
+        data = build_report_data(conn, top=top)
+    finally:
+        conn.close()
+    page = render_html(data, title=db_path.name).encode("utf-8")
+    _atomic_write(out_path, page)
+    return ReportSummary(
+        path=out_path,
+        inputs=len(data["inputs"]),
+        cards=sum(len(i["cards"]) for i in data["inputs"]),
+        by_status=dict(data["counts"]),
+        bytes=len(page),
+    )
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets; this is a page to share
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
