@@ -1,4 +1,4 @@
-"""A real bulk run, its report, and the system Chromium driven by Playwright.
+"""A real bulk run, its report, and the system Chromium driven by Playwright (tests/report/).
 
 The database is written by the real `tmapi-search bulk` (a subprocess) against the local
 TMAPI stand-in, whose answers are the contract's examples; one answer is a vendor
@@ -53,7 +53,7 @@ CATALOGUE = [
 
 
 def chromium_path() -> str | None:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
     return found or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 

@@ -110,7 +110,8 @@ def test_supplier_and_catalogue_strings_render_as_text(page: Any, report_run: Ru
     # nothing ran, nothing became markup or a handler, the javascript: link is not a link
     assert page.evaluate("window.__pwned") is None
     assert page.evaluate("document.scripts.length") == 2
-    assert page.evaluate("document.querySelectorAll('[onerror], dd b, .title *, img[src=\"x\"]').length") == 0
+    made = "document.querySelectorAll('[onerror], dd b, .title *, img[src=\"x\"]').length"
+    assert page.evaluate(made) == 0
     assert page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
     assert card.locator("a.open").count() == 0  # the offer's link was not http(s)
     assert page.js_errors == []
