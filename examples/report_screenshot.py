@@ -38,7 +38,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
         page.goto(report.resolve().as_uri())
-        page.wait_for_selector("html[data-ready]")
+        page.wait_for_selector("html[data-complete]")
         # every photo either loaded or replaced by its placeholder
         page.wait_for_function(
             "[...document.images].every(i => i.complete) || "

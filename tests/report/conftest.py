@@ -154,4 +154,4 @@ def page(browser: Any) -> Iterator[Any]:
 
 def open_report(page: Any, path: Path) -> None:
     page.goto(path.resolve().as_uri())
-    page.wait_for_selector("html[data-ready]")
+    page.wait_for_selector("html[data-complete]")

@@ -7,10 +7,15 @@ as text (never run), broken images as placeholders, offers found for several row
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
+from tests.cli_support import ALI
 from tmapi_search import spec
+from tmapi_search.bulk.inputs import InputImage
+from tmapi_search.bulk.report import write_report
+from tmapi_search.bulk.store import Store
 
 from .conftest import (
     CATALOGUE,
@@ -109,7 +114,8 @@ def test_supplier_and_catalogue_strings_render_as_text(page: Any, report_run: Ru
     assert hostile.get_by_text(HOSTILE_COLUMN, exact=True).count() == 1
     # nothing ran, nothing became markup or a handler, the javascript: link is not a link
     assert page.evaluate("window.__pwned") is None
-    assert page.evaluate("document.scripts.length") == 2
+    scripts = page.evaluate("[...document.scripts].map(s => s.id)")
+    assert scripts == ["report-data", "report-js", "report-rest"]
     made = "document.querySelectorAll('[onerror], dd b, .title *, img[src=\"x\"]').length"
     assert page.evaluate(made) == 0
     assert page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
@@ -184,3 +190,49 @@ def test_offers_found_for_several_rows_name_the_other_rows(page: Any, report_run
     target.wait_for()
     assert target.is_visible()
     assert page.input_value("#q") == ""
+
+
+def big_report(tmp_path: Path, rows: int, matches: int) -> Path:
+    """A report of `rows` inputs x `matches` offers (vendor items with other ids and titles)."""
+    vendor = spec.response_example(name="vendor_two_items")["data"]["items"]
+    db = tmp_path / "big.sqlite"
+    images = [
+        InputImage(line=i + 2, img_url=f"{ALI}?n={i}", sku=f"ROW-{i:03d}") for i in range(rows)
+    ]
+    with Store(db) as store:
+        store.add_images(image.db_row() for image in images)
+        run_id = store.start_run("in.csv", {})
+        for record in store.images_to_do([image.key for image in images]):
+            items = []
+            for k in range(matches):
+                item = copy.deepcopy(vendor[k % 2])
+                item["item_id"] = 10**11 + record.line * 100 + k
+                item["title"] = f"{item['title']} row {record.line - 2} offer {k}"
+                items.append(item)
+            store.save_done(record.id, run_id, items, total_count=666, attempts=1)
+        store.finish_run(run_id, "completed")
+    out = tmp_path / "big.html"
+    write_report(db, out, top=matches)
+    return out
+
+
+def test_a_big_run_renders_in_batches_and_filters_the_rows_not_yet_drawn(
+    page: Any, tmp_path: Path
+) -> None:
+    rows = 120
+    open_report(page, big_report(tmp_path, rows, 20))
+    first = page.evaluate("window.__report.rendered")
+    assert 1 <= first < rows
+    assert page.locator("section.row").count() == first
+    assert count_line(page) == f"Showing {rows} of {rows} inputs · 2,400 of 2,400 matches"
+    # scrolling draws more rows
+    for _ in range(6):
+        page.mouse.wheel(0, 4000)
+        page.wait_for_timeout(100)
+    page.wait_for_function(f"window.__report.rendered > {first}")
+    # the filter sees rows that were never drawn
+    page.fill("#q", "row 117 offer 3")
+    shown = sections(page)
+    assert [s["sku"] for s in shown] == ["ROW-117"]
+    assert shown[0]["cards"] == 1
+    assert page.js_errors == []
