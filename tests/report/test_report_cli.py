@@ -207,3 +207,23 @@ def test_the_wheel_ships_the_page_template(tmp_path: Path) -> None:
     assert "tmapi_search/cli/report.py" in names
     source = REPO_ROOT / "src/tmapi_search/bulk/report_template.html"
     assert template == source.read_bytes()
+
+
+def test_a_report_can_be_written_while_a_bulk_run_holds_the_database(
+    report_run: Run, tmp_path: Path
+) -> None:
+    """WAL: the read-only report reads the last committed state beside a running writer."""
+    from tmapi_search.bulk.store import Store
+
+    with Store(report_run.db) as store, store.transaction():
+        store._db.execute("UPDATE images SET status = 'pending' WHERE sku = 'OK-1'")
+        result = run_cli(
+            "report", "--db", str(report_run.db), "--out", str(tmp_path / "r.html"),
+            token=None, timeout=30,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        store._db.execute("ROLLBACK")
+        store._db.execute("BEGIN")  # the context manager commits on exit
+    assert embedded(tmp_path / "r.html")["counts"] == {
+        "ok": 3, "no_match": 1, "failed": 1, "pending": 1,
+    }  # fmt: skip
