@@ -207,6 +207,8 @@ def big_report(tmp_path: Path, rows: int, matches: int) -> Path:
             for k in range(matches):
                 item = copy.deepcopy(vendor[k % 2])
                 item["item_id"] = 10**11 + record.line * 100 + k
+                if record.line - 2 == rows - 3 and k == 0:  # a late row finds row 0's offer
+                    item["item_id"] = 10**11 + 2 * 100
                 item["title"] = f"{item['title']} row {record.line - 2} offer {k}"
                 items.append(item)
             store.save_done(record.id, run_id, items, total_count=666, attempts=1)
@@ -225,6 +227,9 @@ def test_a_big_run_renders_in_batches_and_filters_the_rows_not_yet_drawn(
     assert 1 <= first < rows
     assert page.locator("section.row").count() == first
     assert count_line(page) == f"Showing {rows} of {rows} inputs · 2,400 of 2,400 matches"
+    # an offer of the first row also found for a row read after the first ones were drawn
+    also = page.locator("section.row").first.locator(".card").first.locator(".also")
+    assert also.inner_text() == f"Also found for: ROW-{rows - 3:03d} (#1)"
     # scrolling draws more rows
     for _ in range(6):
         page.mouse.wheel(0, 4000)

@@ -217,8 +217,10 @@ def build_report_data(conn: sqlite3.Connection, *, top: int = DEFAULT_TOP) -> di
         stored[image_id] = stored.get(image_id, 0) + 1
         if item_id is not None and image_id in index_of:
             found_by.setdefault(item_id, []).append([index_of[image_id], position])
+    # offer id -> [[row index, position, row name], ...] for offers found for several rows
+    # (the name travels too: the named row may still be unread when a card is drawn)
     shared = {
-        str(item_id): places
+        str(item_id): [[index, position, _row_name(rows[index])] for index, position in places]
         for item_id, places in found_by.items()
         if len({index for index, _ in places}) > 1
     }
@@ -268,6 +270,10 @@ def build_report_data(conn: sqlite3.Connection, *, top: int = DEFAULT_TOP) -> di
         "params": _params(conn),
         "runs": _runs(conn),
     }
+
+
+def _row_name(row: sqlite3.Row) -> str:
+    return str(row["sku"] or row["ext_id"] or f"line {row['line']}")
 
 
 def _params(conn: sqlite3.Connection) -> dict[str, Any]:
