@@ -119,8 +119,13 @@ def report_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return Run(db=db, report=out, bulk_exit=bulk.returncode)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module.
+
+    Not per session: Playwright's sync API keeps its asyncio loop running in this thread
+    while it is open, and `asyncio.run()` in later tests (the async client's) would fail.
+    """
     executable = chromium_path()
     if executable is None:
         pytest.skip("no Chromium here (make install installs it from Debian's packages as root)")
