@@ -28,6 +28,7 @@ import tomllib
 import venv
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with tarfile.open(sdist) as archive:
         archive.extractall(out / "unpacked", filter="tar")
     (source,) = (out / "unpacked").iterdir()
-    run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "--disable-pip-version-check", "-w", out, source],
-    )  # fmt: skip
+    run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", out], cwd=source)
     (wheel,) = out.glob("tmapi_search-*.whl")
     return wheel
 
@@ -135,6 +133,28 @@ class FreshVenv:
 
 
 @pytest.fixture(scope="module")
+def venvs(
+    dist: Path, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, FreshVenv]:
+    """The three installs, made side by side (pytest in core: for a user's own suite)."""
+    root = tmp_path_factory.mktemp("venvs")
+    wanted = {
+        "core": [str(dist), "pytest"],
+        "cli": [f"{dist}[cli]"],
+        "testing": [f"{dist}[testing]"],
+    }
+
+    def make(name: str) -> FreshVenv:
+        env = FreshVenv(root / name, wheelhouse)
+        env.install(*wanted[name])
+        return env
+
+    with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+        made = dict(zip(wanted, pool.map(make, wanted), strict=True))
+    return made
+
+
+@pytest.fixture(scope="module")
 def server() -> Iterator[LocalTmapiServer]:
     with local_tmapi_server() as running:
         yield running
@@ -166,10 +186,9 @@ def test_the_wheel_ships_the_contract_the_plugin_and_both_packages(dist: Path) -
 
 
 def test_core_install(
-    dist: Path, wheelhouse: Path, server: LocalTmapiServer, tmp_path: Path
+    venvs: dict[str, FreshVenv], server: LocalTmapiServer, tmp_path: Path
 ) -> None:
-    env = FreshVenv(tmp_path / "core", wheelhouse)
-    env.install(str(dist), "pytest")  # pytest: for the user's own suite, below
+    env = venvs["core"]
     assert env.installed(CLI_PACKAGES + TESTING_PACKAGES) == []
 
     out = env.script(
@@ -234,11 +253,8 @@ def test_core_install(
     assert "Traceback" not in result.stdout
 
 
-def test_cli_install(
-    dist: Path, wheelhouse: Path, server: LocalTmapiServer, tmp_path: Path
-) -> None:
-    env = FreshVenv(tmp_path / "cli", wheelhouse)
-    env.install(f"{dist}[cli]")
+def test_cli_install(venvs: dict[str, FreshVenv], server: LocalTmapiServer) -> None:
+    env = venvs["cli"]
     assert env.installed((*TESTING_PACKAGES, "pytest")) == []
     script = env.path / "bin" / "tmapi-search"
 
@@ -256,9 +272,8 @@ def test_cli_install(
     assert TOKEN not in out
 
 
-def test_testing_install(dist: Path, wheelhouse: Path, tmp_path: Path) -> None:
-    env = FreshVenv(tmp_path / "testing", wheelhouse)
-    env.install(f"{dist}[testing]")
+def test_testing_install(venvs: dict[str, FreshVenv]) -> None:
+    env = venvs["testing"]
     assert env.installed((*CLI_PACKAGES, "pytest")) == []
 
     out = env.script(
