@@ -66,7 +66,7 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 
 test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest (unit, mock, contract against Prism, wheel installs), test-floors
 	$(BIN)/pytest
-	$(BIN)/python -m tests.packaging.floors
+	$(BIN)/python -m tests.packaging.floors --quick
 
 test-floors: $(PY_STAMP)  ## the unit, CLI and bulk tests against the lowest versions pyproject.toml allows (in .venv-floors/)
 	$(BIN)/python -m tests.packaging.floors

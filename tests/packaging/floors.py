@@ -6,7 +6,8 @@ floor of its range (`httpx>=0.27,<1` -> `httpx==0.27`), in a scratch virtualenv
 The test tools are the locked ones. A dependency without a floor is an error: a range
 is only honest if its lower bound has been run.
 
-    python -m tests.packaging.floors              # the default selection (below)
+    python -m tests.packaging.floors              # the default selection (below): make test-floors
+    python -m tests.packaging.floors --quick      # fewer slow subprocess tests: in make test
     python -m tests.packaging.floors tests/unit   # or any pytest arguments
 
 The virtualenv is rebuilt only when the floors or the lock change (a stamp file holds
@@ -46,6 +47,15 @@ DEFAULT_SELECTION = [
     "--deselect=tests/unit/test_client_fuzz.py",
     "-k",
     "not sigkill and not sigterm",
+]
+# `make test` (CI's 15 minutes): the same minus tests that mostly time our own code in
+# subprocesses; typer and rich stay covered (every --help, the progress bar, a bulk run).
+QUICK_SELECTION = [
+    *DEFAULT_SELECTION[:-2],
+    "-k",
+    "not sigkill and not sigterm and not test_readme_script_or_test_file_runs"
+    " and not test_registered_for_users_through_the_pytest11_entry_point"
+    " and not test_439_mid_run and not test_bad_rows_are_reported",
 ]
 
 
@@ -104,7 +114,7 @@ def main(argv: list[str]) -> int:
     names = {pin.partition("==")[0].lower() for pin in pins}
     installed = [v for v in versions if v.partition("==")[0].lower().replace("_", "-") in names]
     print("installed:", " ".join(installed), flush=True)
-    args = argv or DEFAULT_SELECTION
+    args = QUICK_SELECTION if argv == ["--quick"] else argv or DEFAULT_SELECTION
     env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
