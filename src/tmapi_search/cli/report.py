@@ -10,10 +10,10 @@ import typer
 from rich.markup import escape
 
 from tmapi_search.cli.app import app, die, get_config, stderr, stdout
-from tmapi_search.cli.exit_codes import EPILOG, EXIT_USAGE
+from tmapi_search.cli.exit_codes import EXIT_USAGE, epilog
 
 
-@app.command(epilog=EPILOG)
+@app.command(epilog=epilog())
 def report(
     ctx: typer.Context,
     db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk` (read only).")],
