@@ -4,7 +4,8 @@ What the `tmapi-search bulk` / `export` commands drive, and what Python users ca
 themselves: `inputs` reads catalogues, `store` is the results database, `runner` runs
 the paid searches (`concurrency` finds the account's cap), `lock` keeps one run per
 database, `export` and `rows` write the results back out (`atomic` writes files), and
-`Store.account()` is the per-input account (status, error, item count of every row). Depends on the SDK only, never on `tmapi_search.cli`.
+`Store.account()` is the per-input account (status, error, item count of every row).
+Depends on the SDK only, never on `tmapi_search.cli`.
 """
 
 from __future__ import annotations

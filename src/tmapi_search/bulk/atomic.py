@@ -14,6 +14,7 @@ is not a regular file (a device such as /dev/null, a FIFO) is written in place.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -106,8 +107,18 @@ def atomic_write(
         if force:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)  # fails if the name exists: never replaces a file
-            tmp.unlink()
+            try:
+                os.link(tmp, path)  # fails if the name exists: never replaces a file
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here (FAT, some network file systems)
+                if path.exists():
+                    raise FileExistsError(
+                        errno.EEXIST, os.strerror(errno.EEXIST), str(path)
+                    ) from None
+                os.replace(tmp, path)
+            else:
+                tmp.unlink()
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
