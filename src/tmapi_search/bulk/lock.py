@@ -44,8 +44,11 @@ _TRY_FOR = 0.3
 
 
 def lock_path(db: str | Path) -> Path:
-    """The sidecar lock file of a results database."""
-    db = Path(db)
+    """The sidecar lock file of a results database (beside the real file, symlinks followed).
+
+    Two spellings of one database (a relative path, a symlink) share one lock.
+    """
+    db = Path(db).resolve()
     return db.with_name(db.name + ".lock")
 
 
