@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,9 +107,19 @@ def test_two_runs_started_together_pay_once(tmp_path: Path) -> None:
     images = 60
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "same.sqlite"
-    with LocalTmapiServer(latency=0.02) as server:
+    gate = threading.Event()  # the winner's calls hang until the loser has ended
+
+    def hold(path: str, params: dict[str, str]) -> None:
+        gate.wait(60)
+
+    with LocalTmapiServer(hook=hold) as server:
         first = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
         second = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
+        deadline = time.monotonic() + 60
+        while first.poll() is None and second.poll() is None:
+            assert time.monotonic() < deadline, "neither run ended"
+            time.sleep(0.02)
+        gate.set()
         results = [(p.wait(timeout=120), *p.communicate()) for p in (first, second)]
         codes = sorted(code for code, _, _ in results)
         assert codes == [0, 2], results
@@ -122,29 +133,44 @@ def test_two_runs_started_together_pay_once(tmp_path: Path) -> None:
 
 
 def test_wait_starts_when_the_other_run_ends(tmp_path: Path) -> None:
-    images = 300
+    images = 40
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "r.sqlite"
-    with LocalTmapiServer(latency=0.05) as server:
+    gate = threading.Event()  # the first run's calls hang until the test opens it
+
+    def hold(path: str, params: dict[str, str]) -> None:
+        gate.wait(60)
+
+    with LocalTmapiServer(hook=hold) as server:
         first = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
-        wait_for_done(db, 5, first)
+        deadline = time.monotonic() + 60
+        while server.search_calls == 0:  # it holds the lock and has started paying
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
         busy = run_cli(*bulk_args(csv_path, db), base_url=server.base_url)
         assert busy.returncode == 2, busy.stderr
         assert f"pid {first.pid}" in busy.stderr
-        assert first.poll() is None, "the first run ended before the second started"
-        waiting = run_cli(*bulk_args(csv_path, db, "--wait"), base_url=server.base_url)
+        status = run_cli("status", "--db", str(db), "--format", "json")
+        waiting = start_cli(*bulk_args(csv_path, db, "--wait"), base_url=server.base_url)
+        assert waiting.stderr is not None
+        first_line = waiting.stderr.readline()
+        assert first_line.startswith("waiting:") and f"pid {first.pid}" in first_line
+        gate.set()
         assert first.wait(timeout=60) == 0
-        assert waiting.returncode == 0, waiting.stderr
-        assert "waiting:" in waiting.stderr and f"pid {first.pid}" in waiting.stderr
-        assert f"{images} image(s) already finished, skipped" in waiting.stderr
+        _out, err = waiting.communicate(timeout=60)
+        assert waiting.returncode == 0, err
+        assert f"{images} image(s) already finished, skipped" in err
         assert server.search_calls == images
+    report = json.loads(status.stdout)  # taken while the first run was live
+    assert report["running"] is True
+    assert [(run["state"], run["pid"]) for run in report["runs"]] == [("running", first.pid)]
 
 
 def test_kill_9_leaves_no_stale_lock_and_the_dead_run_reads_interrupted(tmp_path: Path) -> None:
     images = 120
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "r.sqlite"
-    with LocalTmapiServer(latency=0.02) as server:
+    with LocalTmapiServer(latency=0.05) as server:
         process = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
         wait_for_done(db, 20, process)
         process.send_signal(signal.SIGKILL)
@@ -166,22 +192,6 @@ def test_kill_9_leaves_no_stale_lock_and_the_dead_run_reads_interrupted(tmp_path
     status = run_cli("status", "--db", str(db), "--format", "json")
     states = [run["state"] for run in json.loads(status.stdout)["runs"]]
     assert states == ["interrupted", "done"]
-
-
-def test_status_says_running_while_the_run_lives(tmp_path: Path) -> None:
-    csv_path = catalogue_csv(tmp_path / "catalogue.csv", 400)
-    db = tmp_path / "r.sqlite"
-    with LocalTmapiServer(latency=0.05) as server:
-        process = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
-        wait_for_done(db, 5, process)
-        status = run_cli("status", "--db", str(db), "--format", "json")
-        assert process.poll() is None, "the run ended before status ran"
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
-    report = json.loads(status.stdout)
-    assert report["running"] is True
-    assert report["runs"][0]["state"] == "running"
-    assert report["runs"][0]["pid"] == process.pid
 
 
 # -- 3. storage failure stops the spending ---------------------------------------------
@@ -219,7 +229,7 @@ def test_a_dead_api_stops_the_run_and_leaves_the_images_pending(tmp_path: Path) 
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "r.sqlite"
     server = subprocess.Popen(
-        [sys.executable, "-m", "tmapi_search.testing.local_server", "--latency", "0.02"],
+        [sys.executable, "-m", "tmapi_search.testing.local_server", "--latency", "0.05"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -371,12 +381,16 @@ def results_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_export_never_writes_over_the_database(results_db: Path) -> None:
+    from tmapi_search.bulk.atomic import OutputRefusedError, check_output
+
     before = md5(results_db)
     for target in (results_db, Path(f"{results_db}-wal"), Path(f"{results_db}-shm")):
-        for force in ([], ["--force"]):
-            result = run_cli("export", "--db", str(results_db), "--out", str(target), *force)
-            assert result.returncode == 2, result.stderr
-            assert "is the results database" in one_line_error(result.stderr)
+        for force in (False, True):
+            with pytest.raises(OutputRefusedError, match="is the results database"):
+                check_output(target, results_db, force=force)
+    result = run_cli("export", "--db", str(results_db), "--out", str(results_db), "--force")
+    assert result.returncode == 2, result.stderr
+    assert "is the results database" in one_line_error(result.stderr)
     other = results_db.with_name("other.sqlite")
     with contextlib.closing(sqlite3.connect(other)) as conn:
         conn.execute("CREATE TABLE t (x)")
@@ -405,13 +419,16 @@ def test_export_os_errors_are_one_line_with_the_path(results_db: Path, tmp_path:
     cases = {
         str(tmp_path / "missing" / "out.csv"): (2, "does not exist"),
         str(tmp_path): (2, "is a directory"),
-        "/dev/full": (6, "No space left on device"),
     }
     for target, (code, text) in cases.items():
         result = run_cli("export", "--db", str(results_db), "--out", target)
         assert result.returncode == code, (target, result.stderr)
         line = one_line_error(result.stderr)
         assert text in line and (target in line or str(Path(target).parent) in line), line
+    full = run_cli("export", "--db", str(results_db), "--out", "/dev/full")
+    assert full.returncode == 6, full.stderr
+    line = one_line_error(full.stderr)
+    assert "/dev/full" in line and "No space left on device" in line
     verbose = run_cli("-v", "export", "--db", str(results_db), "--out", "/dev/full")
     assert verbose.returncode == 6 and "Traceback" in verbose.stderr
 
@@ -442,18 +459,22 @@ def test_read_only_commands_never_change_a_file(results_db: Path, tmp_path: Path
         conn.commit()
     empty = tmp_path / "empty.sqlite"
     empty.touch()
+    from tmapi_search.bulk.store import Store
+
     fingerprints = {theirs: md5(theirs), empty: md5(empty)}
     for db in (theirs, empty):
-        for command in (["export", "--format", "jsonl"], ["status"]):
-            result = run_cli(*command, "--db", str(db))
-            assert result.returncode == 2, result.stderr
-            assert "is not a tmapi-search results database" in one_line_error(result.stderr)
+        with pytest.raises(ValueError, match="is not a tmapi-search results database"):
+            Store(db, readonly=True)
+    for command, db in ((["export", "--format", "jsonl"], theirs), (["status"], empty)):
+        result = run_cli(*command, "--db", str(db))
+        assert result.returncode == 2, result.stderr
+        assert "is not a tmapi-search results database" in one_line_error(result.stderr)
     result = run_cli("bulk", str(catalogue_csv(tmp_path / "c.csv", 2)), "--db", str(theirs))
     assert result.returncode == 2, result.stderr
     assert {db: md5(db) for db in fingerprints} == fingerprints
     assert empty.stat().st_size == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "empty.sqlite", "theirs.sqlite"]
-    for command in (["export"], ["status"], ["bulk", str(tmp_path / "c.csv")]):
+    for command in (["export"], ["bulk", str(tmp_path / "c.csv")]):
         result = run_cli(*command, "--db", str(tmp_path))
         assert result.returncode == 2
         assert "is a directory" in one_line_error(result.stderr)
