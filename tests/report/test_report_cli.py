@@ -17,13 +17,8 @@ import pytest
 
 from tests.cli_support import TOKEN, run_cli
 from tmapi_search import spec
-from tmapi_search.bulk.report import (
-    CARD_FIELDS,
-    _safe_url,
-    build_report_data,
-    embed_json,
-    open_readonly,
-)
+from tmapi_search.bulk.report import CARD_FIELDS, _safe_url, build_report_data, embed_json
+from tmapi_search.bulk.store import open_readonly
 
 from .conftest import HOSTILE_COLUMN, HOSTILE_TITLE, Run
 
@@ -122,12 +117,8 @@ def test_the_database_is_opened_read_only_and_left_unchanged(
 
 
 def test_top_limits_the_cards_per_input(report_run: Run) -> None:
-    conn = open_readonly(report_run.db)
-    try:
-        one = build_report_data(conn, top=1)
-        five = build_report_data(conn, top=5)
-    finally:
-        conn.close()
+    one = build_report_data(report_run.db, top=1)
+    five = build_report_data(report_run.db, top=5)
     assert [len(i["cards"]) for i in one["inputs"]] == [1, 1, 0, 0, 1, 0]
     assert [len(i["cards"]) for i in five["inputs"]] == [2, 2, 0, 0, 2, 0]
     assert one["inputs"][0]["stored"] == 2
@@ -153,7 +144,7 @@ def test_bad_uses_are_refused_with_the_option_named(report_run: Run, tmp_path: P
     no_folder = report("--db", str(report_run.db), "--out", str(tmp_path / "no" / "r.html"))
     assert no_folder.returncode == 2 and "--out" in no_folder.stderr
     itself = report("--db", str(report_run.db), "--out", str(report_run.db), "--force")
-    assert itself.returncode == 2 and "database itself" in itself.stderr
+    assert itself.returncode == 2 and "is the results database" in itself.stderr
     top = report("--db", str(report_run.db), "--out", str(out), "--top", "0")
     assert top.returncode == 2 and "--top" in top.stderr
     assert not out.exists()

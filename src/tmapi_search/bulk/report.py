@@ -29,28 +29,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
+
+from tmapi_search.bulk.atomic import atomic_write, check_output
+from tmapi_search.bulk.store import InputAccount, Store, open_readonly
 
 __all__ = [
     "DEFAULT_TOP",
-    "InputStatus",
     "ReportSummary",
     "build_report_data",
-    "open_readonly",
     "render_html",
     "write_report",
 ]
 
 DEFAULT_TOP = 5
-InputStatus = Literal["ok", "no_match", "failed", "pending"]
 
 _TABLES = frozenset({"meta", "runs", "images", "items"})
 
@@ -67,30 +65,10 @@ class ReportSummary:
 
 
 # -- reading the database -------------------------------------------------------------
-def open_readonly(db: str | Path) -> sqlite3.Connection:
-    """Open a results database read-only; ValueError naming `--db` when it is not one."""
-    path = Path(db)
-    if not path.is_file():
-        raise ValueError(f"--db: {path} does not exist")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-        conn.row_factory = sqlite3.Row
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as error:
-        raise ValueError(f"--db: cannot read {path}: {error}") from None
-    if not _TABLES.issubset(tables):
-        conn.close()
-        raise ValueError(f"--db: {path} is not a tmapi-search results database")
-    return conn
-
-
-def input_status(status: str, item_count: int | None, stored: int) -> InputStatus:
-    """The account of one input row: ok, no_match (searched, nothing found), failed, pending."""
-    if status == "done":
-        return "ok" if (item_count or stored) else "no_match"
-    if status == "failed":
-        return "failed"
-    return "pending"
+# The database is read through the store's own read-only opening (`Store(readonly=True)`,
+# `open_readonly`: `mode=ro`, nothing written) and each row's status comes from the
+# store's per-input account (`Store.account()`: ok / no_match / failed / pending, with the
+# error's code and message), the same account `export` and `status` give.
 
 
 def _safe_url(value: object) -> str | None:
@@ -202,12 +180,26 @@ def _card(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_report_data(conn: sqlite3.Connection, *, top: int = DEFAULT_TOP) -> dict[str, Any]:
-    """Everything the page shows, as plain JSON-able data (strings not yet escaped)."""
+def build_report_data(db: str | Path, *, top: int = DEFAULT_TOP) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON-able data (strings not yet escaped).
+
+    ValueError naming `--db` when `db` is missing or not a results database.
+    """
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
-    rows = conn.execute("SELECT * FROM images ORDER BY line, id").fetchall()
-    index_of = {row["id"]: index for index, row in enumerate(rows)}
+    with Store(db, readonly=True) as store:
+        accounts = list(store.account())
+    conn = open_readonly(Path(db))
+    conn.row_factory = sqlite3.Row
+    try:
+        return _build(conn, accounts, top)
+    finally:
+        conn.close()
+
+
+def _build(conn: sqlite3.Connection, accounts: list[InputAccount], top: int) -> dict[str, Any]:
+    index_of = {entry.image_id: index for index, entry in enumerate(accounts)}
+    rows = {row["id"]: row for row in conn.execute("SELECT id, transient, total_count FROM images")}
     stored: dict[int, int] = {}
     # every stored match's offer id, to tell which offers several rows found
     found_by: dict[int, list[list[int]]] = {}
@@ -220,7 +212,7 @@ def build_report_data(conn: sqlite3.Connection, *, top: int = DEFAULT_TOP) -> di
     # offer id -> [[row index, position, row name], ...] for offers found for several rows
     # (the name travels too: the named row may still be unread when a card is drawn)
     shared = {
-        str(item_id): [[index, position, _row_name(rows[index])] for index, position in places]
+        str(item_id): [[index, position, _row_name(accounts[index])] for index, position in places]
         for item_id, places in found_by.items()
         if len({index for index, _ in places}) > 1
     }
@@ -237,29 +229,26 @@ def build_report_data(conn: sqlite3.Connection, *, top: int = DEFAULT_TOP) -> di
         cards.setdefault(image_id, []).append(card)
     inputs = []
     by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0}
-    for row in rows:
-        status = input_status(row["status"], row["item_count"], stored.get(row["id"], 0))
-        by_status[status] += 1
-        try:
-            extra = json.loads(row["extra"])
-        except (TypeError, ValueError):
-            extra = {}
-        img_url = row["img_url"]
+    for entry in accounts:
+        by_status[entry.status] = by_status.get(entry.status, 0) + 1
+        row = rows.get(entry.image_id)
+        transient = row["transient"] if row is not None else None
         inputs.append(
             {
-                "line": row["line"],
-                "sku": row["sku"],
-                "xid": row["ext_id"],
-                "url": img_url,
-                "img": _safe_url(img_url),
-                "extra": [[str(k), "" if v is None else str(v)] for k, v in dict(extra).items()],
-                "st": status,
-                "err": row["error_class"],
-                "msg": row["error_message"],
-                "tr": None if row["transient"] is None else bool(row["transient"]),
-                "total": row["total_count"],
-                "stored": stored.get(row["id"], 0),
-                "cards": cards.get(row["id"], []),
+                "line": entry.line,
+                "sku": entry.sku,
+                "xid": entry.ext_id,
+                "url": entry.img_url,
+                "img": _safe_url(entry.img_url),
+                "extra": [[str(k), "" if v is None else str(v)] for k, v in entry.extra.items()],
+                "st": entry.status,
+                "err": entry.error_code,
+                "msg": entry.error_message,
+                "tr": None if transient is None else bool(transient),
+                "total": row["total_count"] if row is not None else None,
+                "stored": stored.get(entry.image_id, 0),
+                "served": entry.served_by,
+                "cards": cards.get(entry.image_id, []),
             }
         )
     return {
@@ -272,8 +261,8 @@ def build_report_data(conn: sqlite3.Connection, *, top: int = DEFAULT_TOP) -> di
     }
 
 
-def _row_name(row: sqlite3.Row) -> str:
-    return str(row["sku"] or row["ext_id"] or f"line {row['line']}")
+def _row_name(entry: InputAccount) -> str:
+    return entry.sku or entry.ext_id or f"line {entry.line}"
 
 
 def _params(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -377,27 +366,18 @@ def write_report(
 ) -> ReportSummary:
     """Write the report of `db` to `out` atomically (temp file + rename).
 
-    Refuses (ValueError naming the option) a missing or foreign database, an `--out` that
-    exists without `force`, that is the database itself, or whose folder does not exist.
+    Refuses (ValueError naming the option) a missing or foreign database, and what
+    `bulk.atomic.check_output` refuses: an `--out` that exists without `force`, that is
+    the database or one of its files, a SQLite file, a folder, or in a missing folder.
     """
     db_path, out_path = Path(db), Path(out)
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
-    if out_path.exists() and db_path.exists() and out_path.resolve() == db_path.resolve():
-        raise ValueError(f"--out: {out_path} is the database itself")
-    if out_path.is_dir():
-        raise ValueError(f"--out: {out_path} is a folder; give a file name (report.html)")
-    if out_path.exists() and not force:
-        raise ValueError(f"--out: {out_path} already exists; use --force to replace it")
-    if not out_path.parent.is_dir():
-        raise ValueError(f"--out: folder {out_path.parent} does not exist")
-    conn = open_readonly(db_path)
-    try:
-        data = build_report_data(conn, top=top)
-    finally:
-        conn.close()
+    check_output(out_path, db_path, force=force)
+    data = build_report_data(db_path, top=top)
     page = render_html(data, title=db_path.name).encode("utf-8")
-    _atomic_write(out_path, page)
+    with atomic_write(out_path, binary=True, force=force) as handle:
+        handle.write(page)
     return ReportSummary(
         path=out_path,
         inputs=len(data["inputs"]),
@@ -405,19 +385,3 @@ def write_report(
         by_status=dict(data["counts"]),
         bytes=len(page),
     )
-
-
-def _atomic_write(path: Path, content: bytes) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets; this is a page to share
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import webbrowser
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +37,8 @@ def report(
         summary = write_report(db, out, top=top, force=force)
     except ValueError as error:
         die(config, EXIT_USAGE, str(error))
+    except sqlite3.Error as error:
+        die(config, EXIT_USAGE, f"--db: cannot read {db}: {error}")
     except OSError as error:
         die(config, EXIT_USAGE, f"--out: cannot write {out}: {error.strerror or error}")
     counts = summary.by_status
