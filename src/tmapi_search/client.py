@@ -27,7 +27,6 @@ from typing import Any, Final, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-import stamina
 from tmapi_client.api.search import search_items_by_image as _search_api
 from tmapi_client.api.tools import convert_image_url as _convert_api
 from tmapi_client.models.convert_image_url_request import ConvertImageUrlRequest
@@ -40,7 +39,7 @@ from tmapi_client.models.search_response import SearchResponse
 from tmapi_client.models.sort import Sort
 from tmapi_client.types import UNSET
 
-from tmapi_search import validation
+from tmapi_search import _json, validation
 from tmapi_search._logging import logger, setup_logging
 from tmapi_search.auth import TOKEN_PARAM, ApiTokenAuth, redact
 from tmapi_search.errors import (
@@ -272,7 +271,7 @@ class _BaseClient:
         status = response.status_code
         content = response.content
         try:
-            payload: Any = json.loads(content) if content else None
+            payload: Any = _json.loads(content) if content else None
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             payload = None
         raw_code = payload.get("code") if isinstance(payload, dict) else None
@@ -482,6 +481,29 @@ class TmapiClient(_BaseClient):
                 raise self._transport_error(exc) from exc
         return parse(response)
 
+    def _retry(
+        self,
+        state: RetryState,
+        first: TmapiError,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: httpx.Timeout | None,
+    ) -> T:
+        """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
+        import stamina  # noqa: PLC0415 (only a call that failed pays for importing it)
+
+        pending: TmapiError | None = first
+        for attempt in stamina.retry_context(
+            on=state.backoff_hook, attempts=state.max_attempts, timeout=None
+        ):
+            with attempt:
+                state.attempt = attempt.num
+                if pending is not None:  # attempt 1, already made: stamina decides on it
+                    error, pending = pending, None
+                    raise error
+                return self._send_once(kwargs, parse, timeout)
+        raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+
     def _call(
         self,
         operation: str,
@@ -495,12 +517,10 @@ class TmapiClient(_BaseClient):
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
         try:
-            for attempt in stamina.retry_context(
-                on=state.backoff_hook, attempts=state.max_attempts, timeout=None
-            ):
-                with attempt:
-                    state.attempt = attempt.num
-                    result = self._send_once(kwargs, parse, call_timeout)
+            try:
+                result = self._send_once(kwargs, parse, call_timeout)
+            except TmapiError as first:
+                result = self._retry(state, first, kwargs, parse, call_timeout)
         except TmapiError as exc:
             exc.attempts = state.attempt
             logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)
@@ -711,6 +731,29 @@ class AsyncTmapiClient(_BaseClient):
                 raise self._transport_error(exc) from exc
         return parse(response)
 
+    async def _retry(
+        self,
+        state: RetryState,
+        first: TmapiError,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: httpx.Timeout | None,
+    ) -> T:
+        """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
+        import stamina  # noqa: PLC0415 (only a call that failed pays for importing it)
+
+        pending: TmapiError | None = first
+        async for attempt in stamina.retry_context(
+            on=state.backoff_hook, attempts=state.max_attempts, timeout=None
+        ):
+            with attempt:
+                state.attempt = attempt.num
+                if pending is not None:  # attempt 1, already made: stamina decides on it
+                    error, pending = pending, None
+                    raise error
+                return await self._send_once(kwargs, parse, timeout)
+        raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+
     async def _call(
         self,
         operation: str,
@@ -724,12 +767,10 @@ class AsyncTmapiClient(_BaseClient):
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
         try:
-            async for attempt in stamina.retry_context(
-                on=state.backoff_hook, attempts=state.max_attempts, timeout=None
-            ):
-                with attempt:
-                    state.attempt = attempt.num
-                    result = await self._send_once(kwargs, parse, call_timeout)
+            try:
+                result = await self._send_once(kwargs, parse, call_timeout)
+            except TmapiError as first:
+                result = await self._retry(state, first, kwargs, parse, call_timeout)
         except TmapiError as exc:
             exc.attempts = state.attempt
             logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)

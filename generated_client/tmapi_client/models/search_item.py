@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.delivery_info import DeliveryInfo
+from ..models.price_info import PriceInfo
+from ..models.quantity_price import QuantityPrice
+from ..models.sale_info import SaleInfo
+from ..models.shop_info import ShopInfo
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.delivery_info import DeliveryInfo
-    from ..models.price_info import PriceInfo
-    from ..models.quantity_price import QuantityPrice
-    from ..models.sale_info import SaleInfo
-    from ..models.shop_info import ShopInfo
-
 
 T = TypeVar("T", bound="SearchItem")
 
@@ -72,11 +69,6 @@ class SearchItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.delivery_info import DeliveryInfo
-        from ..models.price_info import PriceInfo
-        from ..models.sale_info import SaleInfo
-        from ..models.shop_info import ShopInfo
-
         item_id = self.item_id
 
         product_url = self.product_url
@@ -204,12 +196,6 @@ class SearchItem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.delivery_info import DeliveryInfo
-        from ..models.price_info import PriceInfo
-        from ..models.quantity_price import QuantityPrice
-        from ..models.sale_info import SaleInfo
-        from ..models.shop_info import ShopInfo
-
         d = dict(src_dict)
         item_id = d.pop("item_id")
 
