@@ -490,7 +490,7 @@ class TmapiClient(_BaseClient):
         timeout: httpx.Timeout | None,
     ) -> T:
         """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
-        import stamina  # noqa: PLC0415 (only a call that failed pays for importing it)
+        import stamina  # only a call that failed pays for importing it
 
         pending: TmapiError | None = first
         for attempt in stamina.retry_context(
@@ -740,7 +740,7 @@ class AsyncTmapiClient(_BaseClient):
         timeout: httpx.Timeout | None,
     ) -> T:
         """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
-        import stamina  # noqa: PLC0415 (only a call that failed pays for importing it)
+        import stamina  # only a call that failed pays for importing it
 
         pending: TmapiError | None = first
         async for attempt in stamina.retry_context(
