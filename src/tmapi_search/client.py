@@ -12,7 +12,7 @@ generated `SearchData` (page, page_size, total_count, items of `SearchItem`).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import ipaddress
 import json
 import logging
@@ -22,22 +22,11 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
-from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from tmapi_client.api.search import search_items_by_image as _search_api
-from tmapi_client.api.tools import convert_image_url as _convert_api
-from tmapi_client.models.convert_image_url_request import ConvertImageUrlRequest
-from tmapi_client.models.convert_image_url_response import ConvertImageUrlResponse
-from tmapi_client.models.language import Language
-from tmapi_client.models.search_api_endpoint import SearchApiEndpoint
-from tmapi_client.models.search_data import SearchData
-from tmapi_client.models.search_item import SearchItem
-from tmapi_client.models.search_response import SearchResponse
-from tmapi_client.models.sort import Sort
-from tmapi_client.types import UNSET
 
 from tmapi_search import _json, validation
 from tmapi_search._logging import logger, setup_logging
@@ -72,8 +61,36 @@ _DEFAULT_POOL = 100
 _DOCUMENTED_ERROR_STATUSES = frozenset({417, 422, 439, 499, 500, 503})
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from tmapi_client.models.search_data import SearchData
+    from tmapi_client.models.search_item import SearchItem
+
 T = TypeVar("T")
 TimeoutTypes = float | httpx.Timeout | None
+
+
+@functools.cache
+def _generated() -> Any:
+    """The generated client's request builders and models, imported on first use.
+
+    `import tmapi_search` does not pay for them (attrs classes, ~20 modules: about a
+    third of the import time otherwise); the first client call does, once.
+    """
+    from tmapi_client import models
+    from tmapi_client.api.search import search_items_by_image
+    from tmapi_client.api.tools import convert_image_url
+    from tmapi_client.types import UNSET
+
+    search_api: ModuleType = search_items_by_image
+    convert_api: ModuleType = convert_image_url
+    return SimpleNamespace(
+        search_api=search_api,
+        convert_api=convert_api,
+        models=models,
+        UNSET=UNSET,
+    )
 
 
 class NotGiven:
@@ -202,23 +219,26 @@ class _BaseClient:
         sort: str,
         filters: dict[str, bool | None],
     ) -> dict[str, Any]:
-        kwargs = _search_api._get_kwargs(
+        gen = _generated()
+        unset = gen.UNSET
+        kwargs: dict[str, Any] = gen.search_api._get_kwargs(
             img_url=img_url,
             page=page,
             page_size=page_size,
-            language=Language(language),
-            sort=Sort(sort),
-            **{name: UNSET if value is None else value for name, value in filters.items()},
+            language=gen.models.Language(language),
+            sort=gen.models.Sort(sort),
+            **{name: unset if value is None else value for name, value in filters.items()},
         )
         kwargs["url"] = self.base_url + kwargs["url"]
         kwargs["params"][TOKEN_PARAM] = self._auth.token
         return kwargs
 
     def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
-        body = ConvertImageUrlRequest(
-            url=url, search_api_endpoint=SearchApiEndpoint(search_api_endpoint)
+        gen = _generated()
+        body = gen.models.ConvertImageUrlRequest(
+            url=url, search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint)
         )
-        kwargs = _convert_api._get_kwargs(body=body)
+        kwargs: dict[str, Any] = gen.convert_api._get_kwargs(body=body)
         kwargs["url"] = self.base_url + kwargs["url"]
         kwargs["params"] = {TOKEN_PARAM: self._auth.token}
         return kwargs
@@ -298,7 +318,7 @@ class _BaseClient:
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
         try:
-            data = SearchResponse.from_dict(payload).data
+            data: SearchData = _generated().models.SearchResponse.from_dict(payload).data
         except _PARSE_ERRORS as exc:
             raise self._malformed(
                 response.status_code,
@@ -320,7 +340,8 @@ class _BaseClient:
     def _parse_convert(self, response: httpx.Response) -> str:
         payload = self._read(response)
         try:
-            image_url = ConvertImageUrlResponse.from_dict(payload).data.image_url
+            answer = _generated().models.ConvertImageUrlResponse.from_dict(payload)
+            image_url = answer.data.image_url
         except _PARSE_ERRORS as exc:
             raise self._malformed(
                 response.status_code,
@@ -689,6 +710,8 @@ class AsyncTmapiClient(_BaseClient):
         self._http = http_client or httpx.AsyncClient(
             timeout=_as_timeout("timeout", self.timeout), limits=self._pool_limits()
         )
+        import asyncio  # only async users pay for it
+
         self._slots: AbstractAsyncContextManager[Any] = (
             asyncio.Semaphore(max_concurrency) if max_concurrency else _NullAsyncContext()
         )
