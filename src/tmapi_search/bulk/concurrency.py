@@ -8,11 +8,12 @@ back in line without waiting. `ConcurrencyLimiter(adaptive=True)` finds the cap
 without being told:
 
 - start: from `initial` (the bulk runner starts at 4), in slow start. The limit grows
-  by one per successful call (doubling per round trip), and also by one every
-  `ramp_interval` seconds (25 ms) while calls are waiting for a slot. The second rule
-  makes the climb take about `cap x 25 ms` whatever the latency: with 2 s per call,
-  growing only as answers come back would need four round trips (8 s) to go from 4
-  to 50.
+  by one per successful call (doubling per round trip), and also by one after each
+  `ramp_interval` (25 ms) in which calls waited for a slot and no answer came back.
+  The second rule makes the climb take about `cap x 25 ms` whatever the latency: with
+  2 s per call, growing only as answers come back would need four round trips (8 s)
+  to go from 4 to 50. With short latencies answers come back more often than every
+  25 ms and the timed rule stays idle.
 - decrease: a 503 sets the limit to what the server evidently accepted: the calls of
   ours that were in flight when the refused one was admitted, less one for the
   refused call itself (never above `limit - 1`, never below `limit * decrease`, never
@@ -179,13 +180,13 @@ class ConcurrencyLimiter:
                     with suppress(TimeoutError):
                         await asyncio.wait_for(self._condition.wait(), delay)
                     if self.ramp():
-                        self._condition.notify_all()
+                        self._condition.notify(1)  # the new slot (this waiter may take it)
                 finally:
                     self._ticking = False
             else:
                 await self._condition.wait()
-        if self._waiting > 1:
-            self._condition.notify(1)  # another waiter takes over the ramp, if one is due
+        if self._waiting > 1 and self._ramping():
+            self._condition.notify(1)  # another waiter takes over the ramp
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
@@ -211,7 +212,9 @@ class ConcurrencyLimiter:
                 # calls waiting for a slot mean the limit, not the work, is the bottleneck
                 slot.saturated = slot.saturated or self._waiting > 0
                 self._apply(slot)
-                self._condition.notify_all()
+                # wake as many waiters as there are free slots, not all of them (with
+                # 100+ workers waiting, notify_all cost more CPU than the calls)
+                self._condition.notify(max(1, self.limit - self._in_flight))
 
     # -- the rules (synchronous; also used directly by unit tests) ------------------
     def record(self, slot: Slot) -> None:
@@ -221,6 +224,9 @@ class ConcurrencyLimiter:
     def _apply(self, slot: Slot) -> None:
         if not self.adaptive or slot._outcome is None:
             return
+        # an answer (or refusal) just came back: the timed ramp waits a full interval
+        # again, so with short latencies growth stays clocked by the answers alone
+        self._last_ramp = self._clock()
         if slot._outcome == "overloaded":
             if slot.epoch == self._epoch:  # first 503 of this overshoot
                 self._ceiling = self.limit

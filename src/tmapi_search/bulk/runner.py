@@ -202,7 +202,8 @@ class BulkRunner:
         queue: asyncio.Queue[ImageRecord] = asyncio.Queue()
         for record in images:
             queue.put_nowait(record)
-        workers = min(len(images), self.settings.max_concurrency * 2 + 4)
+        most = self.settings.concurrency or self.settings.max_concurrency
+        workers = min(len(images), most * 2 + 4)
         tasks = [asyncio.create_task(self._worker(queue)) for _ in range(workers)]
         self._current = dict.fromkeys(tasks)
         self._changed()
