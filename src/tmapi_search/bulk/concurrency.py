@@ -13,7 +13,8 @@ without being told:
   The second rule makes the climb take about `cap x 25 ms` whatever the latency: with
   2 s per call, growing only as answers come back would need four round trips (8 s)
   to go from 4 to 50. With short latencies answers come back more often than every
-  25 ms and the timed rule stays idle.
+  25 ms and the timed rule stays idle; when the process is short of CPU (the waiter
+  wakes late, answers may be unread) it skips the step.
 - decrease: a 503 sets the limit to what the server evidently accepted: the calls of
   ours that were in flight when the refused one was admitted, less one for the
   refused call itself (never above `limit - 1`, never below `limit * decrease`, never
@@ -163,9 +164,14 @@ class ConcurrencyLimiter:
         Called by a waiting caller (and directly by tests); True if the limit grew.
         """
         now = self._clock()
-        if not self._ramping() or now - self._last_ramp < self.ramp_interval:
+        due = self._last_ramp + self.ramp_interval
+        if not self._ramping() or now < due:
             return False
         self._last_ramp = now
+        if now - due > self.ramp_interval:
+            # woken late: the event loop is starved of CPU, and answers (refusals among
+            # them) may be waiting unread in the sockets; growing now would overshoot
+            return False
         self._limit = min(float(self.maximum), math.floor(self._limit) + 1.0)
         self.peak = max(self.peak, self.limit)
         return True
