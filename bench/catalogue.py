@@ -151,7 +151,7 @@ def ingest(tmp: Path, rows: int, give_up: float) -> None:
     )
 
 
-def export(tmp: Path, items: int) -> None:
+def export(tmp: Path, items: int, give_up: float) -> None:
     db = tmp / "export.sqlite"
     example = spec.response_example(name="vendor_two_items")["data"]["items"]
     per_image = 20
@@ -176,8 +176,14 @@ def export(tmp: Path, items: int) -> None:
         command = [*CLI, "export", "--db", str(db), "--format", fmt, "--out", str(out)]
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        timer = threading.Timer(give_up, process.kill)
+        timer.start()
         code, rss = wait_rss(process)
+        timer.cancel()
         elapsed = time.perf_counter() - started
+        if elapsed >= give_up:
+            print(f"  {fmt:<6} > {give_up:.0f} s (gave up)  peak RSS {rss:5.0f} MB so far")
+            continue
         if code != 0:
             assert process.stderr is not None
             why = process.stderr.read().decode(errors="replace").strip().splitlines()[-1:]
@@ -211,7 +217,7 @@ def main() -> None:
         if not args.skip_ingest:
             ingest(Path(tmp), args.rows, args.give_up)
         if not args.skip_export:
-            export(Path(tmp), args.items)
+            export(Path(tmp), args.items, args.give_up)
 
 
 if __name__ == "__main__":
