@@ -207,7 +207,7 @@ class SearchItem:
 
         img = d.pop("img", UNSET)
 
-        category_path = cast(list[str], d.pop("category_path", UNSET))
+        category_path = cast("list[str]", d.pop("category_path", UNSET))
 
         price = d.pop("price", UNSET)
 
@@ -224,13 +224,13 @@ class SearchItem:
                 return price_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | PriceInfo | Unset, data)
+            return cast("None | PriceInfo | Unset", data)
 
         price_info = _parse_price_info(d.pop("price_info", UNSET))
 
         brand = d.pop("brand", UNSET)
 
-        title_tags = cast(list[str], d.pop("title_tags", UNSET))
+        title_tags = cast("list[str]", d.pop("title_tags", UNSET))
 
         quantity_begin = d.pop("quantity_begin", UNSET)
 
@@ -258,7 +258,7 @@ class SearchItem:
                 return sale_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | SaleInfo | Unset, data)
+            return cast("None | SaleInfo | Unset", data)
 
         sale_info = _parse_sale_info(d.pop("sale_info", UNSET))
 
@@ -277,7 +277,7 @@ class SearchItem:
                 return delivery_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(DeliveryInfo | None | Unset, data)
+            return cast("DeliveryInfo | None | Unset", data)
 
         delivery_info = _parse_delivery_info(d.pop("delivery_info", UNSET))
 
@@ -304,7 +304,7 @@ class SearchItem:
                 return shop_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | ShopInfo | Unset, data)
+            return cast("None | ShopInfo | Unset", data)
 
         shop_info = _parse_shop_info(d.pop("shop_info", UNSET))
 
