@@ -30,6 +30,8 @@ EXAMPLES = model_examples()
 
 @pytest.fixture(scope="module")
 def stock_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    if not (BIN / "openapi-python-client").exists():  # e.g. the floors virtualenv
+        pytest.skip("openapi-python-client is not installed (a dev tool)")
     work = tmp_path_factory.mktemp("stock")
     templates = work / "templates"
     shutil.copytree(ROOT / "codegen/templates", templates)
