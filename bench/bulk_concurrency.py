@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--no-drop", action="store_true", help="skip the cap-drop run")
     args = parser.parse_args()
     if args.seconds is None:
-        args.seconds = 6.0 if args.quick else 16.0
+        args.seconds = 6.0 if args.quick else 15.0
     set_on_retry_hooks([])  # stamina would log each 503 retry at WARNING
     os.environ.pop("TMAPI_LOG", None)
     with tempfile.TemporaryDirectory() as tmp:
