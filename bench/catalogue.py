@@ -206,7 +206,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="50,000 rows, 20,000 items")
     parser.add_argument(
-        "--give-up", type=float, default=45.0, help="seconds before a bulk run is stopped"
+        "--give-up", type=float, default=30.0, help="seconds before a bulk run is stopped"
     )
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-export", action="store_true")
