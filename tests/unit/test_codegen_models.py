@@ -1,10 +1,11 @@
 """The speed overrides of codegen/templates change speed, not results.
 
-model.py.jinja (nested-model imports hoisted to module level) and
-property_templates/ (casts with quoted types) are left out, the other overrides kept:
-the stock openapi-python-client templates then generate a second copy of the client in a temporary folder; every named
-response example of the contract is parsed by both, and the models must be equal
-field by field (class names, values and value types, additional properties).
+model.py.jinja (nested-model imports hoisted to module level) and property_templates/
+(casts with quoted types) are left out, the other overrides kept: the stock
+openapi-python-client templates then generate a second copy of the client in a
+temporary folder. Every named response example of the contract is parsed by both, and
+the models must be equal field by field (class names, values and value types,
+additional properties).
 """
 
 from __future__ import annotations
