@@ -272,8 +272,7 @@ class BulkRunner:
         queue: asyncio.Queue[_Image] = asyncio.Queue()
         for group in self._groups(images, run_id):
             queue.put_nowait(group)
-        most = self.settings.concurrency or self.settings.max_concurrency
-        workers = min(queue.qsize(), most * 2 + 4)
+        workers = min(queue.qsize(), self.settings.max_concurrency * 2 + 4)
         tasks = [asyncio.create_task(self._worker(queue)) for _ in range(workers)]
         self._current = dict.fromkeys(tasks)
         self._changed()
