@@ -8,29 +8,35 @@ generated enums (`Language`, `Sort`, `SearchApiEndpoint`), i.e. from `openapi.ya
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
 from tmapi_client.models.language import Language
+from tmapi_client.models.language_v2 import LanguageV2
 from tmapi_client.models.search_api_endpoint import SearchApiEndpoint
 from tmapi_client.models.sort import Sort
 
 __all__ = [
     "CONVERTED_PATH_PREFIX",
     "LANGUAGES",
+    "LANGUAGES_V2",
     "MAX_PAGE_SIZE",
     "SEARCH_API_ENDPOINTS",
     "SORTS",
     "check_convert",
     "check_image_url",
     "check_limit",
+    "check_price_range",
     "check_search_api_endpoint",
     "check_search_args",
+    "check_search_v2_args",
 ]
 
 MAX_PAGE_SIZE = 20
 CONVERTED_PATH_PREFIX = "/search/"
 LANGUAGES: tuple[str, ...] = tuple(member.value for member in Language)
+LANGUAGES_V2: tuple[str, ...] = tuple(member.value for member in LanguageV2)
 SORTS: tuple[str, ...] = tuple(member.value for member in Sort)
 SEARCH_API_ENDPOINTS: tuple[str, ...] = tuple(member.value for member in SearchApiEndpoint)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -127,6 +133,64 @@ def check_search_args(
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"{name}: must be True, False or None, got {value!r}")
     check_convert(convert)
+
+
+def check_search_v2_args(
+    *,
+    img_url: object,
+    page: object,
+    page_size: object,
+    language: object,
+    sort: object,
+    filters: dict[str, Any],
+) -> None:
+    """Validate the arguments of `search_by_image_v2` (prices: `check_price_range`).
+
+    Like v1, except: the v2 languages (en zh ru vi ja ko), and no maximum page size
+    (the vendor documents none).
+    """
+    check_image_url(img_url)
+    _check_int("page", page, 1)
+    _check_int("page_size", page_size, 1)
+    if language not in LANGUAGES_V2:
+        raise ValueError(
+            f"language: must be one of {', '.join(LANGUAGES_V2)} for the v2 search, "
+            f"got {language!r}"
+        )
+    if sort not in SORTS:
+        raise ValueError(f"sort: must be one of {', '.join(SORTS)}, got {sort!r}")
+    for name in _BOOLEAN_FILTERS:
+        value = filters.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{name}: must be True, False or None, got {value!r}")
+
+
+def _check_price(name: str, value: object) -> tuple[str, Decimal] | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(f"{name}: must be a price (a number or a decimal string), got {value!r}")
+    text = value.strip() if isinstance(value, str) else str(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{name}: must be a decimal number such as '2' or '19.90'") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+    return (text if isinstance(value, str) else format(number, "f")), number
+
+
+def check_price_range(price_start: object, price_end: object) -> tuple[str | None, str | None]:
+    """`price_start` / `price_end` of the v2 search as the strings to send (None: not sent).
+
+    Each is a number >= 0 (int, float, Decimal or a decimal string); when both are
+    given, `price_start` must not exceed `price_end`.
+    """
+    start = _check_price("price_start", price_start)
+    end = _check_price("price_end", price_end)
+    if start is not None and end is not None and start[1] > end[1]:
+        raise ValueError(f"price_start: must not exceed price_end (got {start[0]} > {end[0]})")
+    return (start[0] if start else None), (end[0] if end else None)
 
 
 def _preview(text: str, limit: int = 80) -> str:

@@ -3,15 +3,18 @@
 The in-process `tmapi_mock` fixture (respx) cannot serve a CLI running as a
 subprocess, and Prism has no notion of latency or of a concurrency cap. This server
 (stdlib `ThreadingHTTPServer`, one thread per connection) answers the two TMAPI
-endpoints with the packaged contract's examples -- never a re-typed body -- and can:
+endpoints (search v1, search v2, convert) with the packaged contract's examples --
+never a re-typed body -- and can:
 
 - wait `latency` seconds before answering each accepted call;
 - enforce a hidden concurrency `cap`: a call arriving while `cap` calls are in flight
   is refused at once with the documented 503 body;
 - answer chosen documented errors: `errors_by_url` (a substring of `img_url` -> code),
   `billing_after` (every search call after the N-th answers 439);
-- count what it saw (`search_calls`, `convert_calls`, `rejected`, `max_in_flight`,
-  `calls_by_url`) and the `apiToken` values (to assert they arrived, never to print).
+- count what it saw (`search_calls` (v1 and v2), `search_v2_calls`, `convert_calls`,
+  `rejected`, `max_in_flight`, `calls_by_url`), the token values (to assert they
+  arrived, never to print) and how they came (`auth_seen`: "query" for `?apiToken=`,
+  "header" for an `apikey` header). No token either way: the documented 401.
 
 It binds 127.0.0.1 on a free port (`base_url` tells which) and logs nothing (its
 access log would print query strings, token included).
@@ -58,6 +61,9 @@ class LocalTmapiServer:
             spec.response_example(spec.SEARCH_PATH, "get", 200, search_example),
             ensure_ascii=False,
         ).encode()
+        self._search_v2_body = json.dumps(
+            spec.response_example(spec.SEARCH_V2_PATH, "get", 200), ensure_ascii=False
+        ).encode()
         self._convert_body = json.dumps(
             spec.response_example(spec.CONVERT_PATH, "post", 200)
         ).encode()
@@ -65,7 +71,9 @@ class LocalTmapiServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.search_calls = 0
+        self.search_v2_calls = 0
         self.convert_calls = 0
+        self.auth_seen: Counter[str] = Counter()
         self.rejected = 0
         self.calls_by_url: Counter[str] = Counter()
         self.tokens_seen: set[str] = set()
@@ -109,19 +117,23 @@ class LocalTmapiServer:
         return f"LocalTmapiServer(latency={self.latency}, cap={self.cap})"
 
     # -- answering ---------------------------------------------------------------------
-    def _answer(self, method: str, path: str, params: dict[str, str]) -> tuple[int, bytes]:
-        token = params.get("apiToken")
+    def _answer(
+        self, method: str, path: str, params: dict[str, str], header_token: str | None = None
+    ) -> tuple[int, bytes]:
+        token = params.get("apiToken") or header_token
         if not token:
             return 401, _error_body(401, path)
         with self._lock:
             self.tokens_seen.add(token)
+            self.auth_seen["query" if params.get("apiToken") else "header"] += 1
             if self.cap is not None and self.in_flight >= self.cap:
                 self.rejected += 1
                 return 503, _error_body(503, path)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            if path == spec.SEARCH_PATH:
+            if path != spec.CONVERT_PATH:
                 self.search_calls += 1
+                self.search_v2_calls += path == spec.SEARCH_V2_PATH
                 number = self.search_calls
                 self.calls_by_url[params.get("img_url", "")] += 1
             else:
@@ -143,7 +155,7 @@ class LocalTmapiServer:
             for fragment, code in self.errors_by_url.items():
                 if fragment in img_url:
                     return code, _error_body(code, path)
-            return 200, self._search_body
+            return 200, self._search_v2_body if path == spec.SEARCH_V2_PATH else self._search_body
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -172,7 +184,7 @@ _REASONS = {
 
 
 def _error_body(code: int, path: str) -> bytes:
-    method = "get" if path == spec.SEARCH_PATH else "post"
+    method = "post" if path == spec.CONVERT_PATH else "get"
     return json.dumps(spec.error_example(code, path, method)).encode()
 
 
@@ -187,11 +199,15 @@ def _handler_for(owner: LocalTmapiServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
-            expected = {spec.SEARCH_PATH: "GET", spec.CONVERT_PATH: "POST"}.get(parts.path)
+            expected = {
+                spec.SEARCH_PATH: "GET",
+                spec.SEARCH_V2_PATH: "GET",
+                spec.CONVERT_PATH: "POST",
+            }.get(parts.path)
             if expected != method:
                 status, body = 404, b'{"code": 404, "msg": "not found"}'
             else:
-                status, body = owner._answer(method, parts.path, params)
+                status, body = owner._answer(method, parts.path, params, self.headers.get("apikey"))
             head = (
                 f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n"
                 "Content-Type: application/json\r\n"
