@@ -12,11 +12,10 @@ import pytest
 from schemathesis.config import SchemathesisConfig
 
 from mock.prism import REPO_ROOT, PrismServer
-from tmapi_search import spec
 from tests.contract.budget import (
     DEFAULT_BUDGET,
-    VENDOR_IMAGE,
     IGNORED_AUTH_PROBES,
+    VENDOR_IMAGE,
     BudgetError,
     LivePlan,
     explicit_example_counts,
@@ -24,6 +23,7 @@ from tests.contract.budget import (
     plan,
     read_budget,
 )
+from tmapi_search import spec
 
 COUNTS = explicit_example_counts()
 SECRET = "live-SECRET-token-7f3a"
