@@ -145,6 +145,33 @@ def _check_retries(name: str, value: object) -> int:
     return value
 
 
+#: Item fields that are lists of objects: the generated `from_dict` iterates them, so a
+#: null (what the vendor's sibling endpoints send for lists) would fail the whole page.
+_OBJECT_LIST_FIELDS = ("quantity_prices",)
+
+
+def _set_aside_null_lists(payload: dict[str, Any]) -> list[tuple[int, str]]:
+    """Remove null object-list fields from the items before parsing; say which they were."""
+    data = payload.get("data")
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return []
+    nulled: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            for key in _OBJECT_LIST_FIELDS:
+                if key in item and item[key] is None:
+                    del item[key]
+                    nulled.append((index, key))
+    return nulled
+
+
+def _restore_null_lists(items: Any, nulled: list[tuple[int, str]]) -> None:
+    """Keep each null as sent: `item[key]` is None, `to_dict()` gives it back (no loss)."""
+    for index, key in nulled:
+        items[index][key] = None
+
+
 def _unset_if_none(value: str | None) -> str | Unset:
     return UNSET if value is None else value
 
@@ -361,8 +388,10 @@ class _BaseClient:
 
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
+        nulled = _set_aside_null_lists(payload)
         try:
             data = SearchResponse.from_dict(payload).data
+            _restore_null_lists(data.items, nulled)
         except _PARSE_ERRORS as exc:
             error = self._malformed(
                 response.status_code,
@@ -375,8 +404,10 @@ class _BaseClient:
 
     def _parse_search_v2(self, response: httpx.Response) -> SearchDataV2:
         payload = self._read(response)
+        nulled = _set_aside_null_lists(payload)
         try:
             data = SearchResponseV2.from_dict(payload).data
+            _restore_null_lists(data.items, nulled)
         except _PARSE_ERRORS as exc:
             error = self._malformed(
                 response.status_code,
