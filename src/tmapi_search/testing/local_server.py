@@ -11,6 +11,11 @@ never a re-typed body -- and can:
   is refused at once with the documented 503 body;
 - answer chosen documented errors: `errors_by_url` (a substring of `img_url` -> code),
   `billing_after` (every search call after the N-th answers 439);
+- behave as production users report about converted paths: the v2 search answers 422
+  to an `img_url` that is not a converted `/search/...` path; with `converted_ttl`
+  (seconds), each conversion answers a new path (the spec's example path with `-N`
+  before its extension) that stays valid for `converted_ttl` seconds, and a search
+  with a path it did not issue or that has expired answers 422 (`stale_rejected`);
 - count what it saw (`search_calls` (v1 and v2), `search_v2_calls`, `convert_calls`,
   `rejected`, `max_in_flight`, `calls_by_url`), the token values (to assert they
   arrived, never to print) and how they came (`auth_seen`: "query" for `?apiToken=`,
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,12 +57,16 @@ class LocalTmapiServer:
         billing_after: int | None = None,
         search_example: str | None = None,
         hook: Callable[[str, dict[str, str]], Answer | None] | None = None,
+        converted_ttl: float | None = None,
     ) -> None:
         self.latency = latency
         self.cap = cap
         self.errors_by_url = dict(errors_by_url or {})
         self.billing_after = billing_after
         self.hook = hook
+        self.converted_ttl = converted_ttl
+        self.issued: dict[str, float] = {}  # converted path -> monotonic time it was issued
+        self.stale_rejected = 0
         self._search_body = json.dumps(
             spec.response_example(spec.SEARCH_PATH, "get", 200, search_example),
             ensure_ascii=False,
@@ -148,10 +158,16 @@ class LocalTmapiServer:
                     status, body = custom
                     return status, json.dumps(body, ensure_ascii=False).encode()
             if path == spec.CONVERT_PATH:
-                return 200, self._convert_body
+                return 200, self._convert_answer()
+            img_url = params.get("img_url", "")
+            if path == spec.SEARCH_V2_PATH and not img_url.startswith("/search/"):
+                return 422, _error_body(422, path)  # v2 takes converted paths only
+            if not self._path_valid(img_url):
+                with self._lock:
+                    self.stale_rejected += 1
+                return 422, _error_body(422, path)
             if self.billing_after is not None and number > self.billing_after:
                 return 439, _error_body(439, path)
-            img_url = params.get("img_url", "")
             for fragment, code in self.errors_by_url.items():
                 if fragment in img_url:
                     return code, _error_body(code, path)
@@ -159,6 +175,30 @@ class LocalTmapiServer:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def _convert_answer(self) -> bytes:
+        if self.converted_ttl is None:
+            return self._convert_body
+        body = json.loads(self._convert_body)
+        stem, dot, ext = body["data"]["image_url"].rpartition(".")
+        with self._lock:
+            fresh = f"{stem}-{len(self.issued) + 1}{dot}{ext}"
+            self.issued[fresh] = time.monotonic()
+        body["data"]["image_url"] = fresh
+        return json.dumps(body).encode()
+
+    def _path_valid(self, img_url: str) -> bool:
+        """With `converted_ttl`: a /search/ path must be one issued here, not expired."""
+        if self.converted_ttl is None or not img_url.startswith("/search/"):
+            return True
+        with self._lock:
+            issued = self.issued.get(img_url)
+        return issued is not None and time.monotonic() - issued <= self.converted_ttl
+
+    def expire_converted(self) -> None:
+        """Make every path issued so far stale (as if `converted_ttl` had passed)."""
+        with self._lock:
+            self.issued = dict.fromkeys(self.issued, float("-inf"))
 
 
 class _QuietServer(ThreadingHTTPServer):
