@@ -19,14 +19,20 @@ How calls are made:
   In auto mode a 503 is the limiter's signal: the limit is decreased and the call goes
   back in line at once, with its own budget (`max_retries + 10` refusals) that is not
   taken from `max_retries`.
-- A non-Alibaba image is converted first, and the converted path is committed at once,
-  so a rerun never pays for the same conversion twice. Pages of one image are fetched
-  as `iter_search_by_image` does (stop at `total_count`, at an empty page, at
+- A non-Alibaba image (with `api="v2"`: any image that is not a converted path) is
+  converted first, and the converted path is committed at once with its time, so a
+  rerun does not pay for the same conversion twice. Converted paths age (field
+  reports: valid for at least ~70 minutes; the vendor documents nothing): a rerun
+  reconverts a path older than `converted_ttl` (default 60 minutes; a path stored
+  without a time, by an older version, counts as old) instead of searching with a
+  stale one, and a search that answers 422 for a converted path reconverts it once and
+  retries that call once. Pages of one image are fetched as `iter_search_by_image(_v2)`
+  does (stop at `has_next_page: false` (v2) or `total_count`, at an empty page, at
   `max_items_per_image`), and a retry resumes at the failed page.
 
 How a run ends:
 
-- 439 (`SubscriptionError`) or an auth refusal (401/403) stops the run at once: no new
+- 439 (`SubscriptionError`) or an auth refusal (401 / code 4011 / 403) stops the run at once: no new
   call starts, the images it hit stay pending (the billing state is not theirs), the
   summary says what to do;
 - 422 and any other non-transient error marks that one image failed (with the error's
@@ -46,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import stamina
-from tmapi_client.models import SearchData, SearchItem
+from tmapi_client.models import SearchData, SearchDataV2
 
 from tmapi_search.auth import redact
 from tmapi_search.bulk.concurrency import ConcurrencyLimiter
@@ -54,15 +60,24 @@ from tmapi_search.bulk.store import ImageRecord, Store
 from tmapi_search.client import AsyncTmapiClient
 from tmapi_search.errors import (
     APIStatusError,
+    AuthenticationError,
     ConcurrencyLimitError,
+    ParameterError,
     SubscriptionError,
     TmapiError,
     is_retryable,
 )
-from tmapi_search.images import ConvertMode, needs_conversion
+from tmapi_search.images import V2_SEARCH_API_ENDPOINT, ConvertMode, needs_conversion
 from tmapi_search.retries import backoff_delay
 
-__all__ = ["AUTH_STATUSES", "BulkRunner", "BulkSettings", "BulkStats", "RunOutcome"]
+__all__ = [
+    "AUTH_STATUSES",
+    "CONVERTED_TTL",
+    "BulkRunner",
+    "BulkSettings",
+    "BulkStats",
+    "RunOutcome",
+]
 
 logger = logging.getLogger("tmapi_search.bulk.runner")
 
@@ -71,6 +86,8 @@ RunOutcome = Literal["completed", "billing", "auth", "interrupted"]
 AUTH_STATUSES = frozenset({401, 403})
 #: In auto mode, how many 503 refusals one call may take beyond `max_retries`.
 EXTRA_503_BUDGET = 10
+#: Seconds a stored converted path is reused (field reports: valid >= ~70 min).
+CONVERTED_TTL = 60 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +106,10 @@ class BulkSettings:
     retry_failed: bool = False
     grace: float = 10.0
     """Seconds calls in flight may take to finish after `stop()`."""
+    api: Literal["v1", "v2"] = "v1"
+    """Which image search: v1, or v2 (converted paths only; `search` may hold prices)."""
+    converted_ttl: float = CONVERTED_TTL
+    """Seconds a stored converted path is reused by a rerun before it is reconverted."""
 
 
 @dataclass(slots=True)
@@ -125,7 +146,7 @@ class _StopRun(Exception):
 class _Image:
     record: ImageRecord
     url: str
-    items: list[SearchItem] = field(default_factory=list)
+    items: list[Any] = field(default_factory=list)  # SearchItem or SearchItemV2
     total_count: int | None = None
     page: int = 1
     attempts: int = 0
@@ -245,13 +266,23 @@ class BulkRunner:
         assert self.run_id is not None
         record = image.record
         try:
-            if record.converted_url is None and needs_conversion(
-                record.img_url, self.settings.convert
-            ):
-                image.url = await self._call(image, self._convert)
-                self.store.save_converted(record.id, image.url)
+            convert = needs_conversion(
+                record.img_url, True if self.settings.api == "v2" else self.settings.convert
+            )
+            if convert and not self._fresh(record):
+                await self._reconvert(image)
+            reconverted = False
             while True:
-                data = await self._call(image, self._search_page)
+                try:
+                    data = await self._call(image, self._search_page)
+                except ParameterError:
+                    if not convert or reconverted:
+                        raise
+                    # 422 for a converted path: it may have expired early. Once.
+                    reconverted = True
+                    logger.info("bulk: line %d: 422 on a converted path, reconverting", record.line)
+                    await self._reconvert(image)
+                    continue
                 if not self._take_page(image, data):
                     break
         except _StopRun:
@@ -297,6 +328,16 @@ class BulkRunner:
         self.stats.items += len(image.items)
         self._changed()
 
+    def _fresh(self, record: ImageRecord) -> bool:
+        """A stored converted path younger than the TTL (one without a time is old)."""
+        if record.converted_url is None or record.converted_at is None:
+            return False
+        return time.time() - record.converted_at < self.settings.converted_ttl
+
+    async def _reconvert(self, image: _Image) -> None:
+        image.url = await self._call(image, self._convert)
+        self.store.save_converted(image.record.id, image.url)
+
     def _stops_run(self, error: TmapiError) -> bool:
         if isinstance(error, SubscriptionError):
             self.stop(
@@ -305,11 +346,14 @@ class BulkRunner:
                 "Top up or renew the plan, then run the same command again to resume.",
             )
             return True
-        if isinstance(error, APIStatusError) and error.status_code in AUTH_STATUSES:
+        if isinstance(error, AuthenticationError) or (
+            isinstance(error, APIStatusError) and error.status_code in AUTH_STATUSES
+        ):
             self.stop(
                 "auth",
-                f"TMAPI refused the API token (HTTP {error.status_code}). Check --api-token "
-                "/ TMAPI_TOKEN, then run the same command again to resume.",
+                f"TMAPI refused the API token (HTTP {error.status_code}, code {error.code}: "
+                f"{error.msg or '-'}). Check --api-token / TMAPI_TOKEN and --auth, then run "
+                "the same command again to resume.",
             )
             return True
         return False
@@ -320,10 +364,21 @@ class BulkRunner:
         return min(size, self.settings.max_items_per_image)
 
     async def _convert(self, image: _Image) -> str:
-        return await self.client.convert_image_url(image.url, max_retries=0)
+        endpoint = V2_SEARCH_API_ENDPOINT if self.settings.api == "v2" else "/global/search/image"
+        return await self.client.convert_image_url(
+            image.record.img_url, search_api_endpoint=endpoint, max_retries=0
+        )
 
-    async def _search_page(self, image: _Image) -> SearchData:
+    async def _search_page(self, image: _Image) -> SearchData | SearchDataV2:
         options = {k: v for k, v in self.settings.search.items() if k != "page_size"}
+        if self.settings.api == "v2":
+            return await self.client.search_by_image_v2(
+                image.url,
+                page=image.page,
+                page_size=self._page_size(),
+                max_retries=0,
+                **options,
+            )
         return await self.client.search_by_image(
             image.url,
             page=image.page,
@@ -333,14 +388,17 @@ class BulkRunner:
             **options,
         )
 
-    def _take_page(self, image: _Image, data: SearchData) -> bool:
+    def _take_page(self, image: _Image, data: SearchData | SearchDataV2) -> bool:
         """Keep a page's items; True when another page is needed (as iter_search_by_image)."""
         wanted = self.settings.max_items_per_image - len(image.items)
         image.items.extend(data.items[:wanted])
         image.total_count = data.total_count
         if not data.items or len(image.items) >= self.settings.max_items_per_image:
             return False
-        if image.page * self._page_size() >= data.total_count:
+        has_next = getattr(data, "has_next_page", None)
+        if has_next is False:
+            return False
+        if has_next is not True and image.page * self._page_size() >= data.total_count:
             return False
         image.page += 1
         return True

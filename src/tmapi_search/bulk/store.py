@@ -9,8 +9,10 @@ Tables (see `SCHEMA`):
 - `images`: one row per input image (its line in the input, `img_url`, `sku`/`id`,
   the input's other columns as JSON), with its `status`: `pending`, `done` or
   `failed` (plus the error's class, message and whether it is transient), the
-  converted path when the URL had to be converted (so a rerun never pays for the
-  conversion twice), and the totals of its search;
+  converted path when the URL had to be converted and when it was converted
+  (`converted_at`: a rerun reuses a path younger than the runner's TTL instead of
+  paying for the conversion twice, and reconverts an older one), and the totals of its
+  search;
 - `items`: each item found, linked to its image; `UNIQUE(image_id, position)`, so an
   item is never stored twice.
 
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS images (
     transient       INTEGER,
     attempts        INTEGER NOT NULL DEFAULT 0,
     converted_url   TEXT,
+    converted_at    REAL,
     total_count     INTEGER,
     item_count      INTEGER,
     run_id          INTEGER REFERENCES runs(id),
@@ -118,6 +121,8 @@ class ImageRecord:
     transient: bool | None = None
     attempts: int = 0
     converted_url: str | None = None
+    converted_at: float | None = None
+    """Unix time of the conversion (None: not converted, or a database older than it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,7 @@ def _image(row: sqlite3.Row) -> ImageRecord:
         transient=None if transient is None else bool(transient),
         attempts=row["attempts"],
         converted_url=row["converted_url"],
+        converted_at=row["converted_at"],
     )
 
 
@@ -193,6 +199,9 @@ class Store:
     def _create_schema(self) -> None:
         # executescript commits on its own; the statements are idempotent.
         self._db.executescript(SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(images)")}
+        if "converted_at" not in columns:  # a database from before converted_at
+            self._db.execute("ALTER TABLE images ADD COLUMN converted_at REAL")
 
     # -- plumbing ----------------------------------------------------------------
     def transaction(self) -> _Transaction:
@@ -313,12 +322,16 @@ class Store:
             ).fetchall()
         return [_image(row) for row in rows]
 
-    def save_converted(self, image_id: int, converted_url: str) -> None:
+    def save_converted(
+        self, image_id: int, converted_url: str, *, now: float | None = None
+    ) -> None:
         """Keep the converted path of an image at once (the conversion was paid for)."""
+        now = time.time() if now is None else now
         with self.transaction():
             self._db.execute(
-                "UPDATE images SET converted_url = ?, updated_at = ? WHERE id = ?",
-                (converted_url, time.time(), image_id),
+                "UPDATE images SET converted_url = ?, converted_at = ?, updated_at = ? "
+                "WHERE id = ?",
+                (converted_url, now, now, image_id),
             )
 
     def save_done(

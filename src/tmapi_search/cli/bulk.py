@@ -15,6 +15,8 @@ from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
 from tmapi_search.cli.app import (
+    ApiOpt,
+    ApiVersion,
     Config,
     Dropship,
     Factory,
@@ -23,10 +25,13 @@ from tmapi_search.cli.app import (
     NewArrival,
     NoConvert,
     PageSize,
+    PriceEnd,
+    PriceStart,
     SortOpt,
     Verified,
     api_errors,
     app,
+    check_api_options,
     die,
     get_config,
     redact_for,
@@ -108,12 +113,25 @@ def bulk(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show the live progress bar.")
     ] = True,
+    api: ApiOpt = ApiVersion.v1,
+    price_start: PriceStart = None,
+    price_end: PriceEnd = None,
+    converted_ttl: Annotated[
+        float,
+        typer.Option(
+            "--converted-ttl",
+            min=0,
+            help="Minutes a stored converted path is reused by a rerun before it is "
+            "converted again (field reports: paths stay valid >= ~70 min).",
+        ),
+    ] = 60.0,
 ) -> None:
     """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
     from tmapi_search.bulk.inputs import InputError, read_input
     from tmapi_search.bulk.runner import BulkSettings
 
     config = get_config(ctx)
+    check_api_options(config, api, page_size, price_start, price_end, no_convert, language.value)
     fixed = _concurrency(concurrency)
     if fixed is not None and fixed > max_concurrency:
         max_concurrency = fixed
@@ -127,6 +145,11 @@ def bulk(
         free_shipping,
         new_arrival,
     )
+    if api is ApiVersion.v2:
+        from tmapi_search.validation import check_price_range
+
+        start, end = check_price_range(price_start, price_end)  # checked above: no error
+        options = {**options, "price_start": start, "price_end": end}
     try:
         rows = read_input(input_path)
     except InputError as error:
@@ -147,6 +170,8 @@ def bulk(
         max_retries=config.max_retries,
         convert=False if no_convert else "auto",
         retry_failed=retry_failed,
+        api=api.value,
+        converted_ttl=converted_ttl * 60,
     )
     code = _run_bulk(config, input_path, db, rows.images, settings, progress)
     raise typer.Exit(code)
@@ -165,6 +190,8 @@ def _run_bulk(
     from tmapi_search.client import AsyncTmapiClient
 
     search_params = {**settings.search, "max_items_per_image": settings.max_items_per_image}
+    if settings.api != "v1":  # v1 databases keep their parameters as before
+        search_params["api"] = settings.api
     try:
         store = Store(db)
     except Exception as error:  # sqlite3.Error, OSError: not a database we can use
