@@ -45,13 +45,19 @@ def test_named_example_selected_with_prefer(prism_base_url: str, name: str) -> N
 
 
 @pytest.mark.parametrize("code", ERROR_CODES)
-@pytest.mark.parametrize("path", [spec.SEARCH_PATH, spec.CONVERT_PATH])
+@pytest.mark.parametrize("path", [spec.SEARCH_PATH, spec.SEARCH_V2_PATH, spec.CONVERT_PATH])
 def test_prefer_code_returns_the_documented_error(
     prism_base_url: str, path: str, code: int
 ) -> None:
     headers = {"Prefer": f"code={code}"}
     if path == spec.SEARCH_PATH:
         response = search(prism_base_url, headers=headers)
+    elif path == spec.SEARCH_V2_PATH:
+        response = httpx.get(
+            f"{prism_base_url}{path}",
+            params={"img_url": "/search/imgextra/a.jpg"},
+            headers={**headers, "apikey": TOKEN},
+        )
     else:
         response = httpx.post(
             f"{prism_base_url}{path}",
@@ -60,7 +66,7 @@ def test_prefer_code_returns_the_documented_error(
             headers=headers,
         )
     assert response.status_code == code
-    method = "get" if path == spec.SEARCH_PATH else "post"
+    method = "post" if path == spec.CONVERT_PATH else "get"
     assert response.json() == spec.error_example(code, path, method)
     assert response.headers["content-type"].startswith("application/json")
 

@@ -412,3 +412,19 @@ def test_v2_parses_null_lists_and_numeric_counts_without_loss(tmapi_mock: TmapiM
     with TmapiClient(TOKEN) as client:
         data = client.search_by_image_v2(CONVERTED)
     assert data.items[0].to_dict() == sent["data"]["items"][0]
+
+
+def test_tmapi_mock_checks_v2_requests_against_the_contract(tmapi_mock: TmapiMock) -> None:
+    import httpx
+
+    url = f"https://api.tmapi.io{spec.SEARCH_V2_PATH}"
+    for params, status in (
+        ({"language": "th"}, 422),  # a v1 language, not a v2 one
+        ({"page_size": "50"}, 200),  # no maximum on v2
+        ({"page_size": "0"}, 422),
+    ):
+        response = httpx.get(
+            url, params={"img_url": CONVERTED, **params}, headers={"apikey": TOKEN}
+        )
+        assert response.status_code == status, params
+    assert tmapi_mock.search_v2.call_count == 3
