@@ -16,7 +16,7 @@ EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0,
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_USAGE: "usage or bad input",
-    EXIT_BILLING: "billing or auth (439: subscription expired or no balance; token refused)",
+    EXIT_BILLING: "billing or auth (439: subscription expired or no balance; 401: token refused)",
     EXIT_API: "other API error",
     EXIT_NETWORK: "network or timeout after retries",
     EXIT_INTERRUPTED: "interrupted",
