@@ -119,7 +119,7 @@ def filled_store(tmp_path: Path) -> Store:
 def test_export_jsonl_carries_every_field_and_the_input_columns(tmp_path: Path) -> None:
     out = io.StringIO()
     with filled_store(tmp_path) as store:
-        assert export(store, "jsonl", out) == 4
+        assert export(store, "jsonl", out) == 5  # 2 x 2 items, and the row not searched yet
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert records[0]["input"] == {
         "input_line": 2,
@@ -129,17 +129,31 @@ def test_export_jsonl_carries_every_field_and_the_input_columns(tmp_path: Path) 
         "brand": "Acme",
     }
     assert [r["item"] for r in records[:2]] == vendor_items()  # every field, values unchanged
-    assert [r["position"] for r in records] == [0, 1, 0, 1]
+    assert [r["position"] for r in records] == [0, 1, 0, 1, None]
+    assert [r["status"] for r in records] == ["ok"] * 4 + ["pending"]
+    assert records[4]["input"]["sku"] == "C-3" and records[4]["item"] is None
 
 
 def test_export_csv_one_row_per_item_with_flattened_fields(tmp_path: Path) -> None:
     out = io.StringIO()
     with filled_store(tmp_path) as store:
-        assert export(store, "csv", out) == 4
+        assert export(store, "csv", out) == 5
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert len(rows) == 4
+    assert len(rows) == 5
     first = rows[0]
-    assert list(first)[:6] == ["input_line", "img_url", "sku", "id", "brand", "position"]
+    assert list(first)[:9] == [
+        "input_line",
+        "img_url",
+        "sku",
+        "id",
+        "brand",
+        "status",
+        "error_code",
+        "error_message",
+        "position",
+    ]
+    assert [row["status"] for row in rows] == ["ok"] * 4 + ["pending"]
+    assert rows[4]["item_id"] == "" and rows[4]["position"] == ""
     item = vendor_items()[0]
     assert first["item_id"] == str(item["item_id"])
     assert first["shop_info.company_name"] == item["shop_info"]["company_name"]
