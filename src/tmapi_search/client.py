@@ -7,7 +7,11 @@ policy. The two subclasses only send requests (httpx sync / async), run stamina'
 retry loop, and page.
 
 Requests and models come from the generated client: `search_by_image` returns the
-generated `SearchData` (page, page_size, total_count, items of `SearchItem`).
+generated `SearchData` (page, page_size, total_count, items of `SearchItem`),
+`search_by_image_v2` the generated `SearchDataV2` (has_next_page, items of
+`SearchItemV2`). The token goes as `?apiToken=` (auth="query", the default) or as an
+`apikey` header (auth="header"); no exception this module raises carries it, in its
+text or in its chain.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
+from decimal import Decimal
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 from urllib.parse import urlsplit
@@ -30,7 +35,13 @@ import httpx
 
 from tmapi_search import _json, validation
 from tmapi_search._logging import logger, setup_logging
-from tmapi_search.auth import TOKEN_PARAM, ApiTokenAuth, redact
+from tmapi_search.auth import (
+    ApiTokenAuth,
+    AuthMode,
+    redact,
+    resolve_auth_mode,
+    scrub_transport_error,
+)
 from tmapi_search.errors import (
     BODY_PREVIEW_CHARS,
     APIConnectionError,
@@ -40,6 +51,7 @@ from tmapi_search.errors import (
     TmapiError,
     error_class_for_code,
 )
+from tmapi_search.images import V2_SEARCH_API_ENDPOINT as _V2_ENDPOINT
 from tmapi_search.images import ConvertMode, needs_conversion
 from tmapi_search.paging import PagePlan
 from tmapi_search.retries import DEFAULT_MAX_RETRIES, RetryHook, RetryState, parse_retry_after
@@ -58,16 +70,20 @@ DEFAULT_BASE_URL: Final = "https://api.tmapi.io"
 #: The vendor advises a 60 s request timeout (its 499 message says so); connecting is quick.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 _DEFAULT_POOL = 100
-_DOCUMENTED_ERROR_STATUSES = frozenset({417, 422, 439, 499, 500, 503})
+_DOCUMENTED_ERROR_STATUSES = frozenset({401, 417, 422, 439, 499, 500, 503})
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from tmapi_client.models.search_data import SearchData
+    from tmapi_client.models.search_data_v2 import SearchDataV2
     from tmapi_client.models.search_item import SearchItem
+    from tmapi_client.models.search_item_v2 import SearchItemV2
 
 T = TypeVar("T")
+_PageT = TypeVar("_PageT", "SearchData", "SearchDataV2")
+PriceArg = str | int | float | Decimal | None
 TimeoutTypes = float | httpx.Timeout | None
 
 
@@ -79,14 +95,16 @@ def _generated() -> Any:
     third of the import time otherwise); the first client call does, once.
     """
     from tmapi_client import models
-    from tmapi_client.api.search import search_items_by_image
+    from tmapi_client.api.search import search_items_by_image, search_items_by_image_v2
     from tmapi_client.api.tools import convert_image_url
     from tmapi_client.types import UNSET
 
     search_api: ModuleType = search_items_by_image
+    search_v2_api: ModuleType = search_items_by_image_v2
     convert_api: ModuleType = convert_image_url
     return SimpleNamespace(
         search_api=search_api,
+        search_v2_api=search_v2_api,
         convert_api=convert_api,
         models=models,
         UNSET=UNSET,
@@ -142,6 +160,48 @@ def _check_retries(name: str, value: object) -> int:
     return value
 
 
+#: Item fields that are lists of objects: the generated `from_dict` iterates them, so a
+#: null (what the vendor's sibling endpoints send for lists) would fail the whole page.
+_OBJECT_LIST_FIELDS = ("quantity_prices",)
+
+
+def _set_aside_null_lists(payload: dict[str, Any]) -> list[tuple[int, str]]:
+    """Remove null object-list fields from the items before parsing; say which they were."""
+    data = payload.get("data")
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return []
+    nulled: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            for key in _OBJECT_LIST_FIELDS:
+                if key in item and item[key] is None:
+                    del item[key]
+                    nulled.append((index, key))
+    return nulled
+
+
+def _restore_null_lists(items: Any, nulled: list[tuple[int, str]]) -> None:
+    """Keep each null as sent: `item[key]` is None, `to_dict()` gives it back (no loss)."""
+    for index, key in nulled:
+        items[index][key] = None
+
+
+def _unset_if_none(value: Any) -> Any:
+    return _generated().UNSET if value is None else value
+
+
+def _vendor_message(body: Any) -> str | None:
+    """The vendor's message of an error body: `msg`, else `message` (the observed 401)."""
+    if not isinstance(body, dict):
+        return None
+    for key in ("msg", "message"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 class _BaseClient:
     """Configuration, validation, request building and answer reading; no I/O."""
 
@@ -154,11 +214,13 @@ class _BaseClient:
         max_retries: int,
         max_concurrency: int | None,
         on_retry: RetryHook | None,
+        auth: str | None = None,
     ) -> None:
         token = api_token if api_token is not None else os.environ.get("TMAPI_TOKEN")
         if not token:
             raise ValueError("api_token: no API token given; pass api_token=... or set TMAPI_TOKEN")
-        self._auth = ApiTokenAuth(token)  # validates it; never shown by repr
+        # validates the token (and the mode); never shown by repr
+        self._auth = ApiTokenAuth(token, resolve_auth_mode(auth))
         url = base_url or os.environ.get("TMAPI_BASE_URL") or DEFAULT_BASE_URL
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
@@ -184,9 +246,15 @@ class _BaseClient:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, timeout={self.timeout!r}, "
-            f"max_retries={self.max_retries}, max_concurrency={self.max_concurrency})"
+            f"{type(self).__name__}(base_url={self.base_url!r}, auth={self.auth_mode!r}, "
+            f"timeout={self.timeout!r}, max_retries={self.max_retries}, "
+            f"max_concurrency={self.max_concurrency})"
         )
+
+    @property
+    def auth_mode(self) -> AuthMode:
+        """How the token is sent: "query" (`?apiToken=`) or "header" (`apikey:`)."""
+        return self._auth.mode
 
     def _pool_limits(self) -> httpx.Limits:
         size = max(self.max_concurrency or 0, _DEFAULT_POOL)
@@ -208,8 +276,9 @@ class _BaseClient:
         return call_timeout, retries, on_retry if on_retry is not None else self.on_retry
 
     # -- building requests (the generated functions' own kwargs) -------------------
-    # The token goes straight into the query parameters (what ApiTokenAuth would do, minus
-    # re-parsing the URL on every request); it stays inside the kwargs of one request.
+    # The token goes straight into the query parameters or the headers (what ApiTokenAuth
+    # would do, minus re-parsing the URL on every request); it stays inside the kwargs of
+    # one request.
     def _search_kwargs(
         self,
         img_url: str,
@@ -230,8 +299,31 @@ class _BaseClient:
             **{name: unset if value is None else value for name, value in filters.items()},
         )
         kwargs["url"] = self.base_url + kwargs["url"]
-        kwargs["params"][TOKEN_PARAM] = self._auth.token
-        return kwargs
+        return self._auth.apply(kwargs)
+
+    def _search_v2_kwargs(
+        self,
+        img_url: str,
+        page: int,
+        page_size: int,
+        language: str,
+        sort: str,
+        prices: dict[str, str | None],
+        filters: dict[str, bool | None],
+    ) -> dict[str, Any]:
+        gen = _generated()
+        kwargs: dict[str, Any] = gen.search_v2_api._get_kwargs(
+            img_url=img_url,
+            page=page,
+            page_size=page_size,
+            language=gen.models.LanguageV2(language),
+            sort=gen.models.Sort(sort),
+            price_start=_unset_if_none(prices["price_start"]),
+            price_end=_unset_if_none(prices["price_end"]),
+            **{name: _unset_if_none(value) for name, value in filters.items()},
+        )
+        kwargs["url"] = self.base_url + kwargs["url"]
+        return self._auth.apply(kwargs)
 
     def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
         gen = _generated()
@@ -240,8 +332,7 @@ class _BaseClient:
         )
         kwargs: dict[str, Any] = gen.convert_api._get_kwargs(body=body)
         kwargs["url"] = self.base_url + kwargs["url"]
-        kwargs["params"] = {TOKEN_PARAM: self._auth.token}
-        return kwargs
+        return self._auth.apply(kwargs)
 
     # -- reading answers ---------------------------------------------------------------
     def _redacted_text(self, content: bytes) -> str:
@@ -267,8 +358,7 @@ class _BaseClient:
                 body = json.loads(text)  # the redacted text, so no token survives in `body`
             except ValueError:
                 body = payload
-            raw_msg = body.get("msg") if isinstance(body, dict) else None
-            msg = raw_msg if isinstance(raw_msg, str) else None
+            msg = _vendor_message(body)
         code = body_code if body_code is not None else status
         cls = error_class_for_code(code)
         if cls is APIStatusError and status in _DOCUMENTED_ERROR_STATUSES:
@@ -317,14 +407,43 @@ class _BaseClient:
 
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
+        nulled = _set_aside_null_lists(payload)
         try:
             data: SearchData = _generated().models.SearchResponse.from_dict(payload).data
+            _restore_null_lists(data.items, nulled)
         except _PARSE_ERRORS as exc:
-            raise self._malformed(
+            error = self._malformed(
                 response.status_code,
                 response.content,
                 f"cannot read the search answer ({type(exc).__name__})",
-            ) from None
+            )
+        else:
+            return self._check_page(response, data)
+        raise error  # outside the except block: no `__context__` with the body's values
+
+    def _parse_search_v2(self, response: httpx.Response) -> SearchDataV2:
+        payload = self._read(response)
+        nulled = _set_aside_null_lists(payload)
+        try:
+            data: SearchDataV2 = _generated().models.SearchResponseV2.from_dict(payload).data
+            _restore_null_lists(data.items, nulled)
+        except _PARSE_ERRORS as exc:
+            error = self._malformed(
+                response.status_code,
+                response.content,
+                f"cannot read the v2 search answer ({type(exc).__name__})",
+            )
+        else:
+            has_next = data.has_next_page
+            if has_next is not _generated().UNSET and not isinstance(has_next, bool):
+                raise self._malformed(
+                    response.status_code, response.content, "data.has_next_page is not a boolean"
+                )
+            return self._check_page(response, data)
+        raise error
+
+    def _check_page(self, response: httpx.Response, data: _PageT) -> _PageT:
+        """The fields paging relies on are what the contract says (else malformed)."""
         for name in ("page", "page_size", "total_count"):
             value = getattr(data, name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -343,24 +462,33 @@ class _BaseClient:
             answer = _generated().models.ConvertImageUrlResponse.from_dict(payload)
             image_url = answer.data.image_url
         except _PARSE_ERRORS as exc:
-            raise self._malformed(
+            error: MalformedResponseError | None = self._malformed(
                 response.status_code,
                 response.content,
                 f"cannot read the conversion answer ({type(exc).__name__})",
-            ) from None
+            )
+        else:
+            error = None
+        if error is not None:  # outside the except block: no `__context__` with body values
+            raise error
         if not isinstance(image_url, str) or not image_url:
             raise self._malformed(response.status_code, response.content, "data.image_url is empty")
         return image_url
 
     def _transport_error(self, exc: httpx.RequestError) -> TmapiError:
+        """Our error for an httpx one; its `__cause__` is a copy of it without the token."""
         text = redact(str(exc) or type(exc).__name__, self._auth.token)
+        error: TmapiError
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(f"no answer in time ({type(exc).__name__}): {text}")
-        if isinstance(exc, httpx.DecodingError):
-            return MalformedResponseError(
+            error = APITimeoutError(f"no answer in time ({type(exc).__name__}): {text}")
+        elif isinstance(exc, httpx.DecodingError):
+            error = MalformedResponseError(
                 f"cannot decode the answer: {text}", status_code=0, body=""
             )
-        return APIConnectionError(f"connection failed ({type(exc).__name__}): {text}")
+        else:
+            error = APIConnectionError(f"connection failed ({type(exc).__name__}): {text}")
+        error.__cause__ = scrub_transport_error(exc, self._auth.token)
+        return error
 
     # -- shared argument handling -------------------------------------------------------
     @staticmethod
@@ -382,6 +510,29 @@ class _BaseClient:
             convert=convert,
             filters=filters,
         )
+
+
+def _validate_search_v2(
+    img_url: str,
+    page: int,
+    page_size: int,
+    language: str,
+    sort: str,
+    price_start: PriceArg,
+    price_end: PriceArg,
+    filters: dict[str, bool | None],
+) -> dict[str, str | None]:
+    """Check every v2 argument (ValueError naming it); the prices as the strings to send."""
+    validation.check_search_v2_args(
+        img_url=img_url,
+        page=page,
+        page_size=page_size,
+        language=language,
+        sort=sort,
+        filters=filters,
+    )
+    start, end = validation.check_price_range(price_start, price_end)
+    return {"price_start": start, "price_end": end}
 
 
 def _filters(
@@ -412,7 +563,8 @@ class TmapiClient(_BaseClient):
 
     Args:
         api_token: the API token (else the TMAPI_TOKEN environment variable; neither is
-            a ValueError here, before anything is sent). Never shown in reprs or logs.
+            a ValueError here, before anything is sent; so is a token shorter than 8
+            characters). Never shown in reprs, logs or exceptions (nor their chains).
         base_url: else TMAPI_BASE_URL, else https://api.tmapi.io. Plain http to a host
             that is not loopback triggers an InsecureTransportWarning.
         timeout: seconds, an httpx.Timeout, or None (no timeout). Default 60 s read
@@ -426,6 +578,10 @@ class TmapiClient(_BaseClient):
             failed, max attempts, the exception, the delay). Per call, `on_retry=`
             overrides it. The same facts are logged at INFO on `tmapi_search`, and
             the exception finally raised carries `.attempts`.
+        auth: how the token is sent: "query" (`?apiToken=`, the seed page's documented
+            way; the default) or "header" (an `apikey` header, the vendor's newer pages:
+            no request URL then contains the token). Else the TMAPI_AUTH environment
+            variable, else "query".
 
     Every method accepts `timeout=` and `max_retries=` (and `on_retry=`) to override
     the client's values for one call.
@@ -441,6 +597,7 @@ class TmapiClient(_BaseClient):
         max_concurrency: int | None = None,
         http_client: httpx.Client | None = None,
         on_retry: RetryHook | None = None,
+        auth: AuthMode | None = None,
     ) -> None:
         super().__init__(
             api_token=api_token,
@@ -449,6 +606,7 @@ class TmapiClient(_BaseClient):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             on_retry=on_retry,
+            auth=auth,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ValueError(
@@ -495,11 +653,14 @@ class TmapiClient(_BaseClient):
         parse: Callable[[httpx.Response], T],
         timeout: httpx.Timeout | None,
     ) -> T:
+        error: TmapiError | None = None
         with self._slots:
             try:
                 response = self._http.request(**kwargs, timeout=timeout)
             except httpx.RequestError as exc:
-                raise self._transport_error(exc) from exc
+                error = self._transport_error(exc)
+        if error is not None:  # raised outside the except block: no `__context__` to leak
+            raise error
         return parse(response)
 
     def _retry(
@@ -538,9 +699,12 @@ class TmapiClient(_BaseClient):
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
         try:
+            first: TmapiError | None = None
             try:
                 result = self._send_once(kwargs, parse, call_timeout)
-            except TmapiError as first:
+            except TmapiError as error:
+                first = error
+            if first is not None:  # retried outside the except block: no `__context__` chain
                 result = self._retry(state, first, kwargs, parse, call_timeout)
         except TmapiError as exc:
             exc.attempts = state.attempt
@@ -649,7 +813,7 @@ class TmapiClient(_BaseClient):
             support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
         )
         self._validate_search(img_url, page, page_size, language, sort, convert, filters)
-        plan = PagePlan(page, page_size, max_items, max_pages)
+        plan: PagePlan[SearchItem] = PagePlan(page, page_size, max_items, max_pages)
         options: dict[str, Any] = {
             "language": language,
             "sort": sort,
@@ -676,6 +840,120 @@ class TmapiClient(_BaseClient):
 
         return pages()
 
+    def search_by_image_v2(
+        self,
+        img_url: str,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        price_start: PriceArg = None,
+        price_end: PriceArg = None,
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> SearchDataV2:
+        """One page of the v2 image search (the generated `SearchDataV2`).
+
+        v2 takes converted paths only: any `img_url` that is not a converted
+        `/search/...` path is first converted for v2 (one extra billed call, logged).
+        Languages: en zh ru vi ja ko; `page_size` has no documented maximum;
+        `price_start` / `price_end` filter by price (numbers or decimal strings).
+        Every argument is checked before anything is sent (ValueError naming it).
+
+        Raises: a TmapiError subclass (see `tmapi_search.errors`).
+        """
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        prices = _validate_search_v2(
+            img_url, page, page_size, language, sort, price_start, price_end, filters
+        )
+        if needs_conversion(img_url, True):
+            _log_conversion(img_url)
+            img_url = self.convert_image_url(
+                img_url,
+                search_api_endpoint=_V2_ENDPOINT,
+                timeout=timeout,
+                max_retries=max_retries,
+                on_retry=on_retry,
+            )
+        kwargs = self._search_v2_kwargs(img_url, page, page_size, language, sort, prices, filters)
+        return self._call(
+            "search_by_image_v2", kwargs, self._parse_search_v2, timeout, max_retries, on_retry
+        )
+
+    def iter_search_by_image_v2(
+        self,
+        img_url: str,
+        *,
+        max_items: int | None = None,
+        max_pages: int | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        price_start: PriceArg = None,
+        price_end: PriceArg = None,
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> Iterator[SearchItemV2]:
+        """v2 items across pages, starting at `page`; arguments are checked at once.
+
+        Stops at `has_next_page: false` (or, without it, after the page that reaches
+        `total_count`), at an empty page, after `max_items` items or `max_pages` pages.
+        An image that is not a converted path is converted once, before the first page.
+        """
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        prices = _validate_search_v2(
+            img_url, page, page_size, language, sort, price_start, price_end, filters
+        )
+        plan: PagePlan[SearchItemV2] = PagePlan(page, page_size, max_items, max_pages)
+        options: dict[str, Any] = {
+            "language": language,
+            "sort": sort,
+            **prices,
+            **filters,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "on_retry": on_retry,
+        }
+
+        def pages() -> Iterator[SearchItemV2]:
+            url = img_url
+            if needs_conversion(url, True):
+                _log_conversion(url)
+                url = self.convert_image_url(
+                    url,
+                    search_api_endpoint=_V2_ENDPOINT,
+                    timeout=timeout,
+                    max_retries=max_retries,
+                    on_retry=on_retry,
+                )
+            while True:
+                data = self.search_by_image_v2(
+                    url, page=plan.page, page_size=plan.page_size, **options
+                )
+                yield from plan.take(data)
+                if not plan.advance(data):
+                    return
+
+        return pages()
+
 
 class AsyncTmapiClient(_BaseClient):
     """Asynchronous twin of `TmapiClient`: the same arguments, methods and errors.
@@ -695,6 +973,7 @@ class AsyncTmapiClient(_BaseClient):
         max_concurrency: int | None = None,
         http_client: httpx.AsyncClient | None = None,
         on_retry: RetryHook | None = None,
+        auth: AuthMode | None = None,
     ) -> None:
         super().__init__(
             api_token=api_token,
@@ -703,6 +982,7 @@ class AsyncTmapiClient(_BaseClient):
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             on_retry=on_retry,
+            auth=auth,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ValueError("http_client: must be an httpx.AsyncClient (use TmapiClient for sync)")
@@ -747,11 +1027,14 @@ class AsyncTmapiClient(_BaseClient):
         parse: Callable[[httpx.Response], T],
         timeout: httpx.Timeout | None,
     ) -> T:
+        error: TmapiError | None = None
         async with self._slots:
             try:
                 response = await self._http.request(**kwargs, timeout=timeout)
             except httpx.RequestError as exc:
-                raise self._transport_error(exc) from exc
+                error = self._transport_error(exc)
+        if error is not None:  # raised outside the except block: no `__context__` to leak
+            raise error
         return parse(response)
 
     async def _retry(
@@ -790,9 +1073,12 @@ class AsyncTmapiClient(_BaseClient):
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
         try:
+            first: TmapiError | None = None
             try:
                 result = await self._send_once(kwargs, parse, call_timeout)
-            except TmapiError as first:
+            except TmapiError as error:
+                first = error
+            if first is not None:  # retried outside the except block: no `__context__` chain
                 result = await self._retry(state, first, kwargs, parse, call_timeout)
         except TmapiError as exc:
             exc.attempts = state.attempt
@@ -882,7 +1168,7 @@ class AsyncTmapiClient(_BaseClient):
             support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
         )
         self._validate_search(img_url, page, page_size, language, sort, convert, filters)
-        plan = PagePlan(page, page_size, max_items, max_pages)
+        plan: PagePlan[SearchItem] = PagePlan(page, page_size, max_items, max_pages)
         options: dict[str, Any] = {
             "language": language,
             "sort": sort,
@@ -902,6 +1188,107 @@ class AsyncTmapiClient(_BaseClient):
             while True:
                 data = await self.search_by_image(
                     url, page=plan.page, page_size=plan.page_size, convert=False, **options
+                )
+                for item in plan.take(data):
+                    yield item
+                if not plan.advance(data):
+                    return
+
+        return pages()
+
+    async def search_by_image_v2(
+        self,
+        img_url: str,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        price_start: PriceArg = None,
+        price_end: PriceArg = None,
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> SearchDataV2:
+        """Async `TmapiClient.search_by_image_v2`."""
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        prices = _validate_search_v2(
+            img_url, page, page_size, language, sort, price_start, price_end, filters
+        )
+        if needs_conversion(img_url, True):
+            _log_conversion(img_url)
+            img_url = await self.convert_image_url(
+                img_url,
+                search_api_endpoint=_V2_ENDPOINT,
+                timeout=timeout,
+                max_retries=max_retries,
+                on_retry=on_retry,
+            )
+        kwargs = self._search_v2_kwargs(img_url, page, page_size, language, sort, prices, filters)
+        return await self._call(
+            "search_by_image_v2", kwargs, self._parse_search_v2, timeout, max_retries, on_retry
+        )
+
+    def iter_search_by_image_v2(
+        self,
+        img_url: str,
+        *,
+        max_items: int | None = None,
+        max_pages: int | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        price_start: PriceArg = None,
+        price_end: PriceArg = None,
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> AsyncIterator[SearchItemV2]:
+        """Async `TmapiClient.iter_search_by_image_v2` (`async for item in ...`)."""
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        prices = _validate_search_v2(
+            img_url, page, page_size, language, sort, price_start, price_end, filters
+        )
+        plan: PagePlan[SearchItemV2] = PagePlan(page, page_size, max_items, max_pages)
+        options: dict[str, Any] = {
+            "language": language,
+            "sort": sort,
+            **prices,
+            **filters,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "on_retry": on_retry,
+        }
+
+        async def pages() -> AsyncIterator[SearchItemV2]:
+            url = img_url
+            if needs_conversion(url, True):
+                _log_conversion(url)
+                url = await self.convert_image_url(
+                    url,
+                    search_api_endpoint=_V2_ENDPOINT,
+                    timeout=timeout,
+                    max_retries=max_retries,
+                    on_retry=on_retry,
+                )
+            while True:
+                data = await self.search_by_image_v2(
+                    url, page=plan.page, page_size=plan.page_size, **options
                 )
                 for item in plan.take(data):
                     yield item

@@ -6,6 +6,7 @@
     ├── APIConnectionError            no answer: refused, reset, DNS, TLS ...
     │   └── APITimeoutError           no answer in time (connect, read, write, pool)
     ├── APIStatusError                an answer that is an error (.status_code .code .msg .body)
+    │   ├── AuthenticationError       401 / code 4011  no or refused token: never retried
     │   ├── DataRetrievalError        417  transient: retried
     │   ├── ParameterError            422  the request is wrong: never retried
     │   ├── SubscriptionError         439  expired or insufficient balance: never retried
@@ -17,13 +18,18 @@
 An error `code` inside an HTTP 200 body raises the class of that code (its
 `status_code` stays 200, its `code` is the body's). When an error status carries a
 body whose `code` is another documented code, the body's code (TMAPI's own word)
-picks the class. An undocumented status raises
+picks the class. HTTP 401, and a body `code` 4011 (the vendor's observed "no API key
+found in request"), raise `AuthenticationError`. An undocumented status raises
 `APIStatusError` itself (or `MalformedResponseError` when its body is not TMAPI's
 error shape, e.g. a proxy's HTML page).
 
 Every error carries `attempts`: how many HTTP requests the call made before giving
-up (1 when it was not retried). The API token never appears in any message, `str`,
-`repr` or attribute of these exceptions: bodies are redacted before they are kept.
+up (1 when it was not retried). `.msg` is the body's `msg`, or its `message` when it
+has no `msg` (the observed 401 says `message`), so `str(error)` carries the vendor's
+words. The API token never appears in any message, `str`, `repr` or attribute of
+these exceptions, nor in their chain (`__cause__` is a sanitised copy of the httpx
+error, without the token in its request; `__context__` is cut): bodies are redacted
+before they are kept.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AuthenticationError",
     "ConcurrencyLimitError",
     "DataRetrievalError",
     "MalformedResponseError",
@@ -89,7 +96,7 @@ class APIStatusError(TmapiError):
     Attributes:
         status_code: the HTTP status of the answer (200 for an error code inside the body).
         code: the `code` of the body (TMAPI's error code), or None when the body has none.
-        msg: the `msg` of the body (the vendor's message), or None.
+        msg: the `msg` of the body (the vendor's message), else its `message`, or None.
         body: the parsed JSON body (dict) when it is JSON, else its text truncated to
             500 characters; the token is redacted from it.
         retry_after: seconds from a `Retry-After` header, or None.
@@ -116,6 +123,19 @@ class APIStatusError(TmapiError):
         self.msg = msg
         self.body = body
         self.retry_after = retry_after
+
+
+class AuthenticationError(APIStatusError):
+    """401 (or body code 4011): no token, or a token the API refuses. Never retried.
+
+    The vendor's observed answer to a request without a key is HTTP 401
+    `{"code": 4011, "message": "no API key found in request"}`. Check the token, and
+    the way it is sent (`auth="query"` or `auth="header"`).
+    """
+
+    documented_code = 401
+    #: The body code of the observed 401 ("no API key found in request").
+    body_code = 4011
 
 
 class DataRetrievalError(APIStatusError):
@@ -190,6 +210,7 @@ GATEWAY_STATUSES = frozenset({502, 504})
 _BY_CODE: dict[int, type[APIStatusError]] = {
     cls.documented_code: cls
     for cls in (
+        AuthenticationError,
         DataRetrievalError,
         ParameterError,
         SubscriptionError,
@@ -199,10 +220,14 @@ _BY_CODE: dict[int, type[APIStatusError]] = {
     )
     if cls.documented_code is not None
 }
+_BY_CODE[AuthenticationError.body_code] = AuthenticationError
 
 
 def error_class_for_code(code: int | None) -> type[APIStatusError]:
-    """The class for one of TMAPI's error codes (APIStatusError for an undocumented one)."""
+    """The class for one of TMAPI's error codes (APIStatusError for an undocumented one).
+
+    401 and 4011 (the body code of the observed 401) give `AuthenticationError`.
+    """
     if code is None:
         return APIStatusError
     return _BY_CODE.get(code, APIStatusError)

@@ -14,9 +14,20 @@ from urllib.parse import urlsplit
 
 from tmapi_search.validation import is_converted_path
 
-__all__ = ["ALIBABA_IMAGE_HOSTS", "ConvertMode", "is_alibaba_image_host", "needs_conversion"]
+__all__ = [
+    "ALIBABA_IMAGE_HOSTS",
+    "V2_SEARCH_API_ENDPOINT",
+    "ConvertMode",
+    "is_alibaba_image_host",
+    "needs_conversion",
+]
 
 ConvertMode = Literal["auto"] | bool
+
+#: The `search_api_endpoint` a path converted for the v2 search is converted with. The v2
+#: search takes converted paths only (field reports: a raw URL, even an Alibaba one, is
+#: answered 422 "Invalid image url. Please first use the convert endpoint").
+V2_SEARCH_API_ENDPOINT = "/global/search/image/v2"
 
 #: Alibaba-affiliated image hosts (domain suffixes). `cbu01.alicdn.com`, `img.alicdn.com`,
 #: `gw.alicdn.com`, `ae01.alicdn.com` ... all match `alicdn.com`.

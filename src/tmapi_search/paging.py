@@ -1,4 +1,4 @@
-"""Auto-paging: which page `iter_search_by_image` asks for next, and when it stops.
+"""Auto-paging: which page `iter_search_by_image(_v2)` asks for next, and when it stops.
 
 The sync and async iterators of the client share this plan; only the I/O differs.
 Every page is billed, so the plan never asks for a page it does not need.
@@ -6,18 +6,28 @@ Every page is billed, so the plan never asks for a page it does not need.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # annotations only: importing the generated models is left to the client
-    from tmapi_client.models.search_data import SearchData
-    from tmapi_client.models.search_item import SearchItem
+from collections.abc import Sequence
+from typing import Generic, Protocol, TypeVar
 
 from tmapi_search import validation
 
-__all__ = ["PagePlan"]
+__all__ = ["Page", "PagePlan"]
+
+ItemT = TypeVar("ItemT")
+ItemT_co = TypeVar("ItemT_co", covariant=True)
 
 
-class PagePlan:
+class Page(Protocol[ItemT_co]):
+    """What paging reads of an answer (the generated `SearchData` and `SearchDataV2`)."""
+
+    @property
+    def items(self) -> Sequence[ItemT_co]: ...
+
+    @property
+    def total_count(self) -> int: ...
+
+
+class PagePlan(Generic[ItemT]):
     """Which page comes next, and when to stop (shared by the sync and async iterators).
 
     Pages are numbered from `page`; each asks for `page_size` items (or `max_items` when
@@ -25,9 +35,12 @@ class PagePlan:
 
     - an empty page ends the run;
     - `max_items` items yielded, or `max_pages` pages fetched, end it;
-    - `page * page_size >= total_count` ends it: no further page can hold an item. (A
-      page holding fewer items than asked is *not* an end by itself: the vendor's
-      example answers 2 items with `total_count` 666.)
+    - v2: `has_next_page: false` ends it, `has_next_page: true` continues (the API's
+      own word beats arithmetic on `total_count`);
+    - otherwise (v1, or a v2 answer without `has_next_page`), `page * page_size >=
+      total_count` ends it: no further page can hold an item. (A page holding fewer
+      items than asked is *not* an end by itself: the vendor's example answers 2 items
+      with `total_count` 666.)
     """
 
     def __init__(
@@ -40,16 +53,16 @@ class PagePlan:
         self.pages_done = 0
         self.items_done = 0
 
-    def take(self, data: SearchData) -> list[SearchItem]:
+    def take(self, data: Page[ItemT]) -> list[ItemT]:
         """The items of this page to yield (cut at max_items)."""
         self.pages_done += 1
-        items = data.items
+        items = list(data.items)
         if self.max_items is not None:
             items = items[: self.max_items - self.items_done]
         self.items_done += len(items)
         return items
 
-    def advance(self, data: SearchData) -> bool:
+    def advance(self, data: Page[ItemT]) -> bool:
         """Move to the next page; False when no further page is needed."""
         if not data.items:
             return False
@@ -57,7 +70,10 @@ class PagePlan:
             return False
         if self.max_pages is not None and self.pages_done >= self.max_pages:
             return False
-        if self.page * self.page_size >= data.total_count:
+        has_next = getattr(data, "has_next_page", None)
+        if has_next is False:
+            return False
+        if has_next is not True and self.page * self.page_size >= data.total_count:
             return False
         self.page += 1
         return True

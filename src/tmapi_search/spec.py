@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "CONVERT_PATH",
     "SEARCH_PATH",
+    "SEARCH_V2_PATH",
     "documented_statuses",
     "error_example",
     "load_spec",
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 SEARCH_PATH = "/1688/global/search/image"
+SEARCH_V2_PATH = "/1688/global/search/image/v2"
 CONVERT_PATH = "/1688/tools/image/convert_url"
 
 
@@ -90,7 +92,10 @@ def response_example(
 
 
 def error_example(code: int, path: str = SEARCH_PATH, method: str = "get") -> dict[str, Any]:
-    """The documented error body for `code` (417, 422, 439, 499, 500, 503, 401)."""
+    """The documented error body for `code` (401, 417, 422, 439, 499, 500, 503).
+
+    401's is the body observed live, `{"code": 4011, "message": ...}` (`message`, not `msg`).
+    """
     body: dict[str, Any] = response_example(path, method, code)
     return body
 

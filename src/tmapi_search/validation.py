@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,10 @@ __all__ = [
     "check_convert",
     "check_image_url",
     "check_limit",
+    "check_price_range",
     "check_search_api_endpoint",
     "check_search_args",
+    "check_search_v2_args",
 ]
 
 MAX_PAGE_SIZE = 20
@@ -30,19 +33,22 @@ CONVERTED_PATH_PREFIX = "/search/"
 def _choices() -> dict[str, tuple[str, ...]]:
     """The generated enums' values, read on first use (`import tmapi_search` stays light)."""
     from tmapi_client.models.language import Language
+    from tmapi_client.models.language_v2 import LanguageV2
     from tmapi_client.models.search_api_endpoint import SearchApiEndpoint
     from tmapi_client.models.sort import Sort
 
     return {
         "LANGUAGES": tuple(member.value for member in Language),
+        "LANGUAGES_V2": tuple(member.value for member in LanguageV2),
         "SORTS": tuple(member.value for member in Sort),
         "SEARCH_API_ENDPOINTS": tuple(member.value for member in SearchApiEndpoint),
     }
 
 
 def __getattr__(name: str) -> tuple[str, ...]:
-    """LANGUAGES, SORTS, SEARCH_API_ENDPOINTS: computed from the generated enums on first use."""
-    if name not in ("LANGUAGES", "SORTS", "SEARCH_API_ENDPOINTS"):  # e.g. importlib's __path__
+    """LANGUAGES(_V2), SORTS, SEARCH_API_ENDPOINTS: from the generated enums on first use."""
+    # anything else (e.g. importlib's __path__) is a plain AttributeError
+    if name not in ("LANGUAGES", "LANGUAGES_V2", "SORTS", "SEARCH_API_ENDPOINTS"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return _choices()[name]
 
@@ -145,6 +151,65 @@ def check_search_args(
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"{name}: must be True, False or None, got {value!r}")
     check_convert(convert)
+
+
+def check_search_v2_args(
+    *,
+    img_url: object,
+    page: object,
+    page_size: object,
+    language: object,
+    sort: object,
+    filters: dict[str, Any],
+) -> None:
+    """Validate the arguments of `search_by_image_v2` (prices: `check_price_range`).
+
+    Like v1, except: the v2 languages (en zh ru vi ja ko), and no maximum page size
+    (the vendor documents none).
+    """
+    check_image_url(img_url)
+    _check_int("page", page, 1)
+    _check_int("page_size", page_size, 1)
+    choices = _choices()
+    if language not in choices["LANGUAGES_V2"]:
+        raise ValueError(
+            f"language: must be one of {', '.join(choices['LANGUAGES_V2'])} for the v2 "
+            f"search, got {language!r}"
+        )
+    if sort not in choices["SORTS"]:
+        raise ValueError(f"sort: must be one of {', '.join(choices['SORTS'])}, got {sort!r}")
+    for name in _BOOLEAN_FILTERS:
+        value = filters.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{name}: must be True, False or None, got {value!r}")
+
+
+def _check_price(name: str, value: object) -> tuple[str, Decimal] | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(f"{name}: must be a price (a number or a decimal string), got {value!r}")
+    text = value.strip() if isinstance(value, str) else str(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{name}: must be a decimal number such as '2' or '19.90'") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+    return (text if isinstance(value, str) else format(number, "f")), number
+
+
+def check_price_range(price_start: object, price_end: object) -> tuple[str | None, str | None]:
+    """`price_start` / `price_end` of the v2 search as the strings to send (None: not sent).
+
+    Each is a number >= 0 (int, float, Decimal or a decimal string); when both are
+    given, `price_start` must not exceed `price_end`.
+    """
+    start = _check_price("price_start", price_start)
+    end = _check_price("price_end", price_end)
+    if start is not None and end is not None and start[1] > end[1]:
+        raise ValueError(f"price_start: must not exceed price_end (got {start[0]} > {end[0]})")
+    return (start[0] if start else None), (end[0] if end else None)
 
 
 def _preview(text: str, limit: int = 80) -> str:

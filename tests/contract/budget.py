@@ -11,12 +11,20 @@ TMAPI_LIVE_BUDGET requests (default 20):
 - stop at the first failure (pytest --maxfail=1; without shrinking Hypothesis stops
   generating at its first failing example, then replays it once to report it);
 - `ignored_auth` is on for the live API; its probes (one request without the token,
-  one with a wrong token, after a 2xx answer) are counted as requests too.
+  one with a wrong token, after a 2xx answer) are counted as requests too;
+- the token goes the way TMAPI_AUTH says: `query` (default: `?apiToken=`, the
+  `apiToken` scheme) or `header` (an `apikey` header, the `apikey` scheme). Only that
+  scheme is configured, so schemathesis sends the token that one way only;
+- the v2 search takes converted paths only (and they age): before the suite, ONE
+  conversion of the vendor's image for v2 (`search_api_endpoint:
+  /global/search/image/v2`) gives the `img_url` of every v2 case. That request is
+  counted (`setup_requests`).
 
 The arithmetic, per operation `op` with `E(op)` explicit examples and `F` fuzzed cases,
 each case costing `1 + P` requests (`P` = ignored_auth probes):
 
-    max_requests = sum over ops of (E(op) + F) * (1 + P)   # every case of every operation
+    max_requests = S                                        # setup: the v2 conversion
+                 + sum over ops of (E(op) + F) * (1 + P)   # every case of every operation
                  + (1 + P)                                  # the one replay of a failure
 
 `F` is the largest value that keeps `max_requests <= budget`. When even `F = 0` does not
@@ -46,6 +54,10 @@ DEFAULT_LIVE_BASE_URL = "https://api.tmapi.io"
 VENDOR_IMAGE = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
 IGNORED_AUTH_PROBES = 2  # one request without the token, one with a wrong token
 FAILURE_REPLAYS = 1  # Hypothesis re-runs the first failing example once to report it
+V2_OPERATION_ID = "search_items_by_image_v2"
+V2_LABEL = "GET /1688/global/search/image/v2"
+#: TMAPI_AUTH -> the security scheme of openapi.yaml that carries the token.
+AUTH_SCHEMES = {"query": "apiToken", "header": "apikey"}
 
 
 class BudgetError(ValueError):
@@ -58,6 +70,7 @@ class LivePlan:
     explicit_examples: dict[str, int]  # operation label -> examples from the spec
     fuzz_examples: int  # per operation (0: the fuzzing phase is off)
     probes_per_case: int  # 0 when ignored_auth had to be dropped to fit the budget
+    setup_requests: int = 0  # sent before the suite (the v2 conversion)
 
     @property
     def cases(self) -> int:
@@ -66,7 +79,7 @@ class LivePlan:
     @property
     def max_requests(self) -> int:
         per_case = 1 + self.probes_per_case
-        return self.cases * per_case + FAILURE_REPLAYS * per_case
+        return self.setup_requests + self.cases * per_case + FAILURE_REPLAYS * per_case
 
     def describe(self) -> str:
         ops = ", ".join(f"{label}: {n} example(s)" for label, n in self.explicit_examples.items())
@@ -80,10 +93,16 @@ class LivePlan:
             if self.probes_per_case
             else "ignored_auth off (no room for its probes)"
         )
+        setup = (
+            f"{self.setup_requests} conversion for the v2 cases first; "
+            if self.setup_requests
+            else ""
+        )
         return (
             f"live contract budget: at most {self.max_requests} requests "
-            f"(TMAPI_LIVE_BUDGET={self.budget}); phases: examples + fuzzing, no coverage, "
-            f"no stateful; {ops}; {fuzz}; {auth}; no shrinking; stop at the first failure"
+            f"(TMAPI_LIVE_BUDGET={self.budget}); {setup}phases: examples + fuzzing, no "
+            f"coverage, no stateful; {ops}; {fuzz}; {auth}; no shrinking; stop at the first "
+            "failure"
         )
 
 
@@ -102,17 +121,40 @@ def read_budget(environ: dict[str, str] | None = None) -> int:
     return budget
 
 
+def read_auth_mode(environ: dict[str, str] | None = None) -> str:
+    """TMAPI_AUTH: "query" (default) or "header"."""
+    raw = (environ if environ is not None else os.environ).get("TMAPI_AUTH", "")
+    mode = raw.strip().lower() or "query"
+    if mode not in AUTH_SCHEMES:
+        raise BudgetError(f"TMAPI_AUTH: must be one of query, header, got {raw!r}")
+    return mode
+
+
+def with_auth(data: dict[str, Any], mode: str) -> dict[str, Any]:
+    """schemathesis.toml's auth section moved to the scheme of `mode` (only that one)."""
+    data = copy.deepcopy(data)
+    schemes = data.setdefault("auth", {}).setdefault("openapi", {})
+    settings = next(iter(schemes.values()), {})
+    data["auth"]["openapi"] = {AUTH_SCHEMES[mode]: settings}
+    return data
+
+
+def setup_requests_for(explicit_examples: dict[str, int]) -> int:
+    return 1 if V2_LABEL in explicit_examples else 0
+
+
 def plan(budget: int, explicit_examples: dict[str, int]) -> LivePlan:
     """The largest run that fits `budget` (see the module docstring for the arithmetic)."""
+    setup = setup_requests_for(explicit_examples)
     for probes in (IGNORED_AUTH_PROBES, 0):
         for fuzz in range(budget, -1, -1):
-            candidate = LivePlan(budget, dict(explicit_examples), fuzz, probes)
+            candidate = LivePlan(budget, dict(explicit_examples), fuzz, probes, setup)
             if candidate.max_requests <= budget:
                 return candidate
-    needed = LivePlan(budget, dict(explicit_examples), 0, 0).max_requests
+    needed = LivePlan(budget, dict(explicit_examples), 0, 0, setup).max_requests
     raise BudgetError(
         f"TMAPI_LIVE_BUDGET={budget} is too small: one request per documented example "
-        f"plus one replay needs {needed}"
+        f"plus the v2 conversion and one replay needs {needed}"
     )
 
 
@@ -121,9 +163,18 @@ def load_toml() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def live_config_dict(live: LivePlan, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """schemathesis.toml, narrowed to `live` (validated by schemathesis when loaded)."""
-    data = copy.deepcopy(base if base is not None else load_toml())
+def live_config_dict(
+    live: LivePlan,
+    base: dict[str, Any] | None = None,
+    *,
+    auth_mode: str = "query",
+    v2_img_url: str | None = None,
+) -> dict[str, Any]:
+    """schemathesis.toml, narrowed to `live` (validated by schemathesis when loaded).
+
+    `v2_img_url`: the freshly converted path every v2 case searches with.
+    """
+    data = with_auth(base if base is not None else load_toml(), auth_mode)
     phases = data.setdefault("phases", {})
     phases.setdefault("examples", {})["enabled"] = True
     phases.setdefault("fuzzing", {})["enabled"] = live.fuzz_examples > 0
@@ -143,7 +194,22 @@ def live_config_dict(live: LivePlan, base: dict[str, Any] | None = None) -> dict
         for key in ("phases",):
             operation.pop(key, None)
         operation.get("generation", {}).pop("max-examples", None)
+    if v2_img_url is not None:
+        data.setdefault("operations", []).append(
+            {
+                "include-operation-id": V2_OPERATION_ID,
+                "parameters": {"query.img_url": v2_img_url},
+            }
+        )
     return data
+
+
+def convert_for_v2(base_url: str, token: str, auth_mode: str) -> str:
+    """ONE billed conversion of the vendor's image for the v2 search (its cases need a path)."""
+    from tmapi_search import TmapiClient
+
+    with TmapiClient(token, base_url=base_url, auth=auth_mode, max_retries=0) as client:  # type: ignore[arg-type]
+        return client.convert_image_url(VENDOR_IMAGE, search_api_endpoint="/global/search/image/v2")
 
 
 def explicit_example_counts(config: Any = None) -> dict[str, int]:
@@ -172,14 +238,21 @@ def live_plan(environ: dict[str, str] | None = None) -> LivePlan:
     return plan(read_budget(environ), explicit_example_counts())
 
 
+def describe_auth(mode: str) -> str:
+    if mode == "header":
+        return "token sent as the `apikey` request header (TMAPI_AUTH=header), in no URL"
+    return "token sent as the `apiToken` query parameter (TMAPI_AUTH=query, the default)"
+
+
 def main() -> int:
     try:
         live = live_plan()
+        mode = read_auth_mode()
     except BudgetError as exc:
         print(f"contract-live: {exc}", file=sys.stderr)
         return 2
     base_url = os.environ.get("TMAPI_BASE_URL") or DEFAULT_LIVE_BASE_URL
-    print(f"{live.describe()}; target {base_url}", flush=True)
+    print(f"{live.describe()}; {describe_auth(mode)}; target {base_url}", flush=True)
     return 0
 
 

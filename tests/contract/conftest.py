@@ -48,6 +48,7 @@ class ContractTarget:
     kinds: dict[str, int] = field(default_factory=dict)  # "phase/mode" -> cases
     charged: int = 0  # live: worst-case requests of the cases sent so far
     img_urls: set[str] = field(default_factory=set)  # the images searched
+    v2_img_url: str | None = None  # live: the path converted for the v2 cases
 
     def check(self, case: Any) -> None:
         """One schemathesis case: send it, validate the answer with every enabled check."""
@@ -86,13 +87,15 @@ def mock_target(request: pytest.FixtureRequest) -> ContractTarget:
 
 @pytest.fixture(scope="session")
 def live_target() -> ContractTarget:
-    from tests.contract.test_contract import LIVE_PLAN
+    from tests.contract.test_contract import LIVE_PLAN, LIVE_V2_IMG_URL
 
     if os.environ.get(LIVE_TARGET_ENV) != "live" or not os.environ.get("TMAPI_TOKEN"):
         pytest.skip("live contract: run it with `make contract-live` (needs TMAPI_TOKEN)")
     assert LIVE_PLAN is not None
     base_url = os.environ.get("TMAPI_BASE_URL") or DEFAULT_LIVE_BASE_URL
     target = ContractTarget("live", base_url.rstrip("/"), CountingSession(), plan=LIVE_PLAN)
+    target.charged = LIVE_PLAN.setup_requests  # the v2 conversion, already sent
+    target.v2_img_url = LIVE_V2_IMG_URL
     _targets.append(target)
     return target
 
@@ -111,7 +114,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 f"budget {target.plan.budget}, configured maximum {target.plan.max_requests}; "
                 + (
                     "every search used the vendor's example image"
-                    if target.img_urls <= {VENDOR_IMAGE}
+                    + (" (v2: converted once, for v2)" if target.v2_img_url else "")
+                    if target.img_urls <= {VENDOR_IMAGE, target.v2_img_url}
                     else f"images searched: {sorted(target.img_urls)!r}"
                 )
             )

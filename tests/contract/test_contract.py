@@ -18,13 +18,17 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from tests.contract.budget import (
+    DEFAULT_LIVE_BASE_URL,
     SPEC_PATH,
     LivePlan,
+    convert_for_v2,
     explicit_example_counts,
     live_config_dict,
     load_toml,
     plan,
+    read_auth_mode,
     read_budget,
+    with_auth,
 )
 from tests.contract.conftest import LIVE_TARGET_ENV, ContractTarget
 
@@ -46,7 +50,11 @@ def _config(data: dict[str, Any], token: str) -> SchemathesisConfig:
             os.environ[TOKEN_ENV] = previous
 
 
-mock_schema = schemathesis.openapi.from_path(SPEC_PATH, config=_config(load_toml(), MOCK_TOKEN))
+# The mock run sends the token the way TMAPI_AUTH says (default: the apiToken query
+# parameter); test_contract_auth.py checks both schemes and the 401 on every operation.
+mock_schema = schemathesis.openapi.from_path(
+    SPEC_PATH, config=_config(with_auth(load_toml(), read_auth_mode()), MOCK_TOKEN)
+)
 _OPTIONAL_QUERY = {
     p["name"]
     for item in mock_schema.raw_schema["paths"].values()
@@ -93,11 +101,23 @@ def test_contract_mock(case: Any, mock_target: ContractTarget) -> None:
 
 
 LIVE_PLAN: LivePlan | None = None
+LIVE_V2_IMG_URL: str | None = None
 
 if LIVE:
+    LIVE_AUTH = read_auth_mode()
     LIVE_PLAN = plan(read_budget(), explicit_example_counts())
+    if LIVE_PLAN.setup_requests:  # counted in the plan: the v2 cases need a fresh path
+        LIVE_V2_IMG_URL = convert_for_v2(
+            os.environ.get("TMAPI_BASE_URL") or DEFAULT_LIVE_BASE_URL,
+            os.environ["TMAPI_TOKEN"],
+            LIVE_AUTH,
+        )
     live_schema = schemathesis.openapi.from_path(
-        SPEC_PATH, config=_config(live_config_dict(LIVE_PLAN), os.environ["TMAPI_TOKEN"])
+        SPEC_PATH,
+        config=_config(
+            live_config_dict(LIVE_PLAN, auth_mode=LIVE_AUTH, v2_img_url=LIVE_V2_IMG_URL),
+            os.environ["TMAPI_TOKEN"],
+        ),
     )
 
     @live_schema.hook("filter_query")

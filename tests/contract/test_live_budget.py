@@ -15,6 +15,7 @@ from mock.prism import REPO_ROOT, PrismServer
 from tests.contract.budget import (
     DEFAULT_BUDGET,
     IGNORED_AUTH_PROBES,
+    VENDOR_IMAGE,
     BudgetError,
     LivePlan,
     explicit_example_counts,
@@ -22,6 +23,7 @@ from tests.contract.budget import (
     plan,
     read_budget,
 )
+from tmapi_search import spec
 
 COUNTS = explicit_example_counts()
 SECRET = "live-SECRET-token-7f3a"
@@ -70,8 +72,12 @@ def test_budget_defaults_to_20() -> None:
 
 
 # -- arithmetic ------------------------------------------------------------------------
-def test_examples_phase_makes_one_case_per_operation() -> None:
-    assert COUNTS == {"GET /1688/global/search/image": 1, "POST /1688/tools/image/convert_url": 1}
+def test_examples_phase_makes_one_case_per_example() -> None:
+    assert COUNTS == {
+        "GET /1688/global/search/image": 1,
+        "GET /1688/global/search/image/v2": 1,
+        "POST /1688/tools/image/convert_url": 2,  # the v1 and the v2 conversion examples
+    }
 
 
 @pytest.mark.parametrize("budget", range(1, 101))
@@ -79,25 +85,29 @@ def test_plan_never_exceeds_the_budget_and_uses_it(budget: int) -> None:
     try:
         live = plan(budget, COUNTS)
     except BudgetError:
-        assert budget < LivePlan(budget, COUNTS, 0, 0).max_requests
+        assert budget < LivePlan(budget, COUNTS, 0, 0, 1).max_requests
         return
     assert live.max_requests <= budget
     # maximal: one more fuzzed case per operation would not fit
-    bigger = LivePlan(budget, COUNTS, live.fuzz_examples + 1, live.probes_per_case)
+    bigger = LivePlan(budget, COUNTS, live.fuzz_examples + 1, live.probes_per_case, 1)
     assert bigger.max_requests > budget
-    # the worst case counted by hand: every case with its probes, plus one replay
+    # the worst case counted by hand: the v2 conversion, every case (4 examples + the
+    # fuzzed ones of 3 operations) with its probes, plus one replay
     per_case = 1 + live.probes_per_case
-    assert live.max_requests == (2 + 2 * live.fuzz_examples) * per_case + per_case
+    assert live.setup_requests == 1
+    assert live.max_requests == 1 + (4 + 3 * live.fuzz_examples) * per_case + per_case
 
 
 def test_default_budget_plan() -> None:
     live = plan(20, COUNTS)
-    assert (live.fuzz_examples, live.probes_per_case, live.max_requests) == (1, 2, 15)
+    # 1 conversion + 4 examples * 3 (with the ignored_auth probes) + 1 replay * 3 = 16;
+    # one fuzzed case per operation more would be 25
+    assert (live.fuzz_examples, live.probes_per_case, live.max_requests) == (0, 2, 16)
 
 
 def test_live_configuration_is_what_the_plan_says() -> None:
-    live = plan(20, COUNTS)
-    data = live_config_dict(live)
+    live = plan(40, COUNTS)
+    data = live_config_dict(live, v2_img_url="/search/imgextra/fresh.jpg")
     data["auth"]["openapi"]["apiToken"]["api_key"] = "x"
     config = SchemathesisConfig.from_dict(data)  # schemathesis validates it
     import schemathesis
@@ -155,3 +165,32 @@ def test_live_report_folder_is_git_ignored() -> None:
         ["git", "check-ignore", "-q", "reports/contract-live/junit.xml"], cwd=REPO_ROOT
     )
     assert result.returncode == 0, "reports/ must stay out of git"
+
+
+@pytest.mark.parametrize("mode", ["query", "header"])
+def test_live_run_sends_the_token_one_way_only(tmp_path: Path, mode: str) -> None:
+    """TMAPI_AUTH picks the one scheme the live run authenticates with (a local stand-in)."""
+    from tmapi_search.testing.local_server import local_tmapi_server
+
+    with local_tmapi_server() as server:
+        result = _make(
+            "contract-live",
+            {
+                "TMAPI_TOKEN": SECRET,
+                "TMAPI_AUTH": mode,
+                "TMAPI_BASE_URL": server.base_url,
+                "TMAPI_LIVE_BUDGET": "8",  # examples only, no ignored_auth probes
+                "LIVE_REPORT_DIR": str(tmp_path / "reports"),
+            },
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-2000:]
+    scheme = "`apikey` request header" if mode == "header" else "`apiToken` query parameter"
+    assert f"token sent as the {scheme}" in result.stdout
+    # the v2 conversion + 4 example cases (v1, v2, two conversions), all authenticated one way
+    assert server.auth_seen == {mode: 5}
+    assert server.tokens_seen == {SECRET}
+    assert server.search_v2_calls == 1 and server.convert_calls == 3
+    converted = spec.response_example(spec.CONVERT_PATH, "post", 200)["data"]["image_url"]
+    assert set(server.calls_by_url) == {VENDOR_IMAGE, converted}  # v2 searched the fresh path
+    assert SECRET not in output

@@ -45,13 +45,19 @@ def test_named_example_selected_with_prefer(prism_base_url: str, name: str) -> N
 
 
 @pytest.mark.parametrize("code", ERROR_CODES)
-@pytest.mark.parametrize("path", [spec.SEARCH_PATH, spec.CONVERT_PATH])
+@pytest.mark.parametrize("path", [spec.SEARCH_PATH, spec.SEARCH_V2_PATH, spec.CONVERT_PATH])
 def test_prefer_code_returns_the_documented_error(
     prism_base_url: str, path: str, code: int
 ) -> None:
     headers = {"Prefer": f"code={code}"}
     if path == spec.SEARCH_PATH:
         response = search(prism_base_url, headers=headers)
+    elif path == spec.SEARCH_V2_PATH:
+        response = httpx.get(
+            f"{prism_base_url}{path}",
+            params={"img_url": "/search/imgextra/a.jpg"},
+            headers={**headers, "apikey": TOKEN},
+        )
     else:
         response = httpx.post(
             f"{prism_base_url}{path}",
@@ -60,7 +66,7 @@ def test_prefer_code_returns_the_documented_error(
             headers=headers,
         )
     assert response.status_code == code
-    method = "get" if path == spec.SEARCH_PATH else "post"
+    method = "post" if path == spec.CONVERT_PATH else "get"
     assert response.json() == spec.error_example(code, path, method)
     assert response.headers["content-type"].startswith("application/json")
 
@@ -92,13 +98,90 @@ def test_invalid_convert_body_gets_the_apis_own_422(prism_base_url: str) -> None
     assert response.json() == spec.error_example(422, spec.CONVERT_PATH, "post")
 
 
+OBSERVED_401 = json.loads(
+    (Path(__file__).parents[1] / "contract/vendor/observed-401-no-api-key.json").read_text()
+)
+
+
 @pytest.mark.parametrize("token", [None, ""])
 def test_missing_token_gets_what_the_spec_documents(prism_base_url: str, token: str | None) -> None:
-    """The spec documents a 401 in the API's error shape (see components.responses.Unauthorized)."""
+    """The spec documents the 401 observed live (components.responses.Unauthorized)."""
     response = search(prism_base_url, apiToken=token)
     assert response.status_code == 401
-    assert response.json() == spec.error_example(401)
-    assert set(response.json()) == {"code", "msg"}
+    assert response.json() == spec.error_example(401) == OBSERVED_401
+
+
+def _call(
+    base_url: str, path: str, params: dict[str, str], headers: dict[str, str]
+) -> httpx.Response:
+    if path == spec.CONVERT_PATH:
+        return httpx.post(f"{base_url}{path}", params=params, json=CONVERT_BODY, headers=headers)
+    return httpx.get(
+        f"{base_url}{path}", params={"img_url": VENDOR_IMAGE, **params}, headers=headers
+    )
+
+
+PATHS = [spec.SEARCH_PATH, spec.SEARCH_V2_PATH, spec.CONVERT_PATH]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("params", "headers", "status"),
+    [
+        ({"apiToken": TOKEN}, {}, 200),
+        ({}, {"apikey": TOKEN}, 200),
+        ({}, {}, 401),
+        ({"apiToken": ""}, {}, 401),
+        ({}, {"apikey": ""}, 401),
+        ({}, {"apiToken": TOKEN}, 401),  # the query parameter's name as a header: not a scheme
+    ],
+    ids=["query", "header", "none", "empty-query", "empty-header", "wrong-place"],
+)
+def test_either_security_scheme_is_accepted(
+    prism_errors_server: PrismServer,
+    path: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    """Every operation accepts `?apiToken=` or an `apikey` header; neither gets the 401 observed."""
+    response = _call(prism_errors_server.base_url, path, params, headers)
+    assert response.status_code == status, response.text
+    if status == 401:
+        assert response.json() == OBSERVED_401
+    else:
+        method = "post" if path == spec.CONVERT_PATH else "get"
+        assert response.json() == spec.response_example(path, method, 200)
+
+
+def test_v2_serves_the_vendors_v2_example(prism_errors_server: PrismServer) -> None:
+    vendor = json.loads(
+        (
+            Path(__file__).parents[1]
+            / "contract/vendor/vendor-doc-global-search-image-v2.example-200.json"
+        ).read_text(encoding="utf-8")
+    )
+    response = httpx.get(
+        f"{prism_errors_server.base_url}{spec.SEARCH_V2_PATH}",
+        params={"img_url": "/search/imgextra/a.jpg", "page_size": 50, "price_start": "2"},
+        headers={"apikey": TOKEN},
+    )
+    assert "sl-violations" not in response.headers, response.headers["sl-violations"]
+    assert response.status_code == 200
+    assert response.json() == vendor
+
+
+@pytest.mark.parametrize(("param", "value"), [("language", "th"), ("page_size", 0), ("sort", "x")])
+def test_v2_rejects_what_its_page_does_not_allow(
+    prism_base_url: str, param: str, value: object
+) -> None:
+    response = httpx.get(
+        f"{prism_base_url}{spec.SEARCH_V2_PATH}",
+        params={"img_url": "/search/imgextra/a.jpg", param: value},
+        headers={"apikey": TOKEN},
+    )
+    assert response.status_code == 422
+    assert response.json() == spec.error_example(422, spec.SEARCH_V2_PATH)
 
 
 def test_missing_token_wins_over_bad_parameters(prism_base_url: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from tmapi_client import Client
-from tmapi_client.api.search import search_items_by_image
+from tmapi_client.api.search import search_items_by_image, search_items_by_image_v2
 from tmapi_client.api.tools import convert_image_url
 from tmapi_client.models import ConvertImageUrlRequest, SearchApiEndpoint
 
@@ -29,7 +29,7 @@ Outcome = tuple[int, str, Any]
 @dataclass(frozen=True)
 class Scenario:
     id: str
-    endpoint: str  # "search" | "convert"
+    endpoint: str  # "search" | "search_v2" | "convert"
     expected_status: int
     expected_body: Any  # from the contract
     prefer: str | None = None  # how Prism is told (Prefer header) ...
@@ -37,16 +37,20 @@ class Scenario:
     call_kwargs: dict[str, Any] = field(default_factory=dict)
     extra_params: dict[str, str] = field(default_factory=dict)  # what the typed client can't send
     with_token: bool = True
+    auth: str = "query"  # how the token is sent: ?apiToken= or the apikey header
 
     def call(self, base_url: str) -> Outcome:
         httpx_args: dict[str, Any] = {"params": self.extra_params}
         if self.with_token:
-            httpx_args["auth"] = ApiTokenAuth(TOKEN)
+            httpx_args["auth"] = ApiTokenAuth(TOKEN, self.auth)  # type: ignore[arg-type]
         headers = {"Prefer": self.prefer} if self.prefer else {}
         with Client(base_url=base_url, headers=headers, httpx_args=httpx_args) as client:
             if self.endpoint == "search":
                 kwargs = {"img_url": VENDOR_IMAGE, **self.call_kwargs}
                 response = search_items_by_image.sync_detailed(client=client, **kwargs)
+            elif self.endpoint == "search_v2":
+                kwargs = {"img_url": "/search/imgextra/a.jpg", **self.call_kwargs}
+                response = search_items_by_image_v2.sync_detailed(client=client, **kwargs)
             else:
                 body = ConvertImageUrlRequest(
                     url=self.call_kwargs.get("url", "https://example.com/images/phone-case.jpg"),
@@ -106,6 +110,21 @@ def _scenarios() -> list[Scenario]:
         Scenario("search-no-token", "search", 401, spec.error_example(401), with_token=False)
     )
     found.append(
+        Scenario("search-header-auth", "search", 200, spec.response_example(), auth="header")
+    )
+    v2_example = spec.response_example(spec.SEARCH_V2_PATH, "get", 200)
+    found.append(Scenario("search-v2-success", "search_v2", 200, v2_example))
+    found.append(Scenario("search-v2-header-auth", "search_v2", 200, v2_example, auth="header"))
+    found.append(
+        Scenario(
+            "search-v2-no-token",
+            "search_v2",
+            401,
+            spec.error_example(401, spec.SEARCH_V2_PATH),
+            with_token=False,
+        )
+    )
+    found.append(
         Scenario(
             "convert-success",
             "convert",
@@ -160,4 +179,4 @@ def test_same_parsed_result_on_prism_and_tmapi_mock(
 def test_scenario_count() -> None:
     """Reported figure: scenarios run on each backend (and none silently dropped)."""
     ids = [s.id for s in SCENARIOS]
-    assert len(ids) == len(set(ids)) == 22
+    assert len(ids) == len(set(ids)) == 26

@@ -1,9 +1,12 @@
-"""The fault matrix: every documented failure, sync and async, both endpoints.
+"""The fault matrix: every documented failure, sync and async, every endpoint, both auth modes.
 
 For each case: the exception class, the number of HTTP attempts (TMAPI's retry table:
-422 and 439 exactly once; transient ones `max_retries + 1` times), and that the token
-occurs nowhere in the exception's str/repr/traceback or in any captured log record
-(httpx's own INFO line included).
+401, 422 and 439 exactly once; transient ones `max_retries + 1` times), and that the
+token occurs nowhere in the exception's str/repr/traceback, nowhere in its chain
+(`__cause__`, `__context__`, their args, attributes and `.request.url` /
+`.request.headers`, walked to the end), and nowhere in any captured log record
+(httpx's own INFO line included), whether it is sent as `?apiToken=` or as an
+`apikey` header.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from tmapi_search import (
     APIStatusError,
     APITimeoutError,
     AsyncTmapiClient,
+    AuthenticationError,
     ConcurrencyLimitError,
     DataRetrievalError,
     MalformedResponseError,
@@ -37,6 +41,9 @@ from tmapi_search.testing import EndpointMock, TmapiMock
 
 TOKEN = "tok-SECRET-4f1c9a7e"
 ALI_IMAGE = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
+CONVERTED = "/search/imgextra/1692942898123_q7ftzxs9.jpg"
+OPERATIONS = ["search", "search_v2", "convert"]
+AUTH_MODES = ["query", "header"]
 MAX_RETRIES = 2
 RETRIED = MAX_RETRIES + 1
 
@@ -53,9 +60,23 @@ CODE_CLASSES: dict[int, tuple[type[APIStatusError], bool]] = {
 
 
 def _proxy_page_echoing_the_url(request: httpx.Request) -> httpx.Response:
-    """A proxy's error page that prints the request URL (token included) back."""
-    page = f"<html><body><h1>502 Bad Gateway</h1><p>{request.url}</p></body></html>"
+    """A proxy's error page that prints the request URL and headers (token included) back."""
+    page = (
+        f"<html><body><h1>502 Bad Gateway</h1><p>{request.url}</p>"
+        f"<pre>{dict(request.headers)}</pre></body></html>"
+    )
     return httpx.Response(502, text=page, headers={"content-type": "text/html"})
+
+
+def _error_echoing_the_request(request: httpx.Request) -> httpx.Response:
+    """A TMAPI-shaped 422 whose message quotes the request (token included)."""
+    echo = f"{request.url} {dict(request.headers)}"
+    return httpx.Response(422, json={"code": 422, "msg": f"Parameter error: {echo}"})
+
+
+def _connect_error_naming_the_url(request: httpx.Request) -> httpx.Response:
+    """A transport error whose message carries the URL (as some proxies' errors do)."""
+    raise httpx.ConnectError(f"cannot reach {request.url}", request=request)
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,15 @@ FAULTS: list[Fault] = [
         )
         for code, (cls, retried) in CODE_CLASSES.items()
     ),
-    Fault("undocumented_401", lambda ep: ep.error(401), APIStatusError, 1),
+    Fault("http_401", lambda ep: ep.error(401), AuthenticationError, 1),
+    Fault("in_body_4011", lambda ep: ep.error(401, in_body=True), AuthenticationError, 1),
+    Fault("echoing_422", lambda ep: ep.calls_with(_error_echoing_the_request), ParameterError, 1),
+    Fault(
+        "connect_error_naming_url",
+        lambda ep: ep.calls_with(_connect_error_naming_the_url),
+        APIConnectionError,
+        RETRIED,
+    ),
     Fault("html_502", lambda ep: ep.malformed("html"), MalformedResponseError, RETRIED),
     Fault(
         "html_502_echoing_url",
@@ -113,39 +142,78 @@ def run_call(mode: str, operation: str, **client_kwargs: Any) -> Any:
         with TmapiClient(TOKEN, **client_kwargs) as client:
             if operation == "search":
                 return client.search_by_image(ALI_IMAGE)
+            if operation == "search_v2":
+                return client.search_by_image_v2(CONVERTED)
             return client.convert_image_url("https://example.com/a.jpg")
 
     async def main() -> Any:
         async with AsyncTmapiClient(TOKEN, **client_kwargs) as client:
             if operation == "search":
                 return await client.search_by_image(ALI_IMAGE)
+            if operation == "search_v2":
+                return await client.search_by_image_v2(CONVERTED)
             return await client.convert_image_url("https://example.com/a.jpg")
 
     return asyncio.run(main())
 
 
+def _texts_of(error: BaseException) -> list[str]:
+    """Everything an error tracker could record of one exception (not its chain)."""
+    texts = [str(error), repr(error), repr(error.args)]
+    texts += [repr(value) for value in vars(error).values()]
+    try:
+        request = error.request  # type: ignore[attr-defined]  # httpx errors
+    except (AttributeError, RuntimeError):
+        request = None
+    if isinstance(request, httpx.Request):
+        texts += [str(request.url), repr(request.url), repr(dict(request.headers))]
+        texts += [value for _, value in request.headers.multi_items()]
+        texts.append(request.content.decode("utf-8", "replace"))
+    return texts
+
+
+def walk_chain(error: BaseException) -> list[BaseException]:
+    """The error and every exception reachable through `__cause__` / `__context__`."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo += [current.__cause__, current.__context__]
+    return seen
+
+
 def assert_token_nowhere(error: BaseException, caplog: pytest.LogCaptureFixture) -> None:
-    assert TOKEN not in str(error)
-    assert TOKEN not in repr(error)
     assert TOKEN not in "".join(traceback.format_exception(error))
     for name in ("body", "msg", "message"):
         assert TOKEN not in repr(getattr(error, name, None))
+    for link in walk_chain(error):
+        for text in _texts_of(link):
+            assert TOKEN not in text, f"token in {type(link).__name__} of the chain: {text!r}"
     assert TOKEN not in caplog.text
     for record in caplog.records:
         assert TOKEN not in record.getMessage()
 
 
 def endpoint(tmapi_mock: TmapiMock, operation: str) -> EndpointMock:
-    return tmapi_mock.search if operation == "search" else tmapi_mock.convert
+    return {
+        "search": tmapi_mock.search,
+        "search_v2": tmapi_mock.search_v2,
+        "convert": tmapi_mock.convert,
+    }[operation]
 
 
+@pytest.mark.parametrize("auth", AUTH_MODES)
 @pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.parametrize("operation", ["search", "convert"])
+@pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
 def test_fault_matrix(
     fault: Fault,
     operation: str,
     mode: str,
+    auth: str,
     tmapi_mock: TmapiMock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -153,15 +221,43 @@ def test_fault_matrix(
     ep = endpoint(tmapi_mock, operation)
     fault.queue(ep)
     with pytest.raises(TmapiError) as info:
-        run_call(mode, operation)
+        run_call(mode, operation, auth=auth)
     error = info.value
     assert type(error) is fault.error
     assert ep.call_count == fault.attempts
     assert error.attempts == fault.attempts
     assert_token_nowhere(error, caplog)
-    if fault.error not in (APIConnectionError, APITimeoutError):
-        # httpx's own INFO line was emitted, with the token masked
-        assert "HTTP Request:" in caplog.text and "apiToken=***" in caplog.text
+    sent = ep.last_request
+    if auth == "header":
+        assert sent.headers["apikey"] == TOKEN and "apiToken" not in str(sent.url)
+    else:
+        assert sent.url.params["apiToken"] == TOKEN and "apikey" not in sent.headers
+    if fault.error in (APIConnectionError, APITimeoutError):
+        # the httpx error is kept as the cause (type and message), without the token
+        assert isinstance(error.__cause__, httpx.RequestError)
+        assert error.__context__ is None
+    else:
+        # httpx's own INFO line was emitted, with the token masked (query) or absent (header)
+        assert "HTTP Request:" in caplog.text
+        if auth == "query":
+            assert "apiToken=***" in caplog.text
+        else:
+            assert "apiToken" not in caplog.text
+
+
+@pytest.mark.parametrize("auth", AUTH_MODES)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("kind", ["timeout", "connect"])
+def test_retry_hook_sees_scrubbed_errors(
+    kind: str, mode: str, auth: str, tmapi_mock: TmapiMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The errors handed to on_retry (before the last attempt) are scrubbed too."""
+    seen: list[BaseException] = []
+    ep = tmapi_mock.search
+    (ep.timeout() if kind == "timeout" else ep.connect_error()).success()
+    run_call(mode, "search", auth=auth, on_retry=lambda event: seen.append(event.error))
+    assert len(seen) == 1
+    assert_token_nowhere(seen[0], caplog)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

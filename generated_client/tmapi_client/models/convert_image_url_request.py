@@ -19,7 +19,8 @@ class ConvertImageUrlRequest:
     Attributes:
         url (str): The image URL to convert (any publicly reachable image).
         search_api_endpoint (SearchApiEndpoint | Unset): The search endpoint the converted URL will be used with. For
-            the multilingual search (`search_items_by_image`) this is `/global/search/image`.
+            the multilingual search (`search_items_by_image`) this is `/global/search/image`; for the V2 search
+            (`search_items_by_image_v2`), `/global/search/image/v2`.
     """
 
     url: str

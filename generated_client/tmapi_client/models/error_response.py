@@ -13,19 +13,22 @@ T = TypeVar("T", bound="ErrorResponse")
 
 @_attrs_define
 class ErrorResponse:
-    """Body of every documented error: the error code (equal to the HTTP status as documented) and the vendor's message.
-    `data` is optional and its shape undocumented.
+    """Body of an error: the error code and the vendor's message, under `msg` (the shape of the docs' success body, assumed
+    for the documented codes) or `message` (the one error body observed live: the 401 `{code: 4011, message: ...}`); at
+    least one of the two. `data` is optional and its shape undocumented.
 
         Attributes:
-            code (int): Error code: 417 data retrieval failed (transient), 422 parameter error, 439 subscription expired or
-                insufficient balance, 499 upstream timeout (transient), 500 unexpected error, 503 concurrency limit exceeded
-                (transient).
-            msg (str): The vendor's message for the code.
+            code (int): Error code: 4011 no API key found (HTTP 401), 417 data retrieval failed (transient), 422 parameter
+                error, 439 subscription expired or insufficient balance, 499 upstream timeout (transient), 500 unexpected error,
+                503 concurrency limit exceeded (transient).
+            msg (str | Unset): The vendor's message for the code (documented shape).
+            message (str | Unset): The vendor's message for the code (observed shape of the 401).
             data (Any | Unset): Optional extra data; its shape is not documented.
     """
 
     code: int
-    msg: str
+    msg: str | Unset = UNSET
+    message: str | Unset = UNSET
     data: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -34,6 +37,8 @@ class ErrorResponse:
 
         msg = self.msg
 
+        message = self.message
+
         data = self.data
 
         field_dict: dict[str, Any] = {}
@@ -41,9 +46,12 @@ class ErrorResponse:
         field_dict.update(
             {
                 "code": code,
-                "msg": msg,
             }
         )
+        if msg is not UNSET:
+            field_dict["msg"] = msg
+        if message is not UNSET:
+            field_dict["message"] = message
         if data is not UNSET:
             field_dict["data"] = data
 
@@ -54,13 +62,16 @@ class ErrorResponse:
         d = dict(src_dict)
         code = d.pop("code")
 
-        msg = d.pop("msg")
+        msg = d.pop("msg", UNSET)
+
+        message = d.pop("message", UNSET)
 
         data = d.pop("data", UNSET)
 
         error_response = cls(
             code=code,
             msg=msg,
+            message=message,
             data=data,
         )
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
-from tmapi_client.models import SearchItem
+from tmapi_client.models import SearchItem, SearchItemV2
 
 from tmapi_search.bulk.rows import flatten, write_csv
 from tmapi_search.bulk.store import InputAccount, Store
@@ -56,13 +56,25 @@ class ExportRecord:
     account: InputAccount
     position: int | None
     item: dict[str, Any] | None
-    """The item as `SearchItem.from_dict(...).to_dict()`; None for a row without items."""
+    """The item as `SearchItem.from_dict(...).to_dict()` (`SearchItemV2` for a database
+    searched with `--api v2`: its v2 fields, `currency`, `moq`, `price_info.sale_price`,
+    `shop_info.score_info.composite_score` ...); None for a row without items. An item the
+    model cannot read back (a null where it expects a list) is kept as stored."""
+
+
+def _read_back(model: type[SearchItem] | type[SearchItemV2], data: dict[str, Any]) -> Any:
+    try:
+        return model.from_dict(data).to_dict()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return dict(data)  # kept as the API sent it
 
 
 def export_records(store: Store) -> Iterator[ExportRecord]:
     """Every record an export holds, in input order: one per item, one per itemless row."""
+    v2 = (store.params() or {}).get("api") == "v2"
+    model: type[SearchItem] | type[SearchItemV2] = SearchItemV2 if v2 else SearchItem
     for account, position, data in store.iter_account_items():
-        item = None if data is None else SearchItem.from_dict(data).to_dict()
+        item = None if data is None else _read_back(model, data)
         yield ExportRecord(account, position, item)
 
 

@@ -19,6 +19,12 @@ How calls are made:
   In auto mode a 503 is the limiter's signal: the limit is decreased and the call goes
   back in line at once, with its own budget (`max_retries + 10` refusals) that is not
   taken from `max_retries`.
+- Converted paths age (field reports: a new path per conversion, valid for at least ~70
+  minutes; nothing documented): a stored path older than `converted_ttl` (default 60
+  minutes; one stored without a time counts as old) is not reused, the image is
+  converted again; a search that answers 422 for a converted path reconverts it once
+  and retries that call once. With `api="v2"` every image that is not a converted
+  path is converted (for v2), and pages stop at `has_next_page: false`.
 - A non-Alibaba image is converted first, and the converted path is committed at once,
   so a rerun never pays for the same conversion twice. Pages of one image are fetched
   as `iter_search_by_image` does (stop at `total_count`, at an empty page, at
@@ -60,7 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import stamina
-from tmapi_client.models import SearchData, SearchItem
+from tmapi_client.models import SearchData, SearchDataV2
 
 from tmapi_search.auth import redact
 from tmapi_search.bulk.concurrency import ConcurrencyLimiter
@@ -69,15 +75,26 @@ from tmapi_search.client import AsyncTmapiClient
 from tmapi_search.errors import (
     APIConnectionError,
     APIStatusError,
+    AuthenticationError,
     ConcurrencyLimitError,
+    ParameterError,
     SubscriptionError,
     TmapiError,
     is_retryable,
 )
-from tmapi_search.images import ConvertMode, needs_conversion
+from tmapi_search.images import V2_SEARCH_API_ENDPOINT, ConvertMode, needs_conversion
 from tmapi_search.retries import backoff_delay
 
-__all__ = ["AUTH_STATUSES", "BulkRunner", "BulkSettings", "BulkStats", "RunOutcome"]
+__all__ = [
+    "AUTH_STATUSES",
+    "CONVERTED_TTL",
+    "BulkRunner",
+    "BulkSettings",
+    "BulkStats",
+    "RunOutcome",
+]
+#: Seconds a stored converted path is reused (field reports: valid >= ~70 min).
+CONVERTED_TTL = 60 * 60.0
 
 logger = logging.getLogger("tmapi_search.bulk.runner")
 
@@ -109,6 +126,10 @@ class BulkSettings:
 
     None: twice the calls allowed in flight (the fixed concurrency, or auto's current
     limit), at least 2."""
+    api: Literal["v1", "v2"] = "v1"
+    """Which image search: v1, or v2 (converted paths only; `search` may hold prices)."""
+    converted_ttl: float = CONVERTED_TTL
+    """Seconds a stored converted path is reused before the image is converted again."""
 
 
 @dataclass(slots=True)
@@ -150,7 +171,7 @@ class _Image:
     record: ImageRecord
     url: str
     followers: list[ImageRecord] = field(default_factory=list)
-    items: list[SearchItem] = field(default_factory=list)
+    items: list[Any] = field(default_factory=list)  # SearchItem or SearchItemV2
     total_count: int | None = None
     page: int = 1
     attempts: int = 0
@@ -309,9 +330,9 @@ class BulkRunner:
                         self.stats.failed += len(ids)
                 continue
             leader, *followers = records
-            converted = next((r.converted_url for r in records if r.converted_url), None)
-            if converted is None and leader.converted_url is None:
-                converted = self.store.converted_for(url_key)
+            converted = next((r.converted_url for r in records if self._fresh(r)), None)
+            if converted is None:
+                converted = self.store.converted_for(url_key, max_age=self.settings.converted_ttl)
             work.append(_Image(leader, converted or leader.img_url, followers=followers))
         self._changed()
         return work
@@ -344,20 +365,28 @@ class BulkRunner:
         shared = [other.id for other in image.followers]
         rows = 1 + len(shared)
         try:
-            if image.url == record.img_url and needs_conversion(
-                record.img_url, self.settings.convert
-            ):
-                image.url = await self._call(image, self._convert)
-                if not self._save(self.store.save_converted, [record.id, *shared], image.url):
-                    raise _StopRun()
+            mode = True if self.settings.api == "v2" else self.settings.convert
+            convert = needs_conversion(record.img_url, mode)
+            if image.url == record.img_url and convert:
+                await self._reconvert(image, shared)
             elif (
                 image.url != record.img_url
-                and record.converted_url is None
+                and image.url != record.converted_url
                 and not self._save(self.store.save_converted, [record.id, *shared], image.url)
             ):  # a converted path paid for by another row with the same URL: keep it too
                 raise _StopRun()
+            reconverted = False
             while True:
-                data = await self._call(image, self._search_page)
+                try:
+                    data = await self._call(image, self._search_page)
+                except ParameterError:
+                    if not convert or reconverted:
+                        raise
+                    # 422 for a converted path: it may have expired early. Once.
+                    reconverted = True
+                    logger.info("bulk: line %d: 422 on a converted path, reconverting", record.line)
+                    await self._reconvert(image, shared)
+                    continue
                 if not self._take_page(image, data):
                     break
         except _StopRun:
@@ -424,6 +453,17 @@ class BulkRunner:
             self.stats.shared += len(shared)
         self._changed()
 
+    def _fresh(self, record: ImageRecord) -> bool:
+        """A stored converted path younger than the TTL (one without a time is old)."""
+        if record.converted_url is None or record.converted_at is None:
+            return False
+        return time.time() - record.converted_at < self.settings.converted_ttl
+
+    async def _reconvert(self, image: _Image, shared: list[int]) -> None:
+        image.url = await self._call(image, self._convert)
+        if not self._save(self.store.save_converted, [image.record.id, *shared], image.url):
+            raise _StopRun()
+
     def _stops_run(self, error: TmapiError) -> bool:
         if isinstance(error, SubscriptionError):
             self.stop(
@@ -432,11 +472,14 @@ class BulkRunner:
                 "Top up or renew the plan, then run the same command again to resume.",
             )
             return True
-        if isinstance(error, APIStatusError) and error.status_code in AUTH_STATUSES:
+        if isinstance(error, AuthenticationError) or (
+            isinstance(error, APIStatusError) and error.status_code in AUTH_STATUSES
+        ):
             self.stop(
                 "auth",
-                f"TMAPI refused the API token (HTTP {error.status_code}). Check --api-token "
-                "/ TMAPI_TOKEN, then run the same command again to resume.",
+                f"TMAPI refused the API token (HTTP {error.status_code}, code {error.code}: "
+                f"{error.msg or '-'}). Check --api-token / TMAPI_TOKEN and --auth, then run "
+                "the same command again to resume.",
             )
             return True
         return False
@@ -447,10 +490,21 @@ class BulkRunner:
         return min(size, self.settings.max_items_per_image)
 
     async def _convert(self, image: _Image) -> str:
-        return await self.client.convert_image_url(image.url, max_retries=0)
+        endpoint = V2_SEARCH_API_ENDPOINT if self.settings.api == "v2" else "/global/search/image"
+        return await self.client.convert_image_url(
+            image.record.img_url, search_api_endpoint=endpoint, max_retries=0
+        )
 
-    async def _search_page(self, image: _Image) -> SearchData:
+    async def _search_page(self, image: _Image) -> SearchData | SearchDataV2:
         options = {k: v for k, v in self.settings.search.items() if k != "page_size"}
+        if self.settings.api == "v2":
+            return await self.client.search_by_image_v2(
+                image.url,
+                page=image.page,
+                page_size=self._page_size(),
+                max_retries=0,
+                **options,
+            )
         return await self.client.search_by_image(
             image.url,
             page=image.page,
@@ -460,14 +514,17 @@ class BulkRunner:
             **options,
         )
 
-    def _take_page(self, image: _Image, data: SearchData) -> bool:
+    def _take_page(self, image: _Image, data: SearchData | SearchDataV2) -> bool:
         """Keep a page's items; True when another page is needed (as iter_search_by_image)."""
         wanted = self.settings.max_items_per_image - len(image.items)
         image.items.extend(data.items[:wanted])
         image.total_count = data.total_count
         if not data.items or len(image.items) >= self.settings.max_items_per_image:
             return False
-        if image.page * self._page_size() >= data.total_count:
+        has_next = getattr(data, "has_next_page", None)
+        if has_next is False:
+            return False
+        if has_next is not True and image.page * self._page_size() >= data.total_count:
             return False
         image.page += 1
         return True

@@ -132,7 +132,7 @@ _ADDED_COLUMNS = {
         "shared": "INTEGER NOT NULL DEFAULT 0",
         "message": "TEXT",
     },
-    "images": {"url_key": "TEXT", "served_by": "INTEGER"},
+    "images": {"url_key": "TEXT", "served_by": "INTEGER", "converted_at": "REAL"},
 }
 _INDEXES = "CREATE INDEX IF NOT EXISTS images_url_key ON images(url_key);"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -180,6 +180,8 @@ class ImageRecord:
     transient: bool | None = None
     attempts: int = 0
     converted_url: str | None = None
+    converted_at: float | None = None
+    """Unix time of the conversion (None: not converted, or stored by an older version)."""
     url_key: str | None = None
     served_by: int | None = None
     item_count: int | None = None
@@ -267,6 +269,7 @@ def _image(row: sqlite3.Row) -> ImageRecord:
         transient=None if transient is None else bool(transient),
         attempts=row["attempts"],
         converted_url=row["converted_url"],
+        converted_at=row["converted_at"] if "converted_at" in keys else None,
         url_key=row["url_key"] if "url_key" in keys else None,
         served_by=row["served_by"] if "served_by" in keys else None,
         item_count=row["item_count"],
@@ -578,23 +581,31 @@ class Store:
         ).fetchone()
         return None if row is None else _image(row)
 
-    def converted_for(self, url_key: str) -> str | None:
-        """A converted path already paid for, for this image URL (any row)."""
+    def converted_for(self, url_key: str, *, max_age: float | None = None) -> str | None:
+        """A converted path already paid for, for this image URL (any row).
+
+        With `max_age` (seconds), only a path converted at most that long ago (converted
+        paths age; one stored without a time counts as old).
+        """
+        since = -1.0 if max_age is None else time.time() - max_age
         row = self._db.execute(
             "SELECT converted_url FROM images WHERE url_key = ? AND converted_url IS NOT NULL "
-            "LIMIT 1",
-            (url_key,),
+            "AND (? < 0 OR converted_at >= ?) ORDER BY converted_at DESC LIMIT 1",
+            (url_key, since, since),
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def save_converted(self, image_ids: int | Sequence[int], converted_url: str) -> None:
-        """Keep the converted path of images at once (the conversion was paid for)."""
+    def save_converted(
+        self, image_ids: int | Sequence[int], converted_url: str, *, now: float | None = None
+    ) -> None:
+        """Keep the converted path of images at once, with its time (it was paid for)."""
         ids = [image_ids] if isinstance(image_ids, int) else list(image_ids)
-        now = time.time()
+        now = time.time() if now is None else now
         with self.transaction():
             self._db.executemany(
-                "UPDATE images SET converted_url = ?, updated_at = ? WHERE id = ?",
-                [(converted_url, now, image_id) for image_id in ids],
+                "UPDATE images SET converted_url = ?, converted_at = ?, updated_at = ? "
+                "WHERE id = ?",
+                [(converted_url, now, now, image_id) for image_id in ids],
             )
 
     def _run_calls(self, run_id: int, calls: int | None) -> None:

@@ -8,7 +8,7 @@ Exit codes (also in `--help` and the README):
 ====  ====================================================================
 0     ok
 2     usage or bad input (an option, the input file, a row-less input ...)
-3     billing or auth: 439 (subscription expired / balance), token refused
+3     billing or auth: 439 (subscription expired / balance), 401 token missing/refused
 4     any other API error (422, malformed answer, an image failed ...)
 5     network or timeout after the retries (bulk: the API stopped answering)
 6     storage: a file cannot be written or read (disk full, read-only, I/O error,
@@ -59,6 +59,16 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class AuthOption(StrEnum):
+    query = "query"
+    header = "header"
+
+
+class ApiVersion(StrEnum):
+    v1 = "v1"
+    v2 = "v2"
+
+
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
@@ -83,12 +93,14 @@ class Config:
     timeout: float | None
     max_retries: int
     verbose: int
+    auth: str | None = None
 
     def client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "api_token": self.api_token,
             "base_url": self.base_url,
             "max_retries": self.max_retries,
+            "auth": self.auth,
         }
         if self.timeout is not None:
             kwargs["timeout"] = self.timeout
@@ -142,6 +154,7 @@ def api_errors(config: Config) -> Iterator[None]:
     from tmapi_search.errors import (
         APIConnectionError,
         APIStatusError,
+        AuthenticationError,
         SubscriptionError,
         TmapiError,
     )
@@ -162,8 +175,15 @@ def api_errors(config: Config) -> Iterator[None]:
                 EXIT_BILLING,
                 f"{_describe(error)} -- top up or renew your TMAPI plan, then try again",
             )
-        if isinstance(error, APIStatusError) and error.status_code in (401, 403):
-            die(config, EXIT_BILLING, f"{_describe(error)} -- check --api-token / TMAPI_TOKEN")
+        if isinstance(error, AuthenticationError) or (
+            isinstance(error, APIStatusError) and error.status_code == 403
+        ):
+            die(
+                config,
+                EXIT_BILLING,
+                f"{_describe(error)} -- check --api-token / TMAPI_TOKEN, and how it is sent "
+                f"(--auth query|header; now {_auth_label(config)})",
+            )
         if isinstance(error, APIConnectionError):
             die(config, EXIT_NETWORK, _describe(error))
         if isinstance(error, TmapiError):
@@ -171,6 +191,15 @@ def api_errors(config: Config) -> Iterator[None]:
         if isinstance(error, ValueError):  # local validation: names the parameter
             die(config, EXIT_USAGE, str(error))
         raise
+
+
+def _auth_label(config: Config) -> str:
+    from tmapi_search.auth import resolve_auth_mode
+
+    try:
+        return resolve_auth_mode(config.auth)
+    except ValueError:
+        return "?"
 
 
 def _describe(error: BaseException) -> str:
@@ -213,6 +242,20 @@ def _global(
         int,
         typer.Option("--max-retries", min=0, help="Retries per call for transient errors."),
     ] = 2,
+    auth: Annotated[
+        AuthOption | None,
+        typer.Option(
+            "--auth",
+            envvar="TMAPI_AUTH",
+            show_envvar=True,
+            case_sensitive=False,
+            show_default=False,
+            help=(
+                "How the token is sent: query (?apiToken=, the documented way; default) or "
+                "header (an apikey header: the token is in no URL)."
+            ),
+        ),
+    ] = None,
     verbose: Annotated[
         int,
         typer.Option(
@@ -225,7 +268,9 @@ def _global(
     ] = 0,
 ) -> None:
     """Search 1688 products by image with TMAPI: one photo, or a whole catalogue."""
-    config = Config(api_token, base_url, timeout, max_retries, verbose)
+    config = Config(
+        api_token, base_url, timeout, max_retries, verbose, auth.value if auth else None
+    )
     ctx.obj = config
     # stamina's own instrumentation logs every retry at WARNING through the root logger;
     # the client logs retries itself (`tmapi_search`, shown with -v) and bulk counts them
@@ -241,8 +286,62 @@ def get_config(ctx: typer.Context) -> Config:
 
 # -- shared search options ---------------------------------------------------------
 PageSize = Annotated[
-    int, typer.Option("--page-size", min=1, max=20, help="Items per page (max 20).")
+    int,
+    typer.Option(
+        "--page-size", min=1, help="Items per page (max 20 with --api v1; v2 documents none)."
+    ),
 ]
+ApiOpt = Annotated[
+    ApiVersion,
+    typer.Option(
+        "--api",
+        case_sensitive=False,
+        help=(
+            "Which image search: v1 (/global/search/image) or v2 (/global/search/image/v2: "
+            "6 languages, price range, more fields; always converts the image first)."
+        ),
+    ),
+]
+PriceStart = Annotated[
+    str | None, typer.Option("--price-start", help="v2 only: lowest price (CNY).")
+]
+PriceEnd = Annotated[str | None, typer.Option("--price-end", help="v2 only: highest price (CNY).")]
+
+
+def check_api_options(
+    config: Config,
+    api: ApiVersion,
+    page_size: int,
+    price_start: str | None,
+    price_end: str | None,
+    no_convert: bool,
+    language: str,
+) -> None:
+    """Options that only one of the two searches takes: exit 2 naming the option."""
+    from tmapi_search import validation
+
+    if api is ApiVersion.v1:
+        if page_size > validation.MAX_PAGE_SIZE:
+            die(config, EXIT_USAGE, "--page-size: must be between 1 and 20 with --api v1")
+        for name, value in (("--price-start", price_start), ("--price-end", price_end)):
+            if value is not None:
+                die(config, EXIT_USAGE, f"{name}: only the v2 search filters by price (--api v2)")
+        return
+    if no_convert:
+        die(config, EXIT_USAGE, "--no-convert: the v2 search takes converted paths only")
+    if language not in validation.LANGUAGES_V2:
+        die(
+            config,
+            EXIT_USAGE,
+            f"--language: must be one of {', '.join(validation.LANGUAGES_V2)} with --api v2, "
+            f"got {language!r}",
+        )
+    try:
+        validation.check_price_range(price_start, price_end)
+    except ValueError as error:
+        die(config, EXIT_USAGE, "--" + str(error).replace("_", "-", 1))
+
+
 LanguageOpt = Annotated[
     Language, typer.Option("--language", help="Language of titles.", case_sensitive=False)
 ]

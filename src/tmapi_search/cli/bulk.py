@@ -24,6 +24,8 @@ from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
 from tmapi_search.cli.app import (
+    ApiOpt,
+    ApiVersion,
     Config,
     Dropship,
     Factory,
@@ -32,10 +34,13 @@ from tmapi_search.cli.app import (
     NewArrival,
     NoConvert,
     PageSize,
+    PriceEnd,
+    PriceStart,
     SortOpt,
     Verified,
     api_errors,
     app,
+    check_api_options,
     die,
     get_config,
     redact_for,
@@ -136,12 +141,25 @@ def bulk(
             "refused or cut, timeout). Default: twice the calls in flight.",
         ),
     ] = None,
+    api: ApiOpt = ApiVersion.v1,
+    price_start: PriceStart = None,
+    price_end: PriceEnd = None,
+    converted_ttl: Annotated[
+        float,
+        typer.Option(
+            "--converted-ttl",
+            min=0,
+            help="Minutes a stored converted path is reused before the image is converted "
+            "again (field reports: paths stay valid >= ~70 min).",
+        ),
+    ] = 60.0,
 ) -> None:
     """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
     from tmapi_search.bulk.inputs import InputError, read_input
     from tmapi_search.bulk.runner import BulkSettings
 
     config = get_config(ctx)
+    check_api_options(config, api, page_size, price_start, price_end, no_convert, language.value)
     fixed = _concurrency(concurrency)
     if fixed is not None and fixed > max_concurrency:
         max_concurrency = fixed
@@ -155,6 +173,11 @@ def bulk(
         free_shipping,
         new_arrival,
     )
+    if api is ApiVersion.v2:
+        from tmapi_search.validation import check_price_range
+
+        start, end = check_price_range(price_start, price_end)  # checked above: no error
+        options = {**options, "price_start": start, "price_end": end}
     try:
         rows = read_input(input_path)
     except InputError as error:
@@ -176,6 +199,8 @@ def bulk(
         convert=False if no_convert else "auto",
         retry_failed=retry_failed,
         max_connection_failures=max_connection_failures,
+        api=api.value,
+        converted_ttl=converted_ttl * 60,
     )
     code = _run_bulk(config, input_path, db, rows.images, settings, progress, wait)
     raise typer.Exit(code)
@@ -243,6 +268,8 @@ def _run_locked(
     from tmapi_search.client import AsyncTmapiClient
 
     search_params = {**settings.search, "max_items_per_image": settings.max_items_per_image}
+    if settings.api != "v1":  # v1 databases keep their parameters as before
+        search_params["api"] = settings.api
     try:
         stale = store.mark_interrupted()
         if stale:

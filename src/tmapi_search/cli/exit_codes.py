@@ -17,7 +17,7 @@ EXIT_STORAGE = 6
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_USAGE: "usage or bad input",
-    EXIT_BILLING: "billing or auth (439: subscription expired or no balance; token refused)",
+    EXIT_BILLING: "billing or auth (439: subscription expired or no balance; 401: token refused)",
     EXIT_API: "other API error",
     EXIT_NETWORK: "network or timeout after retries",
     EXIT_STORAGE: "storage: a file cannot be written or read (disk full, read only media, locked)",

@@ -16,7 +16,7 @@ from typing import Any, Literal, TextIO
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from tmapi_client.models import SearchItem
+from tmapi_client.models import SearchItem, SearchItemV2
 from tmapi_client.types import Unset
 
 from tmapi_search.bulk.rows import flatten, write_csv
@@ -48,8 +48,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def item_rows(item: SearchItem) -> dict[str, str]:
+AnyItem = SearchItem | SearchItemV2
+
+
+def item_rows(item: AnyItem) -> dict[str, str]:
     """The table's columns for one item (title, price, MOQ, sales, shop, factory, URL)."""
+    if isinstance(item, SearchItemV2):
+        return _item_rows_v2(item)
     sale = _value(item.sale_info)
     shop = _value(item.shop_info)
     delivery = _value(item.delivery_info)
@@ -70,17 +75,36 @@ def item_rows(item: SearchItem) -> dict[str, str]:
     }
 
 
-def items_table(items: Sequence[SearchItem], *, title: str | None = None) -> Table:
+def _item_rows_v2(item: SearchItemV2) -> dict[str, str]:
+    """The v2 item's columns: 90-day sales, the MOQ (or "1" for one-piece orders)."""
+    sale = _value(item.sale_info)
+    shop = _value(item.shop_info)
+    delivery = _value(item.delivery_info)
+    moq = _text(item.moq) or ("1" if _value(item.one_piece_min_order) is True else "")
+    return {
+        "title": _text(item.title),
+        "price": _text(item.price),
+        "moq": moq,
+        "sales": _text(sale.sale_quantity_90days) if sale is not None else "",
+        "shop": _text(shop.company_name) if shop is not None else "",
+        "location": _text(delivery.area_from) if delivery is not None else "",
+        "factory": _text(shop.is_super_factory) if shop is not None else "",
+        "url": _text(item.product_url),
+    }
+
+
+def items_table(items: Sequence[AnyItem], *, title: str | None = None) -> Table:
     rows = [item_rows(item) for item in items]
+    v2 = any(isinstance(item, SearchItemV2) for item in items)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("title", overflow="fold", max_width=48)
     table.add_column("price ¥", justify="right", no_wrap=True)
     table.add_column("MOQ", justify="right", no_wrap=True)
-    table.add_column("sold 30d/all", justify="right", no_wrap=True)
+    table.add_column("sold 90d" if v2 else "sold 30d/all", justify="right", no_wrap=True)
     table.add_column("shop", overflow="fold", max_width=24)
     table.add_column("location", overflow="fold", max_width=24)
-    table.add_column("factory", justify="center", no_wrap=True)
+    table.add_column("super factory" if v2 else "factory", justify="center", no_wrap=True)
     table.add_column("product URL", overflow="fold")
     for number, row in enumerate(rows, start=1):
         table.add_row(
@@ -98,7 +122,7 @@ def items_table(items: Sequence[SearchItem], *, title: str | None = None) -> Tab
 
 
 def write_items(
-    items: Sequence[SearchItem],
+    items: Sequence[AnyItem],
     fmt: OutputFormat,
     *,
     console: Console,

@@ -10,6 +10,8 @@ from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
 from tmapi_search.cli.app import (
+    ApiOpt,
+    ApiVersion,
     Dropship,
     Factory,
     FreeShip,
@@ -18,10 +20,13 @@ from tmapi_search.cli.app import (
     NoConvert,
     OutputFormat,
     PageSize,
+    PriceEnd,
+    PriceStart,
     SortOpt,
     Verified,
     api_errors,
     app,
+    check_api_options,
     get_config,
     search_options,
     stdout,
@@ -51,12 +56,16 @@ def search(
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
     ] = OutputFormat.table,
+    api: ApiOpt = ApiVersion.v1,
+    price_start: PriceStart = None,
+    price_end: PriceEnd = None,
 ) -> None:
     """Search 1688 for products that look like one image."""
     from tmapi_search.cli.output import write_items
     from tmapi_search.client import TmapiClient
 
     config = get_config(ctx)
+    check_api_options(config, api, page_size, price_start, price_end, no_convert, language.value)
     options = search_options(
         page_size,
         language,
@@ -70,6 +79,25 @@ def search(
     convert: Any = False if no_convert else "auto"
     with api_errors(config), TmapiClient(**config.client_kwargs()) as client:
         title: str | None
+        if api is ApiVersion.v2:
+            prices: dict[str, Any] = {"price_start": price_start, "price_end": price_end}
+            if max_items is None:
+                data_v2 = client.search_by_image_v2(img_url, page=page, **prices, **options)
+                items_v2 = list(data_v2.items)
+                more = "more pages" if data_v2.has_next_page is True else "last page"
+                title = (
+                    f"v2 page {data_v2.page}: {len(items_v2)} items of "
+                    f"{data_v2.total_count} ({more})"
+                )
+            else:
+                items_v2 = list(
+                    client.iter_search_by_image_v2(
+                        img_url, max_items=max_items, page=page, **prices, **options
+                    )
+                )
+                title = f"{len(items_v2)} items (v2)"
+            write_items(items_v2, fmt.value, console=stdout, out=sys.stdout, title=title)
+            return
         if max_items is None:
             data = client.search_by_image(img_url, page=page, convert=convert, **options)
             items = list(data.items)
@@ -91,7 +119,10 @@ def convert(
     url: Annotated[str, typer.Argument(help="Image URL hosted outside Alibaba's platforms.")],
     search_api_endpoint: Annotated[
         str,
-        typer.Option("--search-api-endpoint", help="The search the converted path is for."),
+        typer.Option(
+            "--search-api-endpoint",
+            help="The search the converted path is for (/global/search/image/v2 for --api v2).",
+        ),
     ] = "/global/search/image",
 ) -> None:
     """Convert an image URL for the image search; prints the converted path."""

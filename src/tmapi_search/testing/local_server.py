@@ -3,15 +3,23 @@
 The in-process `tmapi_mock` fixture (respx) cannot serve a CLI running as a
 subprocess, and Prism has no notion of latency or of a concurrency cap. This server
 (stdlib `ThreadingHTTPServer`, one thread per connection) answers the two TMAPI
-endpoints with the packaged contract's examples -- never a re-typed body -- and can:
+endpoints (search v1, search v2, convert) with the packaged contract's examples --
+never a re-typed body -- and can:
 
 - wait `latency` seconds before answering each accepted call;
 - enforce a hidden concurrency `cap`: a call arriving while `cap` calls are in flight
   is refused at once with the documented 503 body;
 - answer chosen documented errors: `errors_by_url` (a substring of `img_url` -> code),
   `billing_after` (every search call after the N-th answers 439);
-- count what it saw (`search_calls`, `convert_calls`, `rejected`, `max_in_flight`,
-  `calls_by_url`) and the `apiToken` values (to assert they arrived, never to print).
+- behave as production users report about converted paths: the v2 search answers 422
+  to an `img_url` that is not a converted `/search/...` path; with `converted_ttl`
+  (seconds), each conversion answers a new path (the spec's example path with `-N`
+  before its extension) that stays valid for `converted_ttl` seconds, and a search
+  with a path it did not issue or that has expired answers 422 (`stale_rejected`);
+- count what it saw (`search_calls` (v1 and v2), `search_v2_calls`, `convert_calls`,
+  `rejected`, `max_in_flight`, `calls_by_url`), the token values (to assert they
+  arrived, never to print) and how they came (`auth_seen`: "query" for `?apiToken=`,
+  "header" for an `apikey` header). No token either way: the documented 401.
 
 It binds 127.0.0.1 on a free port (`base_url` tells which) and logs nothing (its
 access log would print query strings, token included).
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,15 +57,22 @@ class LocalTmapiServer:
         billing_after: int | None = None,
         search_example: str | None = None,
         hook: Callable[[str, dict[str, str]], Answer | None] | None = None,
+        converted_ttl: float | None = None,
     ) -> None:
         self.latency = latency
         self.cap = cap
         self.errors_by_url = dict(errors_by_url or {})
         self.billing_after = billing_after
         self.hook = hook
+        self.converted_ttl = converted_ttl
+        self.issued: dict[str, float] = {}  # converted path -> monotonic time it was issued
+        self.stale_rejected = 0
         self._search_body = json.dumps(
             spec.response_example(spec.SEARCH_PATH, "get", 200, search_example),
             ensure_ascii=False,
+        ).encode()
+        self._search_v2_body = json.dumps(
+            spec.response_example(spec.SEARCH_V2_PATH, "get", 200), ensure_ascii=False
         ).encode()
         self._convert_body = json.dumps(
             spec.response_example(spec.CONVERT_PATH, "post", 200)
@@ -65,7 +81,9 @@ class LocalTmapiServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.search_calls = 0
+        self.search_v2_calls = 0
         self.convert_calls = 0
+        self.auth_seen: Counter[str] = Counter()
         self.rejected = 0
         self.calls_by_url: Counter[str] = Counter()
         self.tokens_seen: set[str] = set()
@@ -109,19 +127,23 @@ class LocalTmapiServer:
         return f"LocalTmapiServer(latency={self.latency}, cap={self.cap})"
 
     # -- answering ---------------------------------------------------------------------
-    def _answer(self, method: str, path: str, params: dict[str, str]) -> tuple[int, bytes]:
-        token = params.get("apiToken")
+    def _answer(
+        self, method: str, path: str, params: dict[str, str], header_token: str | None = None
+    ) -> tuple[int, bytes]:
+        token = params.get("apiToken") or header_token
         if not token:
             return 401, _error_body(401, path)
         with self._lock:
             self.tokens_seen.add(token)
+            self.auth_seen["query" if params.get("apiToken") else "header"] += 1
             if self.cap is not None and self.in_flight >= self.cap:
                 self.rejected += 1
                 return 503, _error_body(503, path)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            if path == spec.SEARCH_PATH:
+            if path != spec.CONVERT_PATH:
                 self.search_calls += 1
+                self.search_v2_calls += path == spec.SEARCH_V2_PATH
                 number = self.search_calls
                 self.calls_by_url[params.get("img_url", "")] += 1
             else:
@@ -136,17 +158,47 @@ class LocalTmapiServer:
                     status, body = custom
                     return status, json.dumps(body, ensure_ascii=False).encode()
             if path == spec.CONVERT_PATH:
-                return 200, self._convert_body
+                return 200, self._convert_answer()
+            img_url = params.get("img_url", "")
+            if path == spec.SEARCH_V2_PATH and not img_url.startswith("/search/"):
+                return 422, _error_body(422, path)  # v2 takes converted paths only
+            if not self._path_valid(img_url):
+                with self._lock:
+                    self.stale_rejected += 1
+                return 422, _error_body(422, path)
             if self.billing_after is not None and number > self.billing_after:
                 return 439, _error_body(439, path)
-            img_url = params.get("img_url", "")
             for fragment, code in self.errors_by_url.items():
                 if fragment in img_url:
                     return code, _error_body(code, path)
-            return 200, self._search_body
+            return 200, self._search_v2_body if path == spec.SEARCH_V2_PATH else self._search_body
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def _convert_answer(self) -> bytes:
+        if self.converted_ttl is None:
+            return self._convert_body
+        body = json.loads(self._convert_body)
+        stem, dot, ext = body["data"]["image_url"].rpartition(".")
+        with self._lock:
+            fresh = f"{stem}-{len(self.issued) + 1}{dot}{ext}"
+            self.issued[fresh] = time.monotonic()
+        body["data"]["image_url"] = fresh
+        return json.dumps(body).encode()
+
+    def _path_valid(self, img_url: str) -> bool:
+        """With `converted_ttl`: a /search/ path must be one issued here, not expired."""
+        if self.converted_ttl is None or not img_url.startswith("/search/"):
+            return True
+        with self._lock:
+            issued = self.issued.get(img_url)
+        return issued is not None and time.monotonic() - issued <= self.converted_ttl
+
+    def expire_converted(self) -> None:
+        """Make every path issued so far stale (as if `converted_ttl` had passed)."""
+        with self._lock:
+            self.issued = dict.fromkeys(self.issued, float("-inf"))
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -172,7 +224,7 @@ _REASONS = {
 
 
 def _error_body(code: int, path: str) -> bytes:
-    method = "get" if path == spec.SEARCH_PATH else "post"
+    method = "post" if path == spec.CONVERT_PATH else "get"
     return json.dumps(spec.error_example(code, path, method)).encode()
 
 
@@ -187,11 +239,15 @@ def _handler_for(owner: LocalTmapiServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
-            expected = {spec.SEARCH_PATH: "GET", spec.CONVERT_PATH: "POST"}.get(parts.path)
+            expected = {
+                spec.SEARCH_PATH: "GET",
+                spec.SEARCH_V2_PATH: "GET",
+                spec.CONVERT_PATH: "POST",
+            }.get(parts.path)
             if expected != method:
                 status, body = 404, b'{"code": 404, "msg": "not found"}'
             else:
-                status, body = owner._answer(method, parts.path, params)
+                status, body = owner._answer(method, parts.path, params, self.headers.get("apikey"))
             head = (
                 f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n"
                 "Content-Type: application/json\r\n"

@@ -17,8 +17,12 @@ documented 200 example. Requests to any host are matched (by method and path), s
 fixture works whatever `base_url` the code under test uses; any other request fails
 as unmocked.
 
+Three endpoints: `search` (v1), `search_v2` and `convert`.
+
 Like the Prism mock, the fixture checks each request against the contract before it
-serves a queued outcome: a missing or empty `apiToken` gets the documented 401 body,
+serves a queued outcome: a request with neither a non-empty `apiToken` query parameter
+nor a non-empty `apikey` header (the contract's two security schemes, either accepted)
+gets the documented 401 body (the vendor's observed `{"code": 4011, "message": ...}`),
 and a query parameter or JSON body that breaks its schema (`page_size=21`, `page=0`,
 an unknown `language`, a convert body without `url`) gets the documented 422 body.
 Such a request is counted but does not use up a queued outcome. Turn the check off
@@ -90,20 +94,26 @@ def _validator(pointer: str) -> jsonschema.Draft202012Validator:
 class RequestCheck:
     """What the contract says a request to one operation must carry (as Prism checks it).
 
-    `status(request)` is 401 (no `apiToken`), 422 (a parameter or body breaks its
-    schema) or None (valid). `problems(request)` says why, for debugging a test.
+    `status(request)` is 401 (no token by any of the operation's security schemes),
+    422 (a parameter or body breaks its schema) or None (valid). `problems(request)`
+    says why, for debugging a test.
     """
 
     def __init__(self, path: str, method: str) -> None:
         document = spec.load_spec()
         operation = document["paths"][path][method]
         base = f"/{_pointer('paths', path, method)}"
-        self.token_params: list[str] = []
+        # Each requirement is one way to authenticate (any one suffices); each is a list
+        # of (location, name) that must all be present.
+        self.security: list[list[tuple[str, str]]] = []
         for requirement in operation.get("security", document.get("security", [])):
+            needs: list[tuple[str, str]] = []
             for scheme_name in requirement:
                 scheme = document["components"]["securitySchemes"][scheme_name]
-                if scheme.get("type") == "apiKey" and scheme.get("in") == "query":
-                    self.token_params.append(scheme["name"])
+                if scheme.get("type") == "apiKey" and scheme.get("in") in ("query", "header"):
+                    needs.append((scheme["in"], scheme["name"]))
+            if needs:
+                self.security.append(needs)
         self.params: list[tuple[str, bool, dict[str, Any], jsonschema.Draft202012Validator]] = []
         for index, parameter in enumerate(operation.get("parameters", [])):
             where = f"{base}/parameters/{index}"
@@ -141,11 +151,21 @@ class RequestCheck:
             return raw == "true"
         return raw
 
+    @staticmethod
+    def _present(request: httpx.Request, where: str, name: str) -> bool:
+        source = request.url.params if where == "query" else request.headers
+        return bool(source.get(name))
+
     def problems(self, request: httpx.Request) -> tuple[int | None, list[str]]:
         query = request.url.params
-        for name in self.token_params:
-            if not query.get(name):
-                return 401, [f"query parameter {name} is missing or empty"]
+        if self.security and not any(
+            all(self._present(request, where, name) for where, name in needs)
+            for needs in self.security
+        ):
+            ways = " or ".join(
+                " + ".join(f"{where} {name}" for where, name in needs) for needs in self.security
+            )
+            return 401, [f"no token: {ways} is missing or empty"]
         found: list[str] = []
         for name, required, schema, validator in self.params:
             if name not in query:
@@ -326,29 +346,37 @@ class EndpointMock:
 
 
 class TmapiMock:
-    """The two TMAPI endpoints, mocked: `search` and `convert`."""
+    """The three TMAPI endpoints, mocked: `search` (v1), `search_v2` and `convert`."""
 
     def __init__(self, router: respx.MockRouter) -> None:
         self.router = router
         self.search = EndpointMock(
             router.route(method="GET", path=spec.SEARCH_PATH), spec.SEARCH_PATH, "get"
         )
+        self.search_v2 = EndpointMock(
+            router.route(method="GET", path=spec.SEARCH_V2_PATH), spec.SEARCH_V2_PATH, "get"
+        )
         self.convert = EndpointMock(
             router.route(method="POST", path=spec.CONVERT_PATH), spec.CONVERT_PATH, "post"
         )
 
     @property
+    def endpoints(self) -> tuple[EndpointMock, ...]:
+        return (self.search, self.search_v2, self.convert)
+
+    @property
     def validate_requests(self) -> bool:
         """Whether requests are checked against the contract first (401 / 422, as Prism)."""
-        return self.search.validate and self.convert.validate
+        return all(ep.validate for ep in self.endpoints)
 
     @validate_requests.setter
     def validate_requests(self, value: bool) -> None:
-        self.search.validate = self.convert.validate = value
+        for ep in self.endpoints:
+            ep.validate = value
 
     @property
     def call_count(self) -> int:
-        return self.search.call_count + self.convert.call_count
+        return sum(ep.call_count for ep in self.endpoints)
 
     @property
     def requests(self) -> list[httpx.Request]:
