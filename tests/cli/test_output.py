@@ -41,10 +41,11 @@ def test_table_row_picks_the_documented_columns() -> None:
 
 def test_table_renders_every_item() -> None:
     console = Console(record=True, width=300)
-    write_items(models(), "table", console=console, out=io.StringIO(), title="t")
+    write_items(models(), "table", console=console, out=io.BytesIO(), title="t", wide=True)
     text = console.export_text()
     for raw in vendor_items():
         assert raw["product_url"] in text
+        assert raw["title"] in text
         assert raw["price"] in text
 
 
@@ -55,18 +56,20 @@ def test_item_without_optional_objects_still_renders() -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
 def test_json_formats_carry_every_field(fmt: str) -> None:
-    out = io.StringIO()
+    out = io.BytesIO()
     write_items(models(), fmt, console=Console(), out=out)  # type: ignore[arg-type]
+    text = out.getvalue().decode("utf-8")
     if fmt == "json":
-        assert json.loads(out.getvalue()) == vendor_items()
+        assert json.loads(text) == vendor_items()
     else:
-        assert [json.loads(line) for line in out.getvalue().splitlines()] == vendor_items()
+        assert [json.loads(line) for line in text.splitlines()] == vendor_items()
 
 
 def test_csv_carries_every_field_flattened() -> None:
-    out = io.StringIO()
+    out = io.BytesIO()
     write_items(models(), "csv", console=Console(), out=out)
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert not out.getvalue().startswith(b"\xef\xbb\xbf")  # no BOM unless asked
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"))))
     raw = vendor_items()[0]
     assert len(rows) == 2
     assert rows[0]["title_origin"] == raw["title_origin"]

@@ -54,11 +54,13 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    xlsx = "xlsx"
 
 
 app = typer.Typer(

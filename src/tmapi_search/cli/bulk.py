@@ -70,8 +70,9 @@ def bulk(
         Path,
         typer.Argument(
             metavar="INPUT",
-            help="CSV with an img_url column (sku/id and other columns carried along), "
-            "or a text file with one image URL per line.",
+            help="Catalogue with an img_url column (sku/id and other columns carried "
+            "along): .csv/.tsv/.txt (encoding and delimiter detected) or .xlsx; or a text "
+            "file with one image URL per line.",
         ),
     ],
     db: Annotated[
@@ -108,6 +109,21 @@ def bulk(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show the live progress bar.")
     ] = True,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Sheet of an .xlsx catalogue (default: first).")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Encoding of a text catalogue (default: detected)."),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            help="Delimiter of a text catalogue: a character or tab/comma/semicolon/pipe "
+            "(default: sniffed among , ; tab |).",
+        ),
+    ] = None,
 ) -> None:
     """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
     from tmapi_search.bulk.inputs import InputError, read_input
@@ -128,9 +144,13 @@ def bulk(
         new_arrival,
     )
     try:
-        rows = read_input(input_path)
+        rows = read_input(input_path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     except InputError as error:
         die(config, EXIT_USAGE, str(error))
+    if "detected" in rows.read_as:
+        stderr.print(f"read {input_path} as {rows.read_as} (--encoding to change)", markup=False)
+    for warning in rows.warnings[:20]:
+        stderr.print(f"warning: {escape(str(warning))}", style="yellow")
     if rows.bad:
         stderr.print(f"skipped {len(rows.bad)} bad row(s) of {input_path}:", style="yellow")
         for bad in rows.bad[:20]:

@@ -1,4 +1,4 @@
-"""`tmapi-search export`: the stored results as CSV or JSONL."""
+"""`tmapi-search export`: the stored results as CSV, JSONL or an Excel workbook."""
 
 from __future__ import annotations
 
@@ -33,6 +33,15 @@ def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (default: standard output).")
     ] = None,
+    bom: Annotated[
+        bool | None,
+        typer.Option(
+            "--bom/--no-bom",
+            show_default=False,
+            help="Start CSV with a UTF-8 byte-order mark, so Excel reads it as UTF-8 "
+            "(default: yes with --out, no on standard output).",
+        ),
+    ] = None,
 ) -> None:
     """Write every stored item, one row each, with its source image and input columns."""
     from tmapi_search.bulk.export import export as export_items
@@ -47,10 +56,15 @@ def export(
         die(config, EXIT_USAGE, str(error))
     except sqlite3.Error as error:
         die(config, EXIT_USAGE, f"--db: cannot read {db}: {error}")
+    if out is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():
+        die(config, EXIT_USAGE, "--format xlsx writes a workbook: give --out FILE.xlsx")
     with store:
         if out is None:
-            count = export_items(store, fmt.value, sys.stdout)
+            # UTF-8 bytes whatever the terminal's or the locale's encoding
+            sys.stdout.flush()
+            count = export_items(store, fmt.value, sys.stdout.buffer, bom=bool(bom))
+            sys.stdout.buffer.flush()
         else:
-            with out.open("w", encoding="utf-8", newline="") as handle:
-                count = export_items(store, fmt.value, handle)
-            stderr.print(f"wrote {count} item(s) to {out}")
+            with out.open("wb") as handle:
+                count = export_items(store, fmt.value, handle, bom=bom is not False)
+            stderr.print(f"wrote {count} item(s) to {out}", markup=False)

@@ -1,9 +1,16 @@
-"""Printing search results: a rich table for people, json / jsonl / csv for programs.
+"""Printing search results: a rich table for people; json / jsonl / csv / xlsx for programs.
 
 Everything is read from the generated models (`tmapi_client.models.SearchItem`):
 the table picks a few fields, the machine formats carry every field via `to_dict()`
 (unknown fields the API adds included). CSV flattens nested objects into dotted
 columns (`shop_info.location`) and writes lists as JSON.
+
+Output survives any terminal: the machine formats are written as UTF-8 bytes whatever
+the locale's encoding (a Windows console redirected to a file is cp1252), and the table
+replaces what the terminal's encoding cannot show instead of crashing. The table fits
+the terminal (80 columns through a pipe): one line per item, long text cut with an
+ellipsis, the product shown as its offer id (a hyperlink on terminals that support
+them); `wide=True` shows every column in full, product URL included.
 """
 
 from __future__ import annotations
@@ -11,15 +18,18 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from typing import Any, Literal, TextIO
+from typing import IO, Any, Literal
 
+from rich import box
 from rich.console import Console
+from rich.measure import Measurement
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from tmapi_client.models import SearchItem
 from tmapi_client.types import Unset
 
-from tmapi_search.bulk.rows import flatten, write_csv
+from tmapi_search.bulk.rows import flatten, utf8_text, write_csv
 
 __all__ = [
     "FORMATS",
@@ -29,8 +39,8 @@ __all__ = [
     "write_items",
 ]
 
-OutputFormat = Literal["table", "json", "jsonl", "csv"]
-FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv")
+OutputFormat = Literal["table", "json", "jsonl", "csv", "xlsx"]
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "xlsx")
 
 
 def _value(value: Any) -> Any:
@@ -67,34 +77,80 @@ def item_rows(item: SearchItem) -> dict[str, str]:
         "location": _text(location),
         "factory": _text(shop.is_factory) if shop is not None else "",
         "url": _text(item.product_url),
+        "offer": _text(item.item_id),
     }
 
 
-def items_table(items: Sequence[SearchItem], *, title: str | None = None) -> Table:
+def items_table(
+    items: Sequence[SearchItem], *, title: str | None = None, wide: bool = False
+) -> Table:
+    """The items as a table: one line each (`wide`: every column, nothing cut)."""
     rows = [item_rows(item) for item in items]
-    table = Table(title=title, show_lines=False, expand=False)
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("title", overflow="fold", max_width=48)
+    overflow: Any = "fold" if wide else "ellipsis"
+
+    def cell(text: str) -> Text:
+        return Text(text, no_wrap=not wide, overflow=overflow)
+
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        expand=False,
+    )
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    # title and shop may shrink (rich shrinks only wrappable columns); their cells are
+    # one line each, cut with an ellipsis (`cell`)
+    table.add_column("title", overflow=overflow, min_width=12)
     table.add_column("price ¥", justify="right", no_wrap=True)
     table.add_column("MOQ", justify="right", no_wrap=True)
     table.add_column("sold 30d/all", justify="right", no_wrap=True)
-    table.add_column("shop", overflow="fold", max_width=24)
-    table.add_column("location", overflow="fold", max_width=24)
+    table.add_column("shop", overflow=overflow, min_width=6, max_width=None if wide else 24)
+    if wide:
+        table.add_column("location", overflow=overflow)
     table.add_column("factory", justify="center", no_wrap=True)
-    table.add_column("product URL", overflow="fold")
+    table.add_column("product URL" if wide else "offer", no_wrap=True)
     for number, row in enumerate(rows, start=1):
-        table.add_row(
+        link = Style(link=row["url"]) if row["url"].startswith(("http://", "https://")) else None
+        cells: list[Any] = [
             str(number),
-            Text(row["title"]),
+            cell(row["title"]),
             row["price"],
             row["moq"],
             row["sales"],
-            Text(row["shop"]),
-            Text(row["location"]),
-            row["factory"],
-            Text(row["url"], style=f"link {row['url']}" if row["url"] else ""),
-        )
+            cell(row["shop"]),
+        ]
+        if wide:
+            cells.append(cell(row["location"]))
+        cells.append(row["factory"])
+        shown = row["url"] if wide else (row["offer"] or row["url"])
+        cells.append(Text(shown, style=link or ""))
+        table.add_row(*cells)
     return table
+
+
+def _print_table(console: Console, table: Table, *, wide: bool) -> None:
+    stream = console.file
+    # a terminal (or redirect) whose encoding cannot show the text: replace, never crash
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        encoding = (stream.encoding or "").lower().replace("-", "")
+        if encoding not in ("utf8", "utf16", "utf32"):
+            stream.reconfigure(errors="replace")
+    if wide:
+        unbounded = console.options.update_width(10_000)
+        needed = Measurement.get(console, unbounded, table).maximum
+        # Console.print caps `width` at the console's own: a console as wide as the table
+        console = Console(
+            file=console.file,
+            width=max(needed, console.width),
+            color_system=console.color_system,  # type: ignore[arg-type]
+            force_terminal=console.is_terminal,
+            no_color=console.no_color,
+            highlight=False,
+        )
+    console.print(table, soft_wrap=False, crop=not wide)
 
 
 def write_items(
@@ -102,22 +158,58 @@ def write_items(
     fmt: OutputFormat,
     *,
     console: Console,
-    out: TextIO,
+    out: IO[bytes],
     title: str | None = None,
+    bom: bool = False,
+    wide: bool = False,
+    source: str | None = None,
 ) -> None:
-    """Print items in one of FORMATS (`table` to the rich console, others to `out`)."""
+    """Print items in one of FORMATS (`table` to the rich console, others to `out`).
+
+    `out` is a binary stream: text formats are written as UTF-8 (CSV with a byte-order
+    mark first when `bom`), whatever the locale's encoding. `source` (the image searched)
+    fills the xlsx's `inputs` sheet.
+    """
     if fmt == "table":
-        console.print(items_table(items, title=title))
+        _print_table(console, items_table(items, title=title, wide=wide), wide=wide)
         return
     dicts = [item.to_dict() for item in items]
-    if fmt == "json":
-        out.write(json.dumps(dicts, ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "jsonl":
-        for data in dicts:
-            out.write(json.dumps(data, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        write_csv([flatten(data) for data in dicts], buffer)
-        out.write(buffer.getvalue())
-    else:
-        raise ValueError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "xlsx":
+        _write_xlsx(dicts, out, source)
+        return
+    with utf8_text(out, bom=bom and fmt == "csv") as text:
+        if fmt == "json":
+            text.write(json.dumps(dicts, ensure_ascii=False, indent=2) + "\n")
+        elif fmt == "jsonl":
+            for data in dicts:
+                text.write(json.dumps(data, ensure_ascii=False) + "\n")
+        elif fmt == "csv":
+            write_csv([flatten(data) for data in dicts], text)
+        else:
+            raise ValueError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def _write_xlsx(dicts: list[dict[str, Any]], out: IO[bytes], source: str | None) -> None:
+    from tmapi_search.bulk.xlsx import Sheet, write_xlsx
+
+    rows = [flatten(data) for data in dicts]
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    items = Sheet(
+        "items",
+        list(columns),
+        rows,
+        link_columns=frozenset({"product_url", "img", "shop_info.shop_url"}),
+        price_columns=frozenset(name for name in columns if "price" in name),
+        id_columns=frozenset({"item_id"}),
+    )
+    inputs = Sheet(
+        "inputs",
+        ["img_url", "status", "items"],
+        [{"img_url": source, "status": "done" if rows else "no match", "items": len(rows)}],
+        link_columns=frozenset({"img_url"}),
+    )
+    buffer = io.BytesIO()  # a zip is written with seeks: build it, then send it
+    write_xlsx([items, inputs], buffer)
+    out.write(buffer.getvalue())

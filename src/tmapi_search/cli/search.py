@@ -22,12 +22,14 @@ from tmapi_search.cli.app import (
     Verified,
     api_errors,
     app,
+    die,
     get_config,
     search_options,
     stdout,
 )
 from tmapi_search.cli.exit_codes import (
     EPILOG,
+    EXIT_USAGE,
 )
 
 
@@ -51,14 +53,29 @@ def search(
     ] = None,
     no_convert: NoConvert = False,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="Output format (xlsx: redirect standard output to a file).",
+            case_sensitive=False,
+        ),
     ] = OutputFormat.table,
+    bom: Annotated[
+        bool,
+        typer.Option("--bom", help="Start CSV with a UTF-8 byte-order mark (for Excel)."),
+    ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Table: every column in full (product URL included)."),
+    ] = False,
 ) -> None:
     """Search 1688 for products that look like one image."""
     from tmapi_search.cli.output import write_items
     from tmapi_search.client import TmapiClient
 
     config = get_config(ctx)
+    if fmt is OutputFormat.xlsx and sys.stdout.isatty():
+        die(config, EXIT_USAGE, "--format xlsx writes a workbook: redirect it, > results.xlsx")
     options = search_options(
         page_size,
         language,
@@ -83,7 +100,20 @@ def search(
                 )
             )
             title = f"{len(items)} items"
-        write_items(items, fmt.value, console=stdout, out=sys.stdout, title=title)
+    if fmt is not OutputFormat.table:
+        sys.stdout.flush()
+    # UTF-8 bytes (or a workbook) whatever the terminal's or the locale's encoding
+    write_items(
+        items,
+        fmt.value,
+        console=stdout,
+        out=sys.stdout.buffer,
+        title=title,
+        bom=bom,
+        wide=wide,
+        source=img_url,
+    )
+    sys.stdout.buffer.flush()
 
 
 # -- convert ------------------------------------------------------------------------
