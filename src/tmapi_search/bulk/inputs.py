@@ -64,6 +64,14 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_MULTIBYTE = frozenset(
+    {
+        "gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp932", "shift_jis",
+        "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004", "euc_jisx0213",
+        "euc_kr", "cp949", "johab", "utf_16", "utf_16_le", "utf_16_be", "utf_32",
+        "utf_32_le", "utf_32_be",
+    }
+)  # fmt: skip
 #: charset-normalizer's "chaos" above which a guess is not trusted.
 _MAX_CHAOS = 0.2
 
@@ -182,7 +190,20 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
         utf8_error = f"not UTF-8 (byte {exc.start}: 0x{data[exc.start]:02x})"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = list(from_bytes(data))
+    # A multi-byte encoding (GB18030, Big5, Shift-JIS, UTF-16 ...) that decodes the whole
+    # file cleanly is strong evidence, where a single-byte code page decodes anything: on a
+    # short catalogue charset-normalizer may rank cp1251 above GB18030 by its language
+    # statistics, so the cleanest multi-byte candidate wins.
+    multi = [m for m in matches if m.encoding in _MULTIBYTE and m.chaos <= _MAX_CHAOS]
+    best = min(multi, key=lambda m: m.chaos) if multi else (matches[0] if matches else None)
+    if best is not None and not multi:
+        # a tie among code pages (cp1250 / cp1252 / cp1257 on "Café"): the Western one
+        tied = [
+            m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)
+        ]
+        if "cp1252" in tied:
+            best = next(m for m in matches if m.encoding == "cp1252")
     if best is None or best.chaos > _MAX_CHAOS:
         guess = "" if best is None else f"; the best guess, {best.encoding}, reads as garbled"
         raise InputError(

@@ -112,7 +112,8 @@ def write_csv(
         for row in materialized:
             header.update(dict.fromkeys(row))
         columns, rows = list(header), materialized
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 and Excel write it; a CR or LF inside a value gets it quoted
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralise(name) for name in columns])
     count = 0
     for row in rows:
