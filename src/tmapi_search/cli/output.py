@@ -138,19 +138,18 @@ def _print_table(console: Console, table: Table, *, wide: bool) -> None:
         encoding = (stream.encoding or "").lower().replace("-", "")
         if encoding not in ("utf8", "utf16", "utf32"):
             stream.reconfigure(errors="replace")
-    if wide:
-        unbounded = console.options.update_width(10_000)
-        needed = Measurement.get(console, unbounded, table).maximum
-        # Console.print caps `width` at the console's own: a console as wide as the table
-        console = Console(
-            file=console.file,
-            width=max(needed, console.width),
-            color_system=console.color_system,  # type: ignore[arg-type]
-            force_terminal=console.is_terminal,
-            no_color=console.no_color,
-            highlight=False,
-        )
-    console.print(table, soft_wrap=False, crop=not wide)
+    if not wide:
+        console.print(table, soft_wrap=False, crop=True)
+        return
+    unbounded = console.options.update_width(10_000)
+    needed = Measurement.get(console, unbounded, table).maximum
+    # Console.print caps `width` at the console's own: widen the console for this table
+    width = console.width
+    console.width = max(needed, width)
+    try:
+        console.print(table, soft_wrap=False, crop=False)
+    finally:
+        console.width = width
 
 
 def write_items(
