@@ -19,5 +19,6 @@ run() {
 run search "$image"
 run bulk catalogue.csv --db results.sqlite --max-items-per-image 2
 run export --db results.sqlite --format csv --out results.csv
+run export --db results.sqlite --format xlsx --out results.xlsx
 echo "results.csv: $(($(wc -l < results.csv) - 1)) rows; its first columns:"
 cut -d, -f1-7 results.csv | head -n 4
