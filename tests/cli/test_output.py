@@ -118,3 +118,12 @@ def test_table_on_a_terminal_whose_encoding_cannot_hold_the_text() -> None:
     text = raw_out.getvalue().decode("cp1252")
     assert str(vendor_items()[0]["item_id"]) in text
     assert "?" in text  # the Chinese title, replaced rather than a crash
+
+
+@pytest.mark.parametrize("width", [140, 200])
+def test_a_wide_terminal_gets_the_location_and_the_whole_url_on_one_line(width: int) -> None:
+    lines = render(models(), width=width)
+    assert max(len(line) for line in lines) <= width
+    assert len(lines) == 3 + 2 and "location" in lines[1]
+    for line, raw in zip(lines[3:], vendor_items(), strict=True):
+        assert line.rstrip().endswith(raw["product_url"])

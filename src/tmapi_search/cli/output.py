@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import IO, Any, Literal
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.style import Style
@@ -81,16 +82,83 @@ def item_rows(item: SearchItem) -> dict[str, str]:
     }
 
 
+Layout = Literal["wide", "full", "compact"]
+_GAP = 2  # between columns
+#: (least width, preferred width) of the columns that give way, per layout
+_FLEX: dict[str, dict[str, tuple[int, int]]] = {
+    "compact": {"title": (12, 10_000), "shop": (6, 16)},
+    "full": {"title": (30, 10_000), "shop": (6, 16), "location": (8, 30)},
+}
+_HEADERS = {
+    "number": "#",
+    "title": "title",
+    "price": "price ¥",
+    "moq": "MOQ",
+    "sales": "sold 30d/all",
+    "shop": "shop",
+    "location": "location",
+    "factory": "factory",
+    "offer": "offer",
+    "url": "product URL",
+}
+_RIGHT = frozenset({"number", "price", "moq", "sales"})
+
+
+def _keys(layout: Layout) -> list[str]:
+    keys = ["number", "title", "price", "moq", "sales", "shop"]
+    if layout != "compact":
+        keys.append("location")
+    return [*keys, "factory", "offer" if layout == "compact" else "url"]
+
+
+def _widths(rows: list[dict[str, str]], layout: Layout, width: int) -> dict[str, int] | None:
+    """Column widths that fit `width` with every fixed column whole, or None."""
+    keys = _keys(layout)
+    widest = {
+        key: max([cell_len(_HEADERS[key]), *(cell_len(row.get(key, "")) for row in rows)])
+        for key in keys
+    }
+    flex = _FLEX["full" if layout == "wide" else layout]
+    widths = {key: widest[key] for key in keys if key not in flex}
+    room = width - sum(widths.values()) - _GAP * (len(keys) - 1)
+    least = {key: min(widest[key], flex[key][0]) for key in flex}
+    if room < sum(least.values()):
+        return None
+    widths.update(least)
+    room -= sum(least.values())
+    # first the others up to their preferred width, then the title, then the others again
+    others = [key for key in flex if key != "title"]
+    order = [*((k, flex[k][1]) for k in others), ("title", widest["title"])]
+    for key, cap in [*order, *((k, widest[k]) for k in others)]:
+        grow = max(0, min(room, min(widest[key], cap) - widths[key]))
+        widths[key] += grow
+        room -= grow
+    return widths
+
+
 def items_table(
-    items: Sequence[SearchItem], *, title: str | None = None, wide: bool = False
+    items: Sequence[SearchItem],
+    *,
+    title: str | None = None,
+    layout: Layout = "compact",
+    width: int = 80,
 ) -> Table:
-    """The items as a table: one line each (`wide`: every column, nothing cut)."""
-    rows = [item_rows(item) for item in items]
-    overflow: Any = "fold" if wide else "ellipsis"
+    """The items as a table, fitted to `width` columns.
 
-    def cell(text: str) -> Text:
-        return Text(text, no_wrap=not wide, overflow=overflow)
-
+    - `compact`: one line per item; title and shop cut with an ellipsis; the product as
+      its offer id (a hyperlink where the terminal supports them); no location.
+    - `full`: the same with the location and the whole product URL (when they fit).
+    - `wide`: every column, nothing cut, whatever `width` is.
+    """
+    rows = [{**item_rows(item), "number": str(n)} for n, item in enumerate(items, start=1)]
+    if layout == "full":
+        widths = _widths(rows, "full", width)
+        if widths is None:
+            layout = "compact"
+    if layout == "compact":
+        widths = _widths(rows, "compact", width)
+    if layout == "wide":
+        widths = None
     table = Table(
         title=title,
         box=box.SIMPLE_HEAD,
@@ -100,38 +168,30 @@ def items_table(
         collapse_padding=True,
         expand=False,
     )
-    table.add_column("#", justify="right", style="dim", no_wrap=True)
-    # title and shop may shrink (rich shrinks only wrappable columns); their cells are
-    # one line each, cut with an ellipsis (`cell`)
-    table.add_column("title", overflow=overflow, min_width=12)
-    table.add_column("price ¥", justify="right", no_wrap=True)
-    table.add_column("MOQ", justify="right", no_wrap=True)
-    table.add_column("sold 30d/all", justify="right", no_wrap=True)
-    table.add_column("shop", overflow=overflow, min_width=6, max_width=None if wide else 24)
-    if wide:
-        table.add_column("location", overflow=overflow)
-    table.add_column("factory", justify="center", no_wrap=True)
-    table.add_column("product URL" if wide else "offer", no_wrap=True)
-    for number, row in enumerate(rows, start=1):
+    keys = _keys(layout)
+    for key in keys:
+        table.add_column(
+            _HEADERS[key],
+            justify="right" if key in _RIGHT else ("center" if key == "factory" else "left"),
+            style="dim" if key == "number" else None,
+            width=None if widths is None else widths[key],
+            no_wrap=layout != "wide",
+            overflow="fold" if layout == "wide" else "ellipsis",
+        )
+    for row in rows:
         link = Style(link=row["url"]) if row["url"].startswith(("http://", "https://")) else None
-        cells: list[Any] = [
-            str(number),
-            cell(row["title"]),
-            row["price"],
-            row["moq"],
-            row["sales"],
-            cell(row["shop"]),
-        ]
-        if wide:
-            cells.append(cell(row["location"]))
-        cells.append(row["factory"])
-        shown = row["url"] if wide else (row["offer"] or row["url"])
-        cells.append(Text(shown, style=link or ""))
+        cells: list[Any] = []
+        for key in keys:
+            text = row["offer"] or row["url"] if key == "offer" else row[key]
+            style = link if key in ("offer", "url") else None
+            cells.append(Text(text, style=style or ""))
         table.add_row(*cells)
     return table
 
 
-def _print_table(console: Console, table: Table, *, wide: bool) -> None:
+def _print_table(
+    console: Console, items: Sequence[SearchItem], *, title: str | None, wide: bool
+) -> None:
     stream = console.file
     # a terminal (or redirect) whose encoding cannot show the text: replace, never crash
     if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
@@ -139,8 +199,11 @@ def _print_table(console: Console, table: Table, *, wide: bool) -> None:
         if encoding not in ("utf8", "utf16", "utf32"):
             stream.reconfigure(errors="replace")
     if not wide:
+        # the location and the whole product URL when they fit beside a readable title
+        table = items_table(items, title=title, layout="full", width=console.width)
         console.print(table, soft_wrap=False, crop=True)
         return
+    table = items_table(items, title=title, layout="wide")
     unbounded = console.options.update_width(10_000)
     needed = Measurement.get(console, unbounded, table).maximum
     # Console.print caps `width` at the console's own: widen the console for this table
@@ -170,7 +233,7 @@ def write_items(
     fills the xlsx's `inputs` sheet.
     """
     if fmt == "table":
-        _print_table(console, items_table(items, title=title, wide=wide), wide=wide)
+        _print_table(console, items, title=title, wide=wide)
         return
     dicts = [item.to_dict() for item in items]
     if fmt == "xlsx":
