@@ -359,3 +359,42 @@ def test_search_xlsx_to_a_redirect(tmp_path: Path) -> None:
     sheets = read_xlsx(path)
     assert [row["title"] for row in sheets["items"]] == [i["title"] for i in example_items()]
     assert sheets["inputs"] == [{"img_url": ALI, "status": "done", "items": 2}]
+
+
+# -- catalogue changes on resume ---------------------------------------------------
+def test_catalogue_edits_on_resume_are_applied_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.csv"
+    rows = [f"PC-{n},{ALI}?n={n},{TITLES[n]}" for n in range(3)]
+    path.write_text("sku,img_url,title\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "r.sqlite"
+    with LocalTmapiServer() as server:
+        first = bulk(path, db, server.base_url)
+        assert first.returncode == 0, first.stderr
+        assert "changed since the last run" not in first.stderr
+        again = bulk(path, db, server.base_url)
+        assert "changed since the last run" not in again.stderr  # same file: nothing to say
+        # a changed title, a new column, a new URL for PC-2, a row added, a row removed
+        edited = [
+            f"PC-0,{ALI}?n=0,{TITLES[0]} (new),blue",
+            f"PC-2,{ALI}?n=22,{TITLES[2]},red",
+            f"PC-9,{ALI}?n=9,new row,green",
+        ]
+        path.write_text("sku,img_url,title,colour\n" + "\n".join(edited) + "\n", encoding="utf-8")
+        third = bulk(path, db, server.base_url)
+        assert server.search_calls == 3 + 2  # only the new URL and the new row
+    assert third.returncode == 0, third.stderr
+    assert (
+        f"{path} changed since the last run: 2 new row(s), searched (1 of them a known sku/id "
+        "with a new img_url: the new image is searched, the old one's results stay in the "
+        "database); 1 row(s) with edited columns, updated; 2 row(s) of the database no "
+        "longer in it (kept, with their results); new column(s) colour"
+    ) in third.stderr
+    with Store(db, create=False) as store:
+        out = io.BytesIO()
+        export(store, "jsonl", out)
+    records = [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()]
+    by_url = {r["input"]["img_url"]: r["input"] for r in records}
+    assert by_url[f"{ALI}?n=0"]["title"] == f"{TITLES[0]} (new)"
+    assert by_url[f"{ALI}?n=0"]["colour"] == "blue"
+    assert by_url[f"{ALI}?n=22"]["colour"] == "red"
+    assert by_url[f"{ALI}?n=9"]["title"] == "new row"

@@ -194,7 +194,11 @@ def _run_bulk(
             store.check_params(search_params)
         except ParamsMismatchError as error:
             die(config, EXIT_USAGE, str(error))
-        store.add_images(image.db_row() for image in images)
+        rows = [image.db_row() for image in images]
+        changes = store.update_catalogue(rows)
+        if changes:
+            stderr.print(_describe_changes(input_path, changes), style="yellow", markup=False)
+        store.add_images(rows)
         todo = store.images_to_do(
             [image.key for image in images], retry_failed=settings.retry_failed
         )
@@ -259,6 +263,29 @@ def _run_bulk(
             style = "red" if runner.outcome in ("billing", "auth") else "yellow"
             stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
         return _exit_for(store, failed_now, runner.outcome)
+
+
+def _describe_changes(input_path: Path, changes: Any) -> str:
+    parts = []
+    if changes.new:
+        part = f"{changes.new} new row(s), searched"
+        if changes.url_changed:
+            part += (
+                f" ({changes.url_changed} of them a known sku/id with a new img_url: the new "
+                "image is searched, the old one's results stay in the database)"
+            )
+        parts.append(part)
+    if changes.edited:
+        parts.append(f"{changes.edited} row(s) with edited columns, updated")
+    if changes.gone:
+        parts.append(
+            f"{changes.gone} row(s) of the database no longer in it (kept, with their results)"
+        )
+    if changes.new_columns:
+        parts.append("new column(s) " + ", ".join(changes.new_columns))
+    if changes.dropped_columns:
+        parts.append("column(s) no longer in it " + ", ".join(changes.dropped_columns))
+    return f"{input_path} changed since the last run: " + "; ".join(parts)
 
 
 def _exit_for(store: Any, failed_now: list[Any], outcome: str) -> int:
