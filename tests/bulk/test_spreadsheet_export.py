@@ -43,7 +43,8 @@ COLLIDING = [
     "input.sku",
     "status",
     "items",
-    "error",
+    "error_code",
+    "error_message",
     "input",
     "item",
 ]
@@ -119,6 +120,8 @@ def test_catalogue_formats_bulk_and_export(tmp_path: Path, kind: str) -> None:
         assert server.search_calls == 3
     assert result.returncode == 0, result.stderr
     assert "3 done, 0 failed, 0 pending of 3 images; 6 items stored" in result.stdout
+    if kind in ("gbk",):
+        assert f"read {path} as gb18030 (detected), comma-separated" in result.stderr
 
     csv_out, jsonl_out, xlsx_out = (tmp_path / f"r.{ext}" for ext in ("csv", "jsonl", "xlsx"))
     done = run_cli("export", "--db", str(db), "--format", "csv", "--out", str(csv_out))
@@ -143,7 +146,7 @@ def test_catalogue_formats_bulk_and_export(tmp_path: Path, kind: str) -> None:
     sheets = read_xlsx(xlsx_out)
     assert [r["input.title"] for r in sheets["items"]] == [t for t in TITLES for _ in range(2)]
     assert [(r["input.sku"], r["status"], r["items"]) for r in sheets["inputs"]] == [
-        (f"PC-{n}", "done", 2) for n in range(3)
+        (f"PC-{n}", "ok", 2) for n in range(3)
     ]
 
 
@@ -177,7 +180,7 @@ def test_catalogue_columns_named_like_ours_are_never_overwritten(tmp_path: Path)
             assert row["item.title"] == items[index % 2]["title"]
             assert str(row["item.item_id"]) == str(items[index % 2]["item_id"])
     for n, row in enumerate(sheets["inputs"]):
-        assert (row["input_line"], row["status"], row["items"]) == (n + 2, "done", 2)
+        assert (row["input_line"], row["status"], row["items"]) == (n + 2, "ok", 2)
         for name in COLLIDING:
             assert row[f"input.{name}"] == f"user {name} {n}"
 
@@ -216,12 +219,29 @@ def hostile_store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "r.sqlite")
     extra = {f"note{n}": formula for n, formula in enumerate(FORMULAS)}
     extra |= {"=cmd": "header too", "delta": "-5", "plus": "+1.5", "plain": "ok"}
-    store.add_images([InputImage(line=2, img_url=ALI, sku="=SKU()", extra=extra).db_row()])
+    store.add_images(
+        [
+            InputImage(line=2, img_url=ALI, sku="=SKU()", extra=extra).db_row(),
+            InputImage(line=3, img_url=f"{ALI}?n=3", sku="F").db_row(),
+            InputImage(line=4, img_url=f"{ALI}?n=4", sku="P").db_row(),
+            InputImage(line=5, img_url=f"{ALI}?n=5", sku="N").db_row(),
+        ]
+    )
     items = []
     for n, item in enumerate(example_items() * 3):
         items.append({**item, "title": FORMULAS[n % len(FORMULAS)]})
     run = store.start_run("in.csv", {})
-    store.save_done(store.images()[0].id, run, items, total_count=6, attempts=1)
+    done, failed, _, empty = store.images()
+    store.save_done(done.id, run, items, total_count=6, attempts=1)
+    store.save_failed(
+        failed.id,
+        run,
+        error_class="ParameterError",
+        error_message="Parameter error",
+        transient=False,
+        attempts=1,
+    )
+    store.save_done(empty.id, run, [], total_count=0, attempts=1)
     return store
 
 
@@ -284,9 +304,18 @@ def test_xlsx_has_no_formula_cell_typed_values_links_and_an_inputs_sheet(tmp_pat
     assert image.hyperlink is not None and image.hyperlink.target == example["img"]
     inputs = book["inputs"]
     rows = list(inputs.iter_rows(values_only=True))
-    record = dict(zip(rows[0], rows[1], strict=True))
-    assert (record["input_line"], record["status"], record["items"]) == (2, "done", 6)
-    assert record["input.note0"] == FORMULAS[0]
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert [
+        (r["input_line"], r["input.sku"], r["status"], r["items"], r["error_code"]) for r in records
+    ] == [
+        (2, "=SKU()", "ok", 6, None),
+        (3, "F", "failed", 0, "ParameterError"),
+        (4, "P", "pending", 0, None),
+        (5, "N", "no_match", 0, None),
+    ]
+    assert records[1]["error_message"] == "Parameter error"
+    assert records[0]["input.note0"] == FORMULAS[0]
+    assert inputs.freeze_panes == "A2" and inputs.auto_filter.ref is not None
     assert inputs.cell(2, rows[0].index("input.img_url") + 1).hyperlink is not None
 
 
@@ -358,7 +387,7 @@ def test_search_xlsx_to_a_redirect(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     sheets = read_xlsx(path)
     assert [row["title"] for row in sheets["items"]] == [i["title"] for i in example_items()]
-    assert sheets["inputs"] == [{"img_url": ALI, "status": "done", "items": 2}]
+    assert sheets["inputs"] == [{"img_url": ALI, "status": "ok", "items": 2}]
 
 
 # -- catalogue changes on resume ---------------------------------------------------
@@ -398,3 +427,24 @@ def test_catalogue_edits_on_resume_are_applied_and_counted(tmp_path: Path) -> No
     assert by_url[f"{ALI}?n=0"]["colour"] == "blue"
     assert by_url[f"{ALI}?n=22"]["colour"] == "red"
     assert by_url[f"{ALI}?n=9"]["title"] == "new row"
+
+
+def test_a_workbook_is_never_written_to_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    main_fd, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [cli_path(), "search", ALI, "--format", "xlsx"],
+            env=cli_env("http://127.0.0.1:9"),  # nothing is sent: refused before any call
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(main_fd)
+    assert result.returncode == 2
+    assert b"--format xlsx writes a workbook" in result.stderr

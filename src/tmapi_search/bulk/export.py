@@ -11,8 +11,9 @@ column is never overwritten, whatever its name (`title`, `position`, `input_line
   columns>}, "item": {...every field...}}``
 - csv / xlsx: `input_line`, `position`, then the catalogue's columns as `input.<name>`,
   then the item's fields flattened to dotted columns as `item.<field>`.
-- xlsx also has an `inputs` sheet: one row per catalogue image (its status, how many
-  items it has, its error), the same images the items sheet draws on.
+- xlsx also has an `inputs` sheet: one row per catalogue image (its status: `ok`,
+  `no_match`, `failed` or `pending`; how many items it has; its error), the same images
+  the items sheet draws on.
 """
 
 from __future__ import annotations
@@ -86,15 +87,15 @@ def _xlsx(store: Store, out: IO[bytes]) -> int:
     def inputs() -> Iterator[dict[str, Any]]:
         for image in store.images():
             count = per_image.get(image.id, 0)
-            status = "no match" if image.status == "done" and count == 0 else image.status
-            error = None
-            if image.status == "failed":
-                error = f"{image.error_class}: {image.error_message}"
+            status: str = image.status
+            if image.status == "done":
+                status = "ok" if count else "no_match"
             yield {
                 "input_line": image.line,
                 "status": status,
                 "items": count,
-                "error": error,
+                "error_code": image.error_class,
+                "error_message": image.error_message,
                 **_flat_input(image),
             }
 
@@ -108,7 +109,7 @@ def _xlsx(store: Store, out: IO[bytes]) -> int:
     )
     inputs_sheet = Sheet(
         "inputs",
-        ["input_line", "status", "items", "error", *_input_columns(store)],
+        ["input_line", "status", "items", "error_code", "error_message", *_input_columns(store)],
         inputs(),
         link_columns=frozenset({INPUT + "img_url"}),
     )

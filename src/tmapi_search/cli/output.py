@@ -269,7 +269,7 @@ def _write_xlsx(dicts: list[dict[str, Any]], out: IO[bytes], source: str | None)
     inputs = Sheet(
         "inputs",
         ["img_url", "status", "items"],
-        [{"img_url": source, "status": "done" if rows else "no match", "items": len(rows)}],
+        [{"img_url": source, "status": "ok" if rows else "no_match", "items": len(rows)}],
         link_columns=frozenset({"img_url"}),
     )
     buffer = io.BytesIO()  # a zip is written with seeks: build it, then send it
