@@ -217,3 +217,28 @@ def test_multiline_cells_keep_line_numbers(tmp_path: Path) -> None:
     rows = read_input(path)
     assert rows.images[0].extra == {"title": "two\nlines"}
     assert [b.line for b in rows.bad] == [4]
+
+
+def test_workbook_values_right_of_the_header_are_reported(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "catalogue.xlsx",
+        {"S": [["sku", "img_url"], ["A", ALI, None, None], ["B", f"{ALI}?n=2", None, "note"]]},
+    )
+    rows = read_input(path)
+    assert [i.sku for i in rows.images] == ["A"]
+    assert [(b.line, b.reason) for b in rows.bad] == [
+        (
+            3,
+            "4 cells but the header has 2: values right of the last named column: name the "
+            "column; row skipped",
+        ),
+    ]
+    with pytest.raises(InputError, match="--encoding: only for text catalogues"):
+        read_input(path, encoding="gbk")
+
+
+def test_old_excel_files_are_explained(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))  # an OLE2 header
+    with pytest.raises(InputError, match=r"old Excel \.xls.*save it as \.xlsx or CSV"):
+        read_input(path)

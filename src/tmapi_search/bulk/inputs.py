@@ -350,17 +350,25 @@ def read_input(
 
     result = InputRows()
     if suffix in _SPREADSHEET_SUFFIXES:
+        for name, given in (("--encoding", encoding), ("--delimiter", delimiter)):
+            if given is not None:
+                raise InputError(f"{name}: only for text catalogues, and {path} is a workbook")
         header, records, result.read_as = _xlsx_records(path, sheet)
         columns = _columns(path, header)
         if IMG_URL not in [name.lower() for name in columns]:
             raise _no_img_url(path, columns, f" in {result.read_as}; pick one with --sheet")
-        _read_table(result, columns, records)
+        _read_table(result, columns, records, workbook=True)
         return result
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"INPUT: cannot read {path}: {exc.strerror or exc}") from None
+    if suffix in (".xls", ".ods", ".numbers") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(
+            f"INPUT: {path} is a spreadsheet format not read here (old Excel .xls, "
+            ".ods, .numbers); save it as .xlsx or CSV"
+        )
     if data.startswith(b"PK\x03\x04"):
         raise InputError(
             f"INPUT: {path} is a zip archive (an .xlsx workbook saved under another name?); "
@@ -400,7 +408,11 @@ def read_input(
 
 
 def _read_table(
-    result: InputRows, columns: list[str], records: Iterator[tuple[int, list[str]]]
+    result: InputRows,
+    columns: list[str],
+    records: Iterator[tuple[int, list[str]]],
+    *,
+    workbook: bool = False,
 ) -> None:
     result.columns = columns
     lower = {name.lower(): index for index, name in enumerate(columns)}
@@ -412,12 +424,14 @@ def _read_table(
         if not any(cell.strip() for cell in cells):
             continue  # a blank line
         if len(cells) > width:
+            hint = (
+                "values right of the last named column: name the column"
+                if workbook
+                else "quote a value that contains the delimiter (or check --delimiter)"
+            )
             result.bad.append(
                 BadRow(
-                    line,
-                    "",
-                    f"{len(cells)} cells but the header has {width}: quote a value that "
-                    "contains the delimiter (or check --delimiter); row skipped",
+                    line, "", f"{len(cells)} cells but the header has {width}: {hint}; row skipped"
                 )
             )
             continue
