@@ -26,6 +26,7 @@ _EXCEL_MAX_TEXT = 32_767
 _EXCEL_MAX_INT = 2**53
 _EXCEL_MAX_URL = 2_000
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_SPACE = re.compile(r"\s")
 # characters XML 1.0 (and so .xlsx) cannot hold
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -60,6 +61,7 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
 
     book = Workbook(write_only=True)
     bold = Font(bold=True)
+    link_font = Font(color="0563C1", underline="single")  # Excel's own "Hyperlink" look
     for sheet in sheets:
         ws = book.create_sheet(sheet.title[:31])
         ws.freeze_panes = "A2"
@@ -72,12 +74,17 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
             cell.font = bold
             header.append(cell)
         ws.append(header)
+        special = sheet.link_columns | sheet.price_columns | sheet.id_columns
         links = 0
         count = 0
         for row in sheet.rows:
-            cells: list[Any] = []
+            values: list[Any] = []
             for name in sheet.columns:
                 value = row.get(name)
+                plain = _plain(value)
+                if plain is not _STYLED and name not in special:
+                    values.append(plain)  # most cells: a bare value, no cell object
+                    continue
                 cell = WriteOnlyCell(ws)
                 _set(cell, value, price=name in sheet.price_columns)
                 if name in sheet.id_columns and cell.data_type == "n":
@@ -88,18 +95,33 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
                     and isinstance(value, str)
                     and value.startswith(("http://", "https://"))
                     and len(value) <= _EXCEL_MAX_URL
-                    and not any(ch.isspace() for ch in value)
+                    and not _SPACE.search(value)
                 ):
                     cell.hyperlink = value
-                    cell.style = "Hyperlink"
+                    cell.font = link_font
                     links += 1
-                cells.append(cell)
-            ws.append(cells)
+                values.append(cell)
+            ws.append(values)
             count += 1
         sheet.written = count
         last = get_column_letter(max(len(sheet.columns), 1))
         ws.auto_filter.ref = f"A1:{last}{count + 1}"
     book.save(out)
+
+
+_STYLED = object()
+
+
+def _plain(value: Any) -> Any:
+    """The value openpyxl can take as is (a number, a flag, safe text), or _STYLED."""
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < _EXCEL_MAX_INT else _STYLED
+    text = _clean(cell_text(value))
+    # openpyxl reads a leading "=" as a formula; those and other formula-like text
+    # need a cell of their own (a string cell, quote-prefixed)
+    return _STYLED if is_formula_like(text) or text.startswith("=") else text
 
 
 def _clean(text: str) -> str:
