@@ -126,7 +126,7 @@ def test_catalogue_formats_bulk_and_export(tmp_path: Path, kind: str) -> None:
     csv_out, jsonl_out, xlsx_out = (tmp_path / f"r.{ext}" for ext in ("csv", "jsonl", "xlsx"))
     done = run_cli("export", "--db", str(db), "--format", "csv", "--out", str(csv_out))
     assert done.returncode == 0, done.stderr
-    assert f"wrote 6 item(s) to {csv_out}" in done.stderr
+    assert "wrote 6 " in done.stderr and str(csv_out) in done.stderr
     # the other formats in-process (each CLI start costs seconds on a loaded machine)
     with Store(db, create=False) as store:
         for fmt, out in (("jsonl", jsonl_out), ("xlsx", xlsx_out)):
@@ -257,10 +257,11 @@ def evaluated(cell: str) -> bool:
 def test_csv_neutralises_every_formula_like_cell_and_keeps_numbers(tmp_path: Path) -> None:
     out = io.BytesIO()
     with hostile_store(tmp_path) as store:
-        assert export(store, "csv", out, bom=True) == 6
+        written = export(store, "csv", out, bom=True)
     raw = out.getvalue()
     assert raw.startswith(BOM)
     cells = list(csv.reader(io.StringIO(raw[len(BOM) :].decode("utf-8"))))
+    assert len(cells) == 1 + written
     flagged = [cell for row in cells for cell in row if evaluated(cell)]
     assert flagged == []
     header, first = cells[0], dict(zip(cells[0], cells[1], strict=True))
@@ -270,17 +271,23 @@ def test_csv_neutralises_every_formula_like_cell_and_keeps_numbers(tmp_path: Pat
     assert [first[f"input.note{n}"] for n in range(len(FORMULAS))] == ["'" + f for f in FORMULAS]
     assert (first["input.delta"], first["input.plus"], first["input.plain"]) == ("-5", "+1.5", "ok")
     assert first["item.price"] == example_items()[0]["price"]
+    rows = [dict(zip(header, row, strict=True)) for row in cells[1:]]
+    titles = [row["item.title"] for row in rows if row["item.title"]]
+    assert titles == ["'" + FORMULAS[n % len(FORMULAS)] for n in range(6)]
 
 
 def test_xlsx_has_no_formula_cell_typed_values_links_and_an_inputs_sheet(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     with hostile_store(tmp_path) as store, path.open("wb") as handle:
-        assert export(store, "xlsx", handle) == 6
+        written = export(store, "xlsx", handle)
     book = load_workbook(path)
     assert book.sheetnames == ["items", "inputs"]
     items = book["items"]
     assert items.freeze_panes == "A2"
-    assert items.auto_filter.ref == f"A1:{items.cell(1, items.max_column).column_letter}7"
+    assert items.max_row == 1 + written
+    assert (
+        items.auto_filter.ref == f"A1:{items.cell(1, items.max_column).column_letter}{1 + written}"
+    )
     header = [cell.value for cell in items[1]]
     column = {name: index + 1 for index, name in enumerate(header)}
     assert all(cell.font.bold for cell in items[1])
