@@ -356,13 +356,14 @@ def test_bom_to_files_by_default_not_to_stdout_unless_asked(tmp_path: Path) -> N
 
 def test_non_utf8_stdout_never_crashes(tmp_path: Path) -> None:
     path = write_catalogue(tmp_path, "gbk")
-    db = tmp_path / "r.sqlite"
+    db = tmp_path / "结果.sqlite"  # a name the summary line cannot show in cp1252
     cp1252 = {"PYTHONIOENCODING": "cp1252"}
     with LocalTmapiServer() as server:
         done = run_bytes(
             "bulk", str(path), "--db", str(db), "--no-progress", base_url=server.base_url, **cp1252
         )
         assert done.returncode == 0, done.stderr
+        assert b"3 done, 0 failed" in done.stdout
         for fmt in ("jsonl", "csv"):
             result = run_bytes("export", "--db", str(db), "--format", fmt, **cp1252)
             assert result.returncode == 0, result.stderr

@@ -290,6 +290,9 @@ def search_options(
 
 def main() -> None:
     """Console-script entry point."""
+    from tmapi_search.cli.output import never_fail_on_characters
+
+    never_fail_on_characters(sys.stdout)  # stderr already replaces (backslashreplace)
     try:
         app()
     except KeyboardInterrupt:

@@ -189,15 +189,24 @@ def items_table(
     return table
 
 
+def never_fail_on_characters(stream: Any) -> None:
+    """Text `stream` (stdout) replaces what its encoding cannot hold instead of raising.
+
+    A Windows console redirected to a file is cp1252: a Chinese title, a path or the
+    table's `¥` would end the command with a UnicodeEncodeError. Machine formats do not
+    go through here: they are written to the byte stream underneath, as UTF-8.
+    """
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        encoding = (stream.encoding or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig", "utf16", "utf32"):
+            stream.reconfigure(errors="replace")
+
+
 def _print_table(
     console: Console, items: Sequence[SearchItem], *, title: str | None, wide: bool
 ) -> None:
-    stream = console.file
     # a terminal (or redirect) whose encoding cannot show the text: replace, never crash
-    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
-        encoding = (stream.encoding or "").lower().replace("-", "")
-        if encoding not in ("utf8", "utf16", "utf32"):
-            stream.reconfigure(errors="replace")
+    never_fail_on_characters(console.file)
     if not wide:
         # the location and the whole product URL when they fit beside a readable title
         table = items_table(items, title=title, layout="full", width=console.width)
