@@ -13,7 +13,7 @@ GEN_PKG  := generated_client/tmapi_client
 HAND_WRITTEN := src tests mock examples
 MOCK_PORT ?= 4010
 
-.PHONY: help install lock generate check-generated lint-spec lint format test
+.PHONY: help install lock generate check-generated lint-spec lint format test test-floors
 .PHONY: mock demo contract contract-live proxy-live
 .PHONY: bench
 
@@ -64,8 +64,12 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 	$(BIN)/ruff check --fix $(HAND_WRITTEN)
 	$(BIN)/ruff format $(HAND_WRITTEN)
 
-test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest (unit, mock, contract against Prism)
+test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest (unit, mock, contract against Prism, wheel installs), test-floors
 	$(BIN)/pytest
+	$(BIN)/python -m tests.packaging.floors --quick
+
+test-floors: $(PY_STAMP)  ## the unit, CLI and bulk tests against the lowest versions pyproject.toml allows (in .venv-floors/)
+	$(BIN)/python -m tests.packaging.floors
 
 mock: install  ## run the Prism mock of openapi.yaml in the foreground (127.0.0.1:4010; MOCK_PORT=N to change)
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT)

@@ -1,11 +1,13 @@
 """Search 1688 products by image with the generated client, and print what was found.
 
+    make mock                                             # terminal 1: Prism on :4010
     TMAPI_BASE_URL=http://127.0.0.1:4010 TMAPI_TOKEN=demo-token \
-        python examples/search_by_image.py [IMAGE_URL]
+        .venv/bin/python examples/search_by_image.py [IMAGE_URL]   # terminal 2
 
-`make demo` runs it against the Prism mock (started and stopped for it) with a demo
-token, so it costs nothing. Against the real API, set TMAPI_TOKEN to your token and
-leave TMAPI_BASE_URL unset: every call is billed.
+Against a mock it costs nothing (any token value is accepted). Against the real API,
+set TMAPI_TOKEN to your token and leave TMAPI_BASE_URL unset: every call is billed.
+`tests/unit/test_examples.py` runs it (against the local TMAPI stand-in,
+`tmapi_search.testing.local_server`) in `make test`; `make demo` runs `cli_demo.sh`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def main(argv: list[str]) -> int:
     token = os.environ.get("TMAPI_TOKEN")
     if not token:
         print(
-            "TMAPI_TOKEN is not set (make demo uses a demo token against the mock)", file=sys.stderr
+            "TMAPI_TOKEN is not set (against a mock, any value will do: TMAPI_TOKEN=demo-token)",
+            file=sys.stderr,
         )
         return 2
     image = argv[1] if len(argv) > 1 else VENDOR_IMAGE

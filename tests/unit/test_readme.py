@@ -1,14 +1,22 @@
-"""Every python block of README's "Using the client" section runs against tmapi_mock.
+"""Every python block of the README runs as written.
 
-The HTML comment above a block says what the mock answers: `default` (the contract's
-first 200 example for each endpoint) or an expression on the fixture, e.g.
-`search.error(439)`; and, after `| expect:`, a line the block must print.
+The HTML comment above a block says how:
+- `<!-- mock: ... -->`: run against tmapi_mock, which answers `default` (the contract's
+  first 200 example for each endpoint) or an expression on the fixture, e.g.
+  `search.error(439)`;
+- `<!-- pytest -->`: the block is a user's test file, run by pytest in a subprocess
+  (the fixtures come from our `pytest11` plugin, as for a user);
+- `<!-- run -->`: a plain script, run as is in a fresh interpreter.
+After `| expect:`, text the block must print. A python block without such a comment
+fails the suite.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +29,10 @@ _BLOCK = re.compile(
     r"<!-- mock: (?P<mock>.+?)(?: \| expect: (?P<expect>.+?))? -->\n```python\n(?P<code>.*?)```",
     re.DOTALL,
 )
+_OTHER = re.compile(
+    r"<!-- (?P<how>pytest|run)(?: \| expect: (?P<expect>.+?))? -->\n```python\n(?P<code>.*?)```",
+    re.DOTALL,
+)
 
 
 def client_section() -> str:
@@ -30,11 +42,35 @@ def client_section() -> str:
     return text[start : end if end != -1 else len(text)]
 
 
-BLOCKS = [(m["mock"], m["expect"] or "", m["code"]) for m in _BLOCK.finditer(client_section())]
+TEXT = README.read_text(encoding="utf-8")
+BLOCKS = [(m["mock"], m["expect"] or "", m["code"]) for m in _BLOCK.finditer(TEXT)]
+OTHERS = [(m["how"], m["expect"] or "", m["code"]) for m in _OTHER.finditer(TEXT)]
 
 
 def test_the_section_has_its_examples() -> None:
-    assert len(BLOCKS) >= 7  # sync, async, paging, errors, retries, conversion, logging
+    in_section = list(_BLOCK.finditer(client_section()))
+    assert len(in_section) >= 7  # sync, async, paging, errors, retries, conversion, logging
+
+
+def test_every_python_block_is_run() -> None:
+    assert TEXT.count("```python\n") == len(BLOCKS) + len(OTHERS)
+    assert {how for how, _, _ in OTHERS} == {"pytest", "run"}
+
+
+@pytest.mark.parametrize(
+    ("how", "expect", "code"), OTHERS, ids=[f"{how}{i}" for i, (how, _, _) in enumerate(OTHERS)]
+)
+def test_readme_script_or_test_file_runs(how: str, expect: str, code: str, tmp_path: Path) -> None:
+    if how == "pytest":
+        (tmp_path / "test_readme_block.py").write_text(code, encoding="utf-8")
+        args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)]
+    else:
+        args = [sys.executable, "-c", code]
+    result = subprocess.run(
+        args, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert expect in result.stdout
 
 
 @pytest.mark.usefixtures("tmapi_no_backoff")

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import zipfile
 from pathlib import Path
 
 import httpx
@@ -127,19 +126,5 @@ def test_registered_for_users_through_the_pytest11_entry_point(tmp_path: Path) -
     assert "1 passed" in result.stdout
 
 
-def test_wheel_ships_the_contract_and_the_plugin(tmp_path: Path) -> None:
-    """The built wheel holds openapi.yaml as a real file (not a dangling symlink)."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "--disable-pip-version-check", "-w", str(tmp_path), str(REPO_ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )  # fmt: skip
-    (wheel,) = tmp_path.glob("tmapi_search-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        packaged = archive.read("tmapi_search/openapi.yaml")
-        entry_points = next(n for n in archive.namelist() if n.endswith("entry_points.txt"))
-        assert "tmapi = tmapi_search.testing.plugin" in archive.read(entry_points).decode()
-        assert "tmapi_search/testing/plugin.py" in archive.namelist()
-    assert packaged == (REPO_ROOT / "openapi.yaml").read_bytes()
+# The built wheel (openapi.yaml as a real file, the pytest11 entry point) and its
+# installs: tests/packaging/test_wheel.py.

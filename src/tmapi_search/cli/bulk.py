@@ -35,13 +35,14 @@ from tmapi_search.cli.app import (
     stdout,
 )
 from tmapi_search.cli.exit_codes import (
-    EPILOG,
+    API_CALL,
     EXIT_API,
     EXIT_BILLING,
     EXIT_INTERRUPTED,
     EXIT_NETWORK,
     EXIT_OK,
     EXIT_USAGE,
+    epilog,
 )
 
 
@@ -63,7 +64,7 @@ def _check_concurrency(value: str) -> str:
     return value
 
 
-@app.command(epilog=EPILOG)
+@app.command(epilog=epilog(*API_CALL))
 def bulk(
     ctx: typer.Context,
     input_path: Annotated[

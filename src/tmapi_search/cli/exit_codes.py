@@ -1,8 +1,16 @@
-"""The CLI's exit codes: one table, shown in `--help`, the README and checked by a test."""
+"""The CLI's exit codes: one table, shown in `--help`, the README and checked by tests.
+
+Each command's `--help` lists only the codes that command can return: declare them with
+`epilog(...)` where the command is registered, e.g. ``@app.command(epilog=epilog(*API_CALL))``.
+Every command can end with `ALWAYS` (success, a usage error, Ctrl-C), so `epilog()` adds
+them. `tests/cli/test_exit_codes.py` reads each command's code (and the helpers it calls)
+and fails when it can return a code its epilog does not list, or lists one it cannot
+return. A new code goes into `EXIT_CODES` (and the README's table).
+"""
 
 from __future__ import annotations
 
-__all__ = ["EPILOG", "EXIT_CODES"]
+__all__ = ["ALWAYS", "API_CALL", "EPILOG", "EXIT_CODES", "epilog"]
 
 EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 EXIT_CODES = {
@@ -13,4 +21,21 @@ EXIT_CODES = {
     EXIT_NETWORK: "network or timeout after retries",
     EXIT_INTERRUPTED: "interrupted",
 }
-EPILOG = "Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items()) + "."
+
+#: Any command: done, a usage error (click's own or a bad value), Ctrl-C / SIGTERM.
+ALWAYS = (EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED)
+#: What `cli.app.api_errors()` turns a failed API call into.
+API_CALL = (EXIT_BILLING, EXIT_API, EXIT_NETWORK)
+
+
+def epilog(*codes: int) -> str:
+    """`--help`'s last paragraph: the exit codes a command can return (with `ALWAYS`)."""
+    unknown = sorted(set(codes) - set(EXIT_CODES))
+    if unknown:
+        raise ValueError(f"exit code(s) {unknown} missing from EXIT_CODES")
+    chosen = sorted(set(ALWAYS) | set(codes))
+    return "Exit codes: " + "; ".join(f"{code} {EXIT_CODES[code]}" for code in chosen) + "."
+
+
+#: The application's own `--help`: every code.
+EPILOG = epilog(*EXIT_CODES)

@@ -17,13 +17,13 @@ from tmapi_search.cli.app import (
     stderr,
 )
 from tmapi_search.cli.exit_codes import (
-    EPILOG,
     EXIT_USAGE,
+    epilog,
 )
 
 
 # -- export -----------------------------------------------------------------------
-@app.command(epilog=EPILOG)
+@app.command(epilog=epilog())
 def export(
     ctx: typer.Context,
     db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk`.")],

@@ -27,14 +27,11 @@ from tmapi_search.cli.app import (
     search_options,
     stdout,
 )
-from tmapi_search.cli.exit_codes import (
-    EPILOG,
-    EXIT_USAGE,
-)
+from tmapi_search.cli.exit_codes import API_CALL, EXIT_USAGE, epilog
 
 
 # -- search -------------------------------------------------------------------------
-@app.command(epilog=EPILOG)
+@app.command(epilog=epilog(*API_CALL))
 def search(
     ctx: typer.Context,
     img_url: Annotated[str, typer.Argument(help="Image URL (or a converted /search/... path).")],
@@ -117,7 +114,7 @@ def search(
 
 
 # -- convert ------------------------------------------------------------------------
-@app.command(epilog=EPILOG)
+@app.command(epilog=epilog(*API_CALL))
 def convert(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="Image URL hosted outside Alibaba's platforms.")],

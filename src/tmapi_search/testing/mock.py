@@ -1,7 +1,7 @@
 """`mock_tmapi()` / the `tmapi_mock` fixture: TMAPI mocked in-process (respx), for your tests.
 
-Installed with the package and registered through the `pytest11` entry point, so any
-project that installs `tmapi-search` can write::
+Registered through the `pytest11` entry point, so any project that installs
+`tmapi-search[testing]` can write::
 
     def test_my_sourcing_tool(tmapi_mock):
         tmapi_mock.search.error(503)            # first call: concurrency limit

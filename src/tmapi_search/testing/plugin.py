@@ -21,7 +21,10 @@ __all__ = ["tmapi_mock", "tmapi_no_backoff"]
 @pytest.fixture
 def tmapi_mock() -> Iterator[TmapiMock]:
     """Mock TMAPI in-process (respx); bodies from the packaged `openapi.yaml`'s examples."""
-    from tmapi_search.testing import mock_tmapi
+    try:
+        from tmapi_search.testing import mock_tmapi
+    except ModuleNotFoundError as error:  # the `[testing]` extra is missing: say so, briefly
+        pytest.fail(f"tmapi_mock: {error}", pytrace=False)
 
     with mock_tmapi() as mock:
         yield mock

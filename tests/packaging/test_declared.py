@@ -1,0 +1,29 @@
+"""What pyproject.toml declares: ranges with a floor, never pins, and the README says the same."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from tests.packaging.floors import EXTRAS, floors
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+DECLARED = list(PROJECT["dependencies"]) + [
+    line for extra in EXTRAS for line in PROJECT["optional-dependencies"][extra]
+]
+
+
+def test_no_pins_and_every_dependency_has_a_floor() -> None:
+    assert not [line for line in DECLARED if "==" in line]
+    assert len(floors()) == len(DECLARED)  # raises if one has no `>=`
+
+
+def test_the_readme_install_section_lists_the_declared_ranges() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Install") : readme.index("## How it is built")]
+    for line in ("pip install tmapi-search ", "pip install 'tmapi-search[cli]'",
+                 "pip install 'tmapi-search[testing]'"):  # fmt: skip
+        assert line in section
+    for requirement in DECLARED:
+        assert f"`{requirement}`" in section, requirement

@@ -1,0 +1,174 @@
+"""The layout's arrows only point down: cli -> bulk -> SDK; testing -> SDK.
+
+An AST walk over every module of `src/tmapi_search` (imports inside functions and under
+`TYPE_CHECKING` count too: an arrow is an arrow), and a fresh interpreter showing that
+importing the SDK loads none of the extras' packages.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "tmapi_search"
+PARTS = ("cli", "bulk", "testing")
+
+# Which of the package's parts each part may not import from. "sdk" is every module at the
+# package root (client, errors, retries, paging, validation, images, auth, spec, ...).
+FORBIDDEN: dict[str, set[str]] = {
+    "sdk": {"cli", "bulk", "testing"},
+    "bulk": {"cli", "testing"},
+    "testing": {"cli", "bulk"},
+    "cli": {"testing"},
+}
+# `python -m tmapi_search` is the CLI's entry point, not part of the SDK: nothing imports
+# it (`import tmapi_search` never runs it), and all it does is call `tmapi_search.cli`.
+ENTRY_POINTS = {"tmapi_search.__main__": {"tmapi_search.cli"}}
+
+# What the extras bring; `import tmapi_search` must load none of them. (httpx itself
+# imports click and rich when they are installed, for its own `httpx` command: so the
+# check is "nothing beyond what `import httpx` loads"; the wheel test shows them absent
+# from a core-only install.)
+EXTRAS_MODULES = ("typer", "rich", "click", "respx", "jsonschema", "yaml", "pytest")
+
+
+def loaded_beyond_httpx(imports: str) -> list[str]:
+    """The extras' packages that `imports` loads in a fresh interpreter after `import httpx`."""
+    code = (
+        "import json, sys\n"
+        "import httpx\n"
+        "before = set(sys.modules)\n"
+        f"{imports}\n"
+        "new = {name.partition('.')[0] for name in set(sys.modules) - before}\n"
+        f"print(json.dumps(sorted(new & set({EXTRAS_MODULES!r}))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded: list[str] = json.loads(result.stdout)
+    return loaded
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def part_of(module: str) -> str:
+    """`sdk`, `cli`, `bulk` or `testing` for a module of the package."""
+    pieces = module.split(".")
+    if len(pieces) > 1 and pieces[1] in PARTS:
+        return pieces[1]
+    return "sdk"
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in the file, relative ones resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target))
+            # `from tmapi_search import cli` imports the subpackage too
+            found.extend((node.lineno, f"{target}.{alias.name}") for alias in node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", None))
+            in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.lineno, node.args[0].value))
+    return found
+
+
+def violations() -> list[str]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = module_name(path)
+        allowed = ENTRY_POINTS.get(source, set())
+        forbidden = FORBIDDEN[part_of(source)]
+        for line, target in imported_modules(path):
+            if not target.startswith("tmapi_search.") or any(
+                target == ok or target.startswith(f"{ok}.") for ok in allowed
+            ):
+                continue
+            if part_of(target) in forbidden:
+                where = path.relative_to(PACKAGE.parent)
+                found.append(f"{where}:{line}: {part_of(source)} module {source} imports {target}")
+    return found
+
+
+def test_the_package_has_the_three_parts() -> None:
+    modules = {module_name(path) for path in PACKAGE.rglob("*.py")}
+    for part in PARTS:
+        assert f"tmapi_search.{part}" in modules
+    assert {"tmapi_search.client", "tmapi_search.errors", "tmapi_search.retries"} <= modules
+
+
+def test_arrows_only_point_down() -> None:
+    """SDK never imports cli/bulk/testing; bulk never cli/testing; testing never cli/bulk."""
+    assert violations() == []
+
+
+def test_the_rule_catches_a_forbidden_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk sees absolute, relative, nested and `import_module` imports (it can fail)."""
+    fake = tmp_path / "tmapi_search"
+    (fake / "bulk").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "client.py").write_text(
+        "def f():\n    from tmapi_search.bulk import runner\n"
+        "import importlib\nimportlib.import_module('tmapi_search.testing.mock')\n"
+    )
+    (fake / "bulk" / "__init__.py").write_text("")
+    (fake / "bulk" / "runner.py").write_text("from ..cli import app\nfrom . import store\n")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    found = violations()
+    assert any(
+        "client.py:2: sdk module tmapi_search.client imports tmapi_search.bulk" in v for v in found
+    )
+    assert any("client.py:4:" in v and "tmapi_search.testing.mock" in v for v in found)
+    assert any("runner.py:1: bulk module" in v and "tmapi_search.cli" in v for v in found)
+    assert not any("store" in v for v in found)
+
+
+def test_importing_the_sdk_loads_no_extra() -> None:
+    """`import tmapi_search` (and every SDK module) in a fresh interpreter: no extras loaded."""
+    sdk_modules = sorted(
+        module_name(path) for path in PACKAGE.glob("*.py") if path.name != "__main__.py"
+    )
+    assert "tmapi_search.client" in sdk_modules and "tmapi_search" in sdk_modules
+    imports = "\n".join(f"import {name}" for name in sdk_modules)
+    assert loaded_beyond_httpx(imports) == []
+
+
+def test_importing_bulk_and_the_plugin_loads_no_cli() -> None:
+    """The engine is for Python users too; the pytest plugin loads in every user's suite."""
+    imports = (
+        "import tmapi_search.bulk, tmapi_search.bulk.export, tmapi_search.bulk.inputs\n"
+        "import tmapi_search.testing, tmapi_search.testing.plugin"
+    )
+    assert loaded_beyond_httpx(imports) == ["pytest"]
+
+
+def test_the_import_check_can_fail() -> None:
+    assert "typer" in loaded_beyond_httpx("import tmapi_search.cli.app")
