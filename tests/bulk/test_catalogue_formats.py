@@ -242,3 +242,27 @@ def test_old_excel_files_are_explained(tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))  # an OLE2 header
     with pytest.raises(InputError, match=r"old Excel \.xls.*save it as \.xlsx or CSV"):
         read_input(path)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "titles", "expected"),
+    [
+        ("gbk", ["手机壳 款式 折叠屏", "保护套 红色 波点", "适用华为折叠 铃铛 手绳"], "gb18030"),
+        ("big5", ["手機殼 款式", "保護套 紅色", "華為 鈴鐺"], "big5"),
+        ("shift_jis", ["スマホケース 手帳型", "カバー 赤", "鈴"], "cp932"),
+        ("euc_kr", ["휴대폰 케이스", "빨간색", "팔찌"], "cp949"),
+        ("cp1251", ["Чехол для телефона", "Красный", "Браслет"], "cp1251"),
+        ("cp1252", ["Café crème", "Größe Hülle", "naïve"], "cp1252"),
+    ],
+)
+def test_short_catalogues_in_legacy_encodings(
+    tmp_path: Path, encoding: str, titles: list[str], expected: str
+) -> None:
+    # three rows: the short files where a detector most easily takes one CJK
+    # encoding for another (charset-normalizer < 3.4.2 does)
+    lines = ["sku,img_url,title", *(f"S{n},{ALI}?n={n},{t}" for n, t in enumerate(titles))]
+    path = tmp_path / "catalogue.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    rows = read_input(path)
+    assert [i.extra["title"] for i in rows.images] == titles
+    assert rows.read_as == f"{expected} (detected), comma-separated"

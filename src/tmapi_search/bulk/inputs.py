@@ -194,9 +194,15 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     # A multi-byte encoding (GB18030, Big5, Shift-JIS, UTF-16 ...) that decodes the whole
     # file cleanly is strong evidence, where a single-byte code page decodes anything: on a
     # short catalogue charset-normalizer may rank cp1251 above GB18030 by its language
-    # statistics, so the cleanest multi-byte candidate wins.
+    # statistics, so the cleanest multi-byte candidate wins (tested on charset-normalizer
+    # 3.3, the floor, and 3.5).
     multi = [m for m in matches if m.encoding in _MULTIBYTE and m.chaos <= _MAX_CHAOS]
-    best = min(multi, key=lambda m: m.chaos) if multi else (matches[0] if matches else None)
+    # on a tie (short files: GBK text also decodes as Big5), GB18030: 1688's own locale
+    best = (
+        min(multi, key=lambda m: (m.chaos, m.encoding != "gb18030"))
+        if multi
+        else (matches[0] if matches else None)
+    )
     if best is not None and not multi:
         # a tie among code pages (cp1250 / cp1252 / cp1257 on "Café"): the Western one
         tied = [
