@@ -183,7 +183,11 @@ def test_bad_rows_are_reported_and_skipped_and_422_fails_one_image(tmp_path: Pat
     out = tmp_path / "export.csv"
     export = run_cli("export", "--db", str(db), "--format", "csv", "--out", str(out))
     assert export.returncode == 0, export.stderr
-    assert len(out.read_text().splitlines()) == 1 + 26 * 2
+    # every input row is accounted for: 26 images x 2 items, and the 4 that failed
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1 + 26 * 2 + 4
+    failed_rows = [line for line in lines if ",failed,ParameterError," in line]
+    assert len(failed_rows) == 4
     no_token_in(*tmp_path.iterdir())
     assert TOKEN not in result.stdout + result.stderr + export.stdout + export.stderr
 

@@ -119,7 +119,7 @@ def filled_store(tmp_path: Path) -> Store:
 def test_export_jsonl_carries_every_field_and_the_input_columns(tmp_path: Path) -> None:
     out = io.BytesIO()
     with filled_store(tmp_path) as store:
-        assert export(store, "jsonl", out) == 4
+        assert export(store, "jsonl", out) == 5  # 2 x 2 items, and the row not searched yet
     records = [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()]
     assert records[0]["input_line"] == 2
     assert records[0]["input"] == {
@@ -129,24 +129,31 @@ def test_export_jsonl_carries_every_field_and_the_input_columns(tmp_path: Path) 
         "brand": "Acme",
     }
     assert [r["item"] for r in records[:2]] == vendor_items()  # every field, values unchanged
-    assert [r["position"] for r in records] == [0, 1, 0, 1]
+    assert [r["position"] for r in records] == [0, 1, 0, 1, None]
+    assert [r["status"] for r in records] == ["ok"] * 4 + ["pending"]
+    assert records[4]["input"]["sku"] == "C-3" and records[4]["item"] is None
 
 
 def test_export_csv_one_row_per_item_with_flattened_fields(tmp_path: Path) -> None:
     out = io.BytesIO()
     with filled_store(tmp_path) as store:
-        assert export(store, "csv", out) == 4
+        assert export(store, "csv", out) == 5
     rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"))))
-    assert len(rows) == 4
+    assert len(rows) == 5
     first = rows[0]
-    assert list(first)[:6] == [
+    assert list(first)[:9] == [
         "input_line",
+        "status",
+        "error_code",
+        "error_message",
         "position",
         "input.img_url",
         "input.sku",
         "input.id",
         "input.brand",
     ]
+    assert [row["status"] for row in rows] == ["ok"] * 4 + ["pending"]
+    assert rows[4]["item.item_id"] == "" and rows[4]["position"] == ""
     item = vendor_items()[0]
     assert first["item.item_id"] == str(item["item_id"])
     assert first["item.shop_info.company_name"] == item["shop_info"]["company_name"]

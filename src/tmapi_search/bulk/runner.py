@@ -34,12 +34,26 @@ How a run ends:
   it failed-transient, and a rerun tries it again;
 - `stop()` (the CLI calls it on SIGINT/SIGTERM): no new call starts, calls in flight
   get `grace` seconds to finish and be committed, then are abandoned (left pending).
+- Storage failure (a full disk, an I/O error, the database locked past its timeout):
+  the first failed write stops the run at once ("storage"): no new paid call starts,
+  calls in flight finish and are saved if they still can be.
+- A dead API: after `max_connection_failures` calls in a row that got no answer at all
+  (connection refused or cut, timeout) with no answer in between, the run stops
+  ("network"). An image whose call got no answer is never marked failed: it stays
+  pending (with the error noted), so the next run searches it.
+
+Paying once per image: rows with the same normalised image URL (`Store` keeps it as
+`url_key`; the search parameters are the database's) share one search -- one paid call,
+the items saved for each row in one transaction. A row whose URL an earlier run already
+settled (done, or failed for good) is served from it without a call, and a converted
+path is reused by every row with the same URL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,9 +64,10 @@ from tmapi_client.models import SearchData, SearchItem
 
 from tmapi_search.auth import redact
 from tmapi_search.bulk.concurrency import ConcurrencyLimiter
-from tmapi_search.bulk.store import ImageRecord, Store
+from tmapi_search.bulk.store import ImageRecord, Store, normalise_url
 from tmapi_search.client import AsyncTmapiClient
 from tmapi_search.errors import (
+    APIConnectionError,
     APIStatusError,
     ConcurrencyLimitError,
     SubscriptionError,
@@ -66,7 +81,7 @@ __all__ = ["AUTH_STATUSES", "BulkRunner", "BulkSettings", "BulkStats", "RunOutco
 
 logger = logging.getLogger("tmapi_search.bulk.runner")
 
-RunOutcome = Literal["completed", "billing", "auth", "interrupted"]
+RunOutcome = Literal["completed", "billing", "auth", "interrupted", "storage", "network"]
 #: HTTP statuses that mean the token itself is refused: stop the run like a 439.
 AUTH_STATUSES = frozenset({401, 403})
 #: In auto mode, how many 503 refusals one call may take beyond `max_retries`.
@@ -89,6 +104,11 @@ class BulkSettings:
     retry_failed: bool = False
     grace: float = 10.0
     """Seconds calls in flight may take to finish after `stop()`."""
+    max_connection_failures: int | None = None
+    """Calls in a row without an answer (refused, cut, timed out) that stop the run.
+
+    None: twice the calls allowed in flight (the fixed concurrency, or auto's current
+    limit), at least 2."""
 
 
 @dataclass(slots=True)
@@ -104,6 +124,10 @@ class BulkStats:
     calls: int = 0
     refused_503: int = 0
     limit: int = 0
+    shared: int = 0
+    """Rows served by another row's search (same image URL): no call of their own."""
+    left_pending: int = 0
+    """Rows left pending because their call got no answer (connection, timeout)."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
@@ -125,6 +149,7 @@ class _StopRun(Exception):
 class _Image:
     record: ImageRecord
     url: str
+    followers: list[ImageRecord] = field(default_factory=list)
     items: list[SearchItem] = field(default_factory=list)
     total_count: int | None = None
     page: int = 1
@@ -160,6 +185,8 @@ class BulkRunner:
         self.outcome: RunOutcome = "completed"
         self.stop_reason: str | None = None
         self.run_id: int | None = None
+        self.storage_error: sqlite3.Error | None = None
+        self._no_answer = 0
         self._stopping = asyncio.Event()
         self._current: dict[asyncio.Task[None], _Image | None] = {}
 
@@ -188,6 +215,49 @@ class BulkRunner:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
+    def _storage_failed(self, error: sqlite3.Error) -> None:
+        """The first failed write stops the spending: no new paid call starts."""
+        if self.storage_error is None:
+            self.storage_error = error
+            self.stop()
+            self.outcome = "storage"
+            self.stop_reason = (
+                f"cannot save results to {self.store.path}: {error}; "
+                "stopped before any further paid call"
+            )
+            self._changed()
+
+    def _save(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
+        """A write to the Store; False (and the run stops) when it failed."""
+        try:
+            write(*args, **kwargs)
+        except sqlite3.Error as error:
+            logger.error("bulk: cannot save to %s: %s", self.store.path, error)
+            self._storage_failed(error)
+            return False
+        return True
+
+    def _failure_limit(self) -> int:
+        if self.settings.max_connection_failures is not None:
+            return max(1, self.settings.max_connection_failures)
+        return max(2, 2 * self.limiter.limit)
+
+    def _answered(self, error: BaseException | None) -> None:
+        """Count calls in a row without an answer; stop the run when the API looks dead."""
+        if not isinstance(error, APIConnectionError):
+            self._no_answer = 0
+            return
+        self._no_answer += 1
+        limit = self._failure_limit()
+        if self._no_answer >= limit and not self.stopping:
+            self.stop(
+                "network",
+                f"TMAPI could not be reached: {self._no_answer} calls in a row got no answer "
+                f"(last: {type(error).__name__}: {_describe(error)}); the images not searched "
+                "stay pending. Check the network and --base-url, then run the same command "
+                "again to resume.",
+            )
+
     def _changed(self) -> None:
         self.stats.in_flight = self.limiter.in_flight
         self.stats.limit = self.limiter.limit
@@ -199,10 +269,10 @@ class BulkRunner:
         """Search `images` (as returned by `Store.images_to_do`); returns the final stats."""
         self.run_id = run_id
         self.stats = BulkStats(total=len(images), limit=self.limiter.limit)
-        queue: asyncio.Queue[ImageRecord] = asyncio.Queue()
-        for record in images:
-            queue.put_nowait(record)
-        workers = min(len(images), self.settings.max_concurrency * 2 + 4)
+        queue: asyncio.Queue[_Image] = asyncio.Queue()
+        for group in self._groups(images, run_id):
+            queue.put_nowait(group)
+        workers = min(queue.qsize(), self.settings.max_concurrency * 2 + 4)
         tasks = [asyncio.create_task(self._worker(queue)) for _ in range(workers)]
         self._current = dict.fromkeys(tasks)
         self._changed()
@@ -218,21 +288,48 @@ class BulkRunner:
             self._changed()
         return self.stats
 
+    def _groups(self, images: Sequence[ImageRecord], run_id: int) -> list[_Image]:
+        """One search per image URL: the rows that share it, and those served already."""
+        groups: dict[str, list[ImageRecord]] = {}
+        for record in images:
+            groups.setdefault(record.url_key or normalise_url(record.img_url), []).append(record)
+        work = []
+        for url_key, records in groups.items():
+            if self.stopping:
+                break
+            settled = self.store.settled_for(url_key, retry_failed=self.settings.retry_failed)
+            if settled is not None:  # an earlier run paid for this URL already
+                ids = [record.id for record in records]
+                if self._save(self.store.copy_result, settled, ids, run_id):
+                    self.stats.shared += len(ids)
+                    if settled.status == "done":
+                        self.stats.done += len(ids)
+                        self.stats.items += len(ids) * (settled.item_count or 0)
+                    else:
+                        self.stats.failed += len(ids)
+                continue
+            leader, *followers = records
+            converted = next((r.converted_url for r in records if r.converted_url), None)
+            if converted is None and leader.converted_url is None:
+                converted = self.store.converted_for(url_key)
+            work.append(_Image(leader, converted or leader.img_url, followers=followers))
+        self._changed()
+        return work
+
     async def _enforce_grace(self, tasks: list[asyncio.Task[None]]) -> None:
         await self._stopping.wait()
         await asyncio.sleep(self.settings.grace)
         for task in tasks:
             task.cancel()
 
-    async def _worker(self, queue: asyncio.Queue[ImageRecord]) -> None:
+    async def _worker(self, queue: asyncio.Queue[_Image]) -> None:
         task = asyncio.current_task()
         assert task is not None
         while not self.stopping:
             try:
-                record = queue.get_nowait()
+                image = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            image = _Image(record, record.converted_url or record.img_url)
             self._current[task] = image
             try:
                 await self._process(image)
@@ -244,12 +341,21 @@ class BulkRunner:
     async def _process(self, image: _Image) -> None:
         assert self.run_id is not None
         record = image.record
+        shared = [other.id for other in image.followers]
+        rows = 1 + len(shared)
         try:
-            if record.converted_url is None and needs_conversion(
+            if image.url == record.img_url and needs_conversion(
                 record.img_url, self.settings.convert
             ):
                 image.url = await self._call(image, self._convert)
-                self.store.save_converted(record.id, image.url)
+                if not self._save(self.store.save_converted, [record.id, *shared], image.url):
+                    raise _StopRun()
+            elif (
+                image.url != record.img_url
+                and record.converted_url is None
+                and not self._save(self.store.save_converted, [record.id, *shared], image.url)
+            ):  # a converted path paid for by another row with the same URL: keep it too
+                raise _StopRun()
             while True:
                 data = await self._call(image, self._search_page)
                 if not self._take_page(image, data):
@@ -261,40 +367,61 @@ class BulkRunner:
         except TmapiError as error:
             if self._stops_run(error):
                 raise _StopRun() from error
+            if isinstance(error, APIConnectionError):
+                # no answer is never the image's fault: it stays pending, the reason noted
+                if image.attempts:
+                    self._save(
+                        self.store.save_pending_error,
+                        [record.id, *shared],
+                        self.run_id,
+                        error_class=type(error).__name__,
+                        error_message=_describe(error),
+                        attempts=image.attempts,
+                        calls=self.stats.calls,
+                    )
+                self.stats.left_pending += rows
+                self._changed()
+                return
             if self.stopping and is_retryable(error):
                 raise _StopRun() from error  # not given its retries: leave it pending
-            self.store.save_failed(
-                record.id,
-                self.run_id,
-                error_class=type(error).__name__,
-                error_message=_describe(error),
-                transient=is_retryable(error),
-                attempts=image.attempts,
-            )
-            self.stats.failed += 1
-            self._changed()
+            self._save_failed(image, type(error).__name__, _describe(error), is_retryable(error))
             return
         except ValueError as error:  # local validation of this row's URL
-            self.store.save_failed(
-                record.id,
-                self.run_id,
-                error_class="ValueError",
-                error_message=str(error),
-                transient=False,
-                attempts=image.attempts,
-            )
-            self.stats.failed += 1
-            self._changed()
+            self._save_failed(image, "ValueError", str(error), False)
             return
-        self.store.save_done(
+        saved = self._save(
+            self.store.save_done,
             record.id,
             self.run_id,
             [item.to_dict() for item in image.items],
             total_count=image.total_count,
             attempts=image.attempts,
+            shared_with=shared,
+            calls=self.stats.calls,
         )
-        self.stats.done += 1
-        self.stats.items += len(image.items)
+        if saved:
+            self.stats.done += rows
+            self.stats.shared += len(shared)
+            self.stats.items += len(image.items) * rows
+        self._changed()
+
+    def _save_failed(self, image: _Image, error_class: str, message: str, transient: bool) -> None:
+        assert self.run_id is not None
+        shared = [other.id for other in image.followers]
+        saved = self._save(
+            self.store.save_failed,
+            image.record.id,
+            self.run_id,
+            error_class=error_class,
+            error_message=message,
+            transient=transient,
+            attempts=image.attempts,
+            shared_with=shared,
+            calls=self.stats.calls,
+        )
+        if saved:
+            self.stats.failed += 1 + len(shared)
+            self.stats.shared += len(shared)
         self._changed()
 
     def _stops_run(self, error: TmapiError) -> bool:
@@ -408,10 +535,15 @@ class BulkRunner:
                 self._changed()
                 try:
                     result = await call(image)
-                except ConcurrencyLimitError:
+                except ConcurrencyLimitError as error:
+                    self._answered(error)
                     slot.overloaded()
                     self.stats.refused_503 += 1
                     raise
+                except TmapiError as error:
+                    self._answered(error)
+                    raise
+                self._answered(None)
                 slot.success()
                 return result
         finally:

@@ -14,33 +14,56 @@ Tables (see `SCHEMA`):
 - `items`: each item found, linked to its image; `UNIQUE(image_id, position)`, so an
   item is never stored twice.
 
+Rows with the same normalised image URL (`url_key`) share one search: the first one's
+items are copied to the others in the same transaction, and `served_by` names the row
+whose paid search served them (see `normalise_url`).
+
 Durability: every finished image is one transaction (its items and its new status
 together). A process killed at any point leaves each image either `done` with all its
 items, or not done with none, and a rerun redoes only the latter. The API token is
 never written here.
+
+Read-only opens (`Store(path, readonly=True)`, what `export` and `status` use) go
+through a `file:...?mode=ro` URI: no journal-mode change, no schema, nothing written,
+and a file that is not a results database is refused unchanged. On read-only media a
+WAL database is opened `immutable`.
+
+`account()` is the per-input account of a database: each input row with its status
+(`ok`, `no_match`, `failed`, `pending`), error code and message and item count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 __all__ = [
     "SCHEMA",
+    "AccountStatus",
     "CatalogueChanges",
     "ImageRecord",
+    "InputAccount",
     "ParamsMismatchError",
     "RunCounts",
     "Store",
     "StoredItem",
+    "check_usable",
+    "is_sqlite_file",
+    "normalise_url",
+    "open_readonly",
 ]
 
 ImageStatus = Literal["pending", "done", "failed"]
+#: An input row's account: items found, searched with no match, failed, not searched yet.
+AccountStatus = Literal["ok", "no_match", "failed", "pending"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -56,7 +79,12 @@ CREATE TABLE IF NOT EXISTS runs (
     options     TEXT NOT NULL DEFAULT '{}',
     done        INTEGER NOT NULL DEFAULT 0,
     failed      INTEGER NOT NULL DEFAULT 0,
-    items       INTEGER NOT NULL DEFAULT 0
+    items       INTEGER NOT NULL DEFAULT 0,
+    pid         INTEGER,
+    host        TEXT,
+    calls       INTEGER NOT NULL DEFAULT 0,
+    shared      INTEGER NOT NULL DEFAULT 0,
+    message     TEXT
 );
 CREATE TABLE IF NOT EXISTS images (
     id              INTEGER PRIMARY KEY,
@@ -76,7 +104,9 @@ CREATE TABLE IF NOT EXISTS images (
     total_count     INTEGER,
     item_count      INTEGER,
     run_id          INTEGER REFERENCES runs(id),
-    updated_at      REAL NOT NULL
+    updated_at      REAL NOT NULL,
+    url_key         TEXT,
+    served_by       INTEGER
 );
 CREATE INDEX IF NOT EXISTS images_status ON images(status);
 CREATE TABLE IF NOT EXISTS items (
@@ -94,12 +124,44 @@ CREATE INDEX IF NOT EXISTS items_image ON items(image_id);
 """
 
 _TABLES = frozenset({"meta", "runs", "images", "items"})
+#: Columns added after the first release: added to an older database when `bulk` opens it.
+_ADDED_COLUMNS = {
+    "runs": {
+        "pid": "INTEGER",
+        "host": "TEXT",
+        "calls": "INTEGER NOT NULL DEFAULT 0",
+        "shared": "INTEGER NOT NULL DEFAULT 0",
+        "message": "TEXT",
+    },
+    "images": {"url_key": "TEXT", "served_by": "INTEGER"},
+}
+_INDEXES = "CREATE INDEX IF NOT EXISTS images_url_key ON images(url_key);"
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 PARAMS_KEY = "search_params"
 
 
 class ParamsMismatchError(ValueError):
     """The database was started with other search parameters than this run's."""
+
+
+def normalise_url(img_url: str) -> str:
+    """The identity of an image URL for sharing one search between rows.
+
+    Surrounding whitespace, the case of the scheme and host, a default port and the
+    fragment (never sent to a server) do not make another image; the path and the
+    query do. A converted path (`/search/...`) is kept as it is.
+    """
+    text = img_url.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return text
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    port = parts.port
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +181,9 @@ class ImageRecord:
     transient: bool | None = None
     attempts: int = 0
     converted_url: str | None = None
+    url_key: str | None = None
+    served_by: int | None = None
+    item_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +193,45 @@ class StoredItem:
     image: ImageRecord
     position: int
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InputAccount:
+    """What became of one input row: the public per-input account of a database.
+
+    `status`: `ok` (searched, items found), `no_match` (searched, nothing found),
+    `failed` (with `error_code`, the error's class, and `error_message`) or `pending`
+    (not searched yet; `error_code`/`error_message` say why when a call was tried, e.g.
+    a connection failure). `served_by` is the line of the row whose search served this
+    one (same image URL), None when it was its own.
+    """
+
+    line: int
+    img_url: str
+    sku: str | None
+    ext_id: str | None
+    extra: dict[str, str]
+    status: AccountStatus
+    error_code: str | None
+    error_message: str | None
+    item_count: int
+    attempts: int
+    served_by: int | None
+    image_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "img_url": self.img_url,
+            "sku": self.sku,
+            "id": self.ext_id,
+            "status": self.status,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "item_count": self.item_count,
+            "attempts": self.attempts,
+            "served_by_line": self.served_by,
+        }
 
 
 @dataclass(slots=True)
@@ -161,6 +265,8 @@ class RunCounts:
     done: int = 0
     failed: int = 0
     items: int = 0
+    no_match: int = 0
+    shared: int = 0
     failed_by_class: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -170,6 +276,7 @@ class RunCounts:
 
 def _image(row: sqlite3.Row) -> ImageRecord:
     transient = row["transient"]
+    keys = row.keys()
     return ImageRecord(
         id=row["id"],
         key=row["key"],
@@ -184,32 +291,122 @@ def _image(row: sqlite3.Row) -> ImageRecord:
         transient=None if transient is None else bool(transient),
         attempts=row["attempts"],
         converted_url=row["converted_url"],
+        url_key=row["url_key"] if "url_key" in keys else None,
+        served_by=row["served_by"] if "served_by" in keys else None,
+        item_count=row["item_count"],
     )
+
+
+def _account_status(record: ImageRecord) -> AccountStatus:
+    if record.status == "done":
+        return "ok" if record.item_count else "no_match"
+    return record.status
+
+
+def _ro_uri(path: Path, *, immutable: bool = False) -> str:
+    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    return uri + "&immutable=1" if immutable else uri
+
+
+def _on_read_only_media(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY) or not os.access(
+            path.resolve().parent, os.W_OK
+        )
+    except OSError:
+        return False
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection (`mode=ro`; `immutable` on read-only media). Writes nothing.
+
+    ValueError (naming `--db`) when the file is not a SQLite database.
+    """
+    attempts = [False, True] if _on_read_only_media(path) else [False]
+    last: sqlite3.Error | None = None
+    for immutable in attempts:
+        db = sqlite3.connect(_ro_uri(path, immutable=immutable), uri=True, timeout=30.0)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as error:
+            db.close()
+            if "not a database" in str(error) or "malformed" in str(error):
+                raise ValueError(f"--db: {path} is not a SQLite database") from None
+            last = error
+            continue
+        db.isolation_level = None
+        db.row_factory = sqlite3.Row
+        return db
+    assert last is not None
+    raise last
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """True when `path` is a regular file that starts with SQLite's header."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def check_usable(path: str | Path) -> None:
+    """Refuse (ValueError naming `--db`) what `bulk` must not write to, reading only.
+
+    A directory, a missing folder, or a file that is not a results database (another
+    program's SQLite file, or not SQLite at all). A missing or empty file is fine.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"--db: {path} is a directory, not a results database")
+    if not path.parent.is_dir():
+        raise ValueError(f"--db: the folder {path.parent} does not exist")
+    if path.exists() and path.stat().st_size > 0:
+        probe = open_readonly(path)
+        try:
+            tables = _tables(probe)
+        finally:
+            probe.close()
+        if tables and tables & _TABLES != _TABLES:
+            raise ValueError(f"--db: {path} is not a tmapi-search results database")
 
 
 class Store:
     """A results database. Use as a context manager, or call `close()`."""
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False) -> None:
         """Open (and with `create`, initialise) a results database.
 
         A file that is not a results database (another program's SQLite file) is refused
-        instead of having tables added to it, and `create=False` (export) also refuses a
-        new, empty file: ValueError naming `--db`.
+        unchanged instead of having tables added to it; `readonly` (or `create=False`)
+        opens an existing results database read-only and also refuses a new, empty
+        file: ValueError naming `--db`. sqlite3.Error / OSError when it cannot be read.
         """
         self.path = Path(path)
+        self.readonly = readonly or not create
+        if self.path.is_dir():
+            raise ValueError(f"--db: {self.path} is a directory, not a results database")
+        if self.readonly:
+            if not self.path.exists():
+                raise ValueError(f"--db: {self.path} does not exist")
+            self._db = open_readonly(self.path)
+            if _tables(self._db) & _TABLES != _TABLES:
+                self._db.close()
+                raise ValueError(f"--db: {self.path} is not a tmapi-search results database")
+            return
+        check_usable(self.path)  # look before touching: another program's file keeps every byte
         # isolation_level=None: no implicit transactions; `transaction()` opens them.
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        listed = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        tables = {row[0] for row in listed}
-        ours = tables & _TABLES
-        # A results database has all of our tables; a new one has no table at all. Anything
-        # else is somebody else's database: never add tables to it.
-        if ours != _TABLES and (tables or not create):
+        tables = _tables(self._db)
+        if tables and tables & _TABLES != _TABLES:
             self._db.close()
             raise ValueError(f"--db: {self.path} is not a tmapi-search results database")
         self._create_schema()
@@ -217,6 +414,20 @@ class Store:
     def _create_schema(self) -> None:
         # executescript commits on its own; the statements are idempotent.
         self._db.executescript(SCHEMA)
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+        self._db.executescript(_INDEXES)
+        missing = self._db.execute("SELECT id, img_url FROM images WHERE url_key IS NULL")
+        updates = [(normalise_url(row["img_url"]), row["id"]) for row in missing]
+        if updates:
+            with self.transaction():
+                self._db.executemany("UPDATE images SET url_key = ? WHERE id = ?", updates)
+
+    def _has_column(self, table: str, column: str) -> bool:
+        return any(row["name"] == column for row in self._db.execute(f"PRAGMA table_info({table})"))
 
     # -- plumbing ----------------------------------------------------------------
     def transaction(self) -> _Transaction:
@@ -262,26 +473,67 @@ class Store:
         return None if row is None else dict(json.loads(row["value"]))
 
     # -- runs ----------------------------------------------------------------------
-    def start_run(self, input_path: str, options: Mapping[str, Any]) -> int:
+    def start_run(
+        self,
+        input_path: str,
+        options: Mapping[str, Any],
+        *,
+        pid: int | None = None,
+        host: str | None = None,
+    ) -> int:
         with self.transaction():
             cursor = self._db.execute(
-                "INSERT INTO runs(started_at, input_path, options) VALUES (?, ?, ?)",
-                (time.time(), input_path, json.dumps(dict(options), sort_keys=True)),
+                "INSERT INTO runs(started_at, input_path, options, pid, host) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    time.time(),
+                    input_path,
+                    json.dumps(dict(options), sort_keys=True),
+                    pid,
+                    host,
+                ),
             )
         run_id = cursor.lastrowid
         assert run_id is not None
         return run_id
 
-    def finish_run(self, run_id: int, outcome: str) -> None:
+    def mark_interrupted(self) -> int:
+        """Runs still `running` whose process is gone become `interrupted`.
+
+        Call it holding the database's lock (no other run can be live then).
+        """
+        with self.transaction():
+            cursor = self._db.execute(
+                "UPDATE runs SET outcome = 'interrupted', finished_at = coalesce("
+                "(SELECT max(updated_at) FROM images WHERE images.run_id = runs.id), started_at),"
+                " done = (SELECT count(*) FROM images WHERE run_id = runs.id AND status = 'done'),"
+                " failed = (SELECT count(*) FROM images WHERE run_id = runs.id"
+                " AND status = 'failed'),"
+                " message = coalesce(message, 'its process ended without finishing the run')"
+                " WHERE outcome = 'running'"
+            )
+        return cursor.rowcount
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        *,
+        calls: int | None = None,
+        shared: int | None = None,
+        message: str | None = None,
+    ) -> None:
         with self.transaction():
             self._db.execute(
                 """UPDATE runs SET finished_at = ?, outcome = ?,
                      done = (SELECT count(*) FROM images WHERE run_id = ? AND status = 'done'),
                      failed = (SELECT count(*) FROM images WHERE run_id = ? AND status = 'failed'),
                      items = (SELECT count(*) FROM items JOIN images ON images.id = items.image_id
-                              WHERE images.run_id = ? AND images.status = 'done')
+                              WHERE images.run_id = ? AND images.status = 'done'),
+                     calls = coalesce(?, calls), shared = coalesce(?, shared),
+                     message = coalesce(?, message)
                    WHERE id = ?""",
-                (time.time(), outcome, run_id, run_id, run_id, run_id),
+                (time.time(), outcome, run_id, run_id, run_id, calls, shared, message, run_id),
             )
 
     def runs(self) -> list[dict[str, Any]]:
@@ -297,9 +549,9 @@ class Store:
         with self.transaction():
             before = self._db.total_changes
             self._db.executemany(
-                """INSERT INTO images(key, line, img_url, sku, ext_id, extra, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
-                [(*row, now) for row in rows],
+                """INSERT INTO images(key, line, img_url, sku, ext_id, extra, updated_at, url_key)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
+                [(*row, now, normalise_url(row[2])) for row in rows],
             )
             return self._db.total_changes - before
 
@@ -388,13 +640,41 @@ class Store:
             ).fetchall()
         return [_image(row) for row in rows]
 
-    def save_converted(self, image_id: int, converted_url: str) -> None:
-        """Keep the converted path of an image at once (the conversion was paid for)."""
+    def settled_for(self, url_key: str, *, retry_failed: bool = False) -> ImageRecord | None:
+        """A row with this image URL whose search is settled: done (or failed for good).
+
+        Its result serves another row with the same URL without a second paid call.
+        """
+        row = self._db.execute(
+            "SELECT * FROM images WHERE url_key = ? AND (status = 'done' OR "
+            "(status = 'failed' AND transient = 0 AND NOT ?)) "
+            "ORDER BY status = 'done' DESC, line LIMIT 1",
+            (url_key, int(retry_failed)),
+        ).fetchone()
+        return None if row is None else _image(row)
+
+    def converted_for(self, url_key: str) -> str | None:
+        """A converted path already paid for, for this image URL (any row)."""
+        row = self._db.execute(
+            "SELECT converted_url FROM images WHERE url_key = ? AND converted_url IS NOT NULL "
+            "LIMIT 1",
+            (url_key,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_converted(self, image_ids: int | Sequence[int], converted_url: str) -> None:
+        """Keep the converted path of images at once (the conversion was paid for)."""
+        ids = [image_ids] if isinstance(image_ids, int) else list(image_ids)
+        now = time.time()
         with self.transaction():
-            self._db.execute(
+            self._db.executemany(
                 "UPDATE images SET converted_url = ?, updated_at = ? WHERE id = ?",
-                (converted_url, time.time(), image_id),
+                [(converted_url, now, image_id) for image_id in ids],
             )
+
+    def _run_calls(self, run_id: int, calls: int | None) -> None:
+        if calls is not None:
+            self._db.execute("UPDATE runs SET calls = ? WHERE id = ?", (calls, run_id))
 
     def save_done(
         self,
@@ -404,32 +684,48 @@ class Store:
         *,
         total_count: int | None,
         attempts: int,
+        shared_with: Sequence[int] = (),
+        served_by: int | None = None,
+        calls: int | None = None,
     ) -> None:
-        """One transaction: the image's items (each once) and its status `done`."""
+        """One transaction: the image's items (each once) and its status `done`.
+
+        `shared_with`: other rows with the same image URL; they get the same items,
+        `served_by` = this image. `served_by` marks this image itself as served by an
+        earlier row's search (no call of its own). `calls`: the run's paid calls so far.
+        """
+        now = time.time()
+        encoded = [
+            (
+                position,
+                item.get("item_id"),
+                item.get("title"),
+                item.get("price"),
+                item.get("product_url"),
+                json.dumps(item, ensure_ascii=False),
+            )
+            for position, item in enumerate(items)
+        ]
+        targets = [(image_id, served_by, attempts)] + [
+            (other, image_id, 0) for other in shared_with
+        ]
         with self.transaction():
-            self._db.executemany(
-                """INSERT INTO items(image_id, position, item_id, title, price, product_url, data)
-                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(image_id, position) DO NOTHING""",
-                [
-                    (
-                        image_id,
-                        position,
-                        item.get("item_id"),
-                        item.get("title"),
-                        item.get("price"),
-                        item.get("product_url"),
-                        json.dumps(item, ensure_ascii=False),
-                    )
-                    for position, item in enumerate(items)
-                ],
-            )
-            self._db.execute(
-                """UPDATE images SET status = 'done', error_class = NULL, error_message = NULL,
-                       transient = NULL, attempts = attempts + ?, total_count = ?,
-                       item_count = ?, run_id = ?, updated_at = ?
-                   WHERE id = ?""",
-                (attempts, total_count, len(items), run_id, time.time(), image_id),
-            )
+            for target, server, tries in targets:
+                self._db.executemany(
+                    """INSERT INTO items(image_id, position, item_id, title, price, product_url,
+                                         data)
+                       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(image_id, position) DO NOTHING""",
+                    [(target, *row) for row in encoded],
+                )
+                self._db.execute(
+                    """UPDATE images SET status = 'done', error_class = NULL,
+                           error_message = NULL, transient = NULL, attempts = attempts + ?,
+                           total_count = ?, item_count = ?, run_id = ?, updated_at = ?,
+                           served_by = ?
+                       WHERE id = ?""",
+                    (tries, total_count, len(items), run_id, now, server, target),
+                )
+            self._run_calls(run_id, calls)
 
     def save_failed(
         self,
@@ -440,23 +736,81 @@ class Store:
         error_message: str,
         transient: bool,
         attempts: int,
+        shared_with: Sequence[int] = (),
+        served_by: int | None = None,
+        calls: int | None = None,
     ) -> None:
         """One transaction: the image is `failed`, with the error's class and message."""
+        now = time.time()
+        targets = [(image_id, served_by, attempts)] + [
+            (other, image_id, 0) for other in shared_with
+        ]
         with self.transaction():
-            self._db.execute(
+            self._db.executemany(
                 """UPDATE images SET status = 'failed', error_class = ?, error_message = ?,
-                       transient = ?, attempts = attempts + ?, run_id = ?, updated_at = ?
+                       transient = ?, attempts = attempts + ?, run_id = ?, updated_at = ?,
+                       served_by = ?
                    WHERE id = ?""",
-                (
-                    error_class,
-                    error_message,
-                    int(transient),
-                    attempts,
-                    run_id,
-                    time.time(),
-                    image_id,
-                ),
+                [
+                    (error_class, error_message, int(transient), tries, run_id, now, server, target)
+                    for target, server, tries in targets
+                ],
             )
+            self._run_calls(run_id, calls)
+
+    def save_pending_error(
+        self,
+        image_ids: Sequence[int],
+        run_id: int,
+        *,
+        error_class: str,
+        error_message: str,
+        attempts: int,
+        calls: int | None = None,
+    ) -> None:
+        """The images stay `pending` (a rerun searches them), with why the call did not end."""
+        now = time.time()
+        with self.transaction():
+            self._db.executemany(
+                """UPDATE images SET error_class = ?, error_message = ?, transient = 1,
+                       attempts = attempts + ?, run_id = ?, updated_at = ?
+                   WHERE id = ? AND status = 'pending'""",
+                [
+                    (error_class, error_message, attempts if n == 0 else 0, run_id, now, image_id)
+                    for n, image_id in enumerate(image_ids)
+                ],
+            )
+            self._run_calls(run_id, calls)
+
+    def copy_result(self, source: ImageRecord, image_ids: Sequence[int], run_id: int) -> None:
+        """Rows served by an earlier row's settled search (same image URL): no call."""
+        if not image_ids:
+            return
+        if source.status == "done":
+            items = [
+                json.loads(row[0])
+                for row in self._db.execute(
+                    "SELECT data FROM items WHERE image_id = ? ORDER BY position", (source.id,)
+                )
+            ]
+            total = self._db.execute(
+                "SELECT total_count FROM images WHERE id = ?", (source.id,)
+            ).fetchone()[0]
+            for image_id in image_ids:
+                self.save_done(
+                    image_id, run_id, items, total_count=total, attempts=0, served_by=source.id
+                )
+        else:
+            for image_id in image_ids:
+                self.save_failed(
+                    image_id,
+                    run_id,
+                    error_class=source.error_class or "?",
+                    error_message=source.error_message or "",
+                    transient=bool(source.transient),
+                    attempts=0,
+                    served_by=source.id,
+                )
 
     # -- reading back ------------------------------------------------------------------
     def counts(self) -> RunCounts:
@@ -464,6 +818,15 @@ class Store:
         for row in self._db.execute("SELECT status, count(*) AS n FROM images GROUP BY status"):
             setattr(counts, row["status"], row["n"])
         counts.items = self._db.execute("SELECT count(*) FROM items").fetchone()[0]
+        counts.no_match = self._db.execute(
+            "SELECT count(*) FROM images WHERE status = 'done' AND coalesce(item_count, 0) = 0"
+        ).fetchone()[0]
+        if self.readonly and not self._has_column("images", "served_by"):
+            counts.shared = 0
+        else:
+            counts.shared = self._db.execute(
+                "SELECT count(*) FROM images WHERE served_by IS NOT NULL"
+            ).fetchone()[0]
         for row in self._db.execute(
             "SELECT error_class, count(*) AS n FROM images WHERE status = 'failed' "
             "GROUP BY error_class ORDER BY n DESC"
@@ -482,6 +845,58 @@ class Store:
             yield StoredItem(
                 image=_image(row), position=row["item_position"], data=json.loads(row["item_data"])
             )
+
+    def _account(self, record: ImageRecord, lines: Mapping[int, int]) -> InputAccount:
+        status = _account_status(record)
+        return InputAccount(
+            line=record.line,
+            img_url=record.img_url,
+            sku=record.sku,
+            ext_id=record.ext_id,
+            extra=record.extra,
+            status=status,
+            error_code=record.error_class if status in ("failed", "pending") else None,
+            error_message=record.error_message if status in ("failed", "pending") else None,
+            item_count=record.item_count or 0 if record.status == "done" else 0,
+            attempts=record.attempts,
+            served_by=None if record.served_by is None else lines.get(record.served_by),
+            image_id=record.id,
+        )
+
+    def _lines(self) -> dict[int, int]:
+        return {row[0]: row[1] for row in self._db.execute("SELECT id, line FROM images")}
+
+    def account(self, status: AccountStatus | None = None) -> Iterator[InputAccount]:
+        """The per-input account, in input order: every row, its status, code, message.
+
+        `status` keeps only the rows with that status (e.g. "failed").
+        """
+        lines = self._lines()
+        for row in self._db.execute("SELECT * FROM images ORDER BY line, id"):
+            entry = self._account(_image(row), lines)
+            if status is None or entry.status == status:
+                yield entry
+
+    def iter_account_items(
+        self,
+    ) -> Iterator[tuple[InputAccount, int | None, dict[str, Any] | None]]:
+        """Every input row with each of its items, or once with None when it has none.
+
+        In input order then result order: what an export that accounts for every row
+        writes (see `tmapi_search.bulk.export.export_records`).
+        """
+        lines = self._lines()
+        cursor = self._db.execute(
+            """SELECT images.*, items.position AS item_position, items.data AS item_data
+               FROM images LEFT JOIN items ON items.image_id = images.id
+               ORDER BY images.line, images.id, items.position"""
+        )
+        for row in cursor:
+            entry = self._account(_image(row), lines)
+            if row["item_position"] is None:
+                yield entry, None, None
+            else:
+                yield entry, row["item_position"], json.loads(row["item_data"])
 
     def extra_columns(self) -> list[str]:
         """The input's extra column names, in first-seen order."""
@@ -505,6 +920,15 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()  # e.g. a full disk at COMMIT: leave no transaction open
+                raise
         else:
-            self._db.execute("ROLLBACK")
+            self._rollback()
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")

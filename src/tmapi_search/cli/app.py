@@ -1,6 +1,6 @@
 """`tmapi-search`: search 1688 by image from a terminal, for one photo or a whole catalogue.
 
-Commands: `search`, `convert`, `bulk`, `export` (see `tmapi-search --help`).
+Commands: `search`, `convert`, `bulk`, `export`, `status` (see `tmapi-search --help`).
 
 Exit codes (also in `--help` and the README):
 
@@ -9,7 +9,9 @@ Exit codes (also in `--help` and the README):
 2     usage or bad input (an option, the input file, a row-less input ...)
 3     billing or auth: 439 (subscription expired / balance), token refused
 4     any other API error (422, malformed answer, an image failed ...)
-5     network or timeout after the retries
+5     network or timeout after the retries (bulk: the API stopped answering)
+6     storage: a file cannot be written or read (disk full, read-only, I/O error,
+      database locked); bulk stops its paid calls at the first failed write
 130   interrupted (Ctrl-C, SIGTERM); a bulk run keeps what it finished
 ====  ====================================================================
 
@@ -301,4 +303,4 @@ def main() -> None:
 
 
 # The commands register themselves on `app` (one module per command group).
-from tmapi_search.cli import bulk, export, search  # noqa: E402, F401
+from tmapi_search.cli import bulk, export, search, status  # noqa: E402, F401

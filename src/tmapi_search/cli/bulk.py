@@ -1,10 +1,19 @@
-"""`tmapi-search bulk`: a whole catalogue into SQLite, resumable, with a progress bar."""
+"""`tmapi-search bulk`: a whole catalogue into SQLite, resumable, with a progress bar.
+
+One writer per database: the run holds `<db>.lock` (see `tmapi_search.bulk.lock`) from
+before its first write to its end; a second run is refused (exit 2) or, with `--wait`,
+waits. A storage failure stops the paid calls at once (exit 6), a dead API stops the
+run (exit 5) with the images it did not search left pending.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import socket
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +50,7 @@ from tmapi_search.cli.exit_codes import (
     EXIT_INTERRUPTED,
     EXIT_NETWORK,
     EXIT_OK,
+    EXIT_STORAGE,
     EXIT_USAGE,
     epilog,
 )
@@ -64,7 +74,7 @@ def _check_concurrency(value: str) -> str:
     return value
 
 
-@app.command(epilog=epilog(*API_CALL))
+@app.command(epilog=epilog(*API_CALL, EXIT_STORAGE))
 def bulk(
     ctx: typer.Context,
     input_path: Annotated[
@@ -125,6 +135,23 @@ def bulk(
             "(default: sniffed among , ; tab |).",
         ),
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another bulk run holds --db, wait for it to end instead of refusing.",
+        ),
+    ] = False,
+    max_connection_failures: Annotated[
+        int | None,
+        typer.Option(
+            "--max-connection-failures",
+            min=1,
+            show_default=False,
+            help="Stop the run after this many calls in a row got no answer (connection "
+            "refused or cut, timeout). Default: twice the calls in flight.",
+        ),
+    ] = None,
 ) -> None:
     """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
     from tmapi_search.bulk.inputs import InputError, read_input
@@ -168,8 +195,9 @@ def bulk(
         max_retries=config.max_retries,
         convert=False if no_convert else "auto",
         retry_failed=retry_failed,
+        max_connection_failures=max_connection_failures,
     )
-    code = _run_bulk(config, input_path, db, rows.images, settings, progress)
+    code = _run_bulk(config, input_path, db, rows.images, settings, progress, wait)
     raise typer.Exit(code)
 
 
@@ -180,17 +208,69 @@ def _run_bulk(
     images: list[Any],
     settings: Any,
     show_progress: bool,
+    wait: bool = False,
+) -> int:
+    from tmapi_search.bulk.lock import DatabaseBusyError, RunLock
+    from tmapi_search.bulk.store import Store, check_usable
+
+    # refuse a directory or another program's file before creating anything beside it
+    try:
+        check_usable(db)
+    except ValueError as error:
+        die(config, EXIT_USAGE, str(error))
+    except (sqlite3.Error, OSError) as error:
+        die(config, EXIT_STORAGE, f"--db: cannot read {db}: {_cause(error)}")
+    lock = RunLock(db)
+
+    def on_wait(holder: Any) -> None:
+        stderr.print(f"waiting: {db} is in use by another bulk run ({holder.describe()})")
+
+    try:
+        lock.acquire(wait=wait, on_wait=on_wait)
+    except DatabaseBusyError as error:
+        die(config, EXIT_USAGE, str(error))
+    except OSError as error:
+        die(config, EXIT_STORAGE, f"--db: cannot lock {lock.path}: {_cause(error)}")
+    with lock:
+        try:
+            store = Store(db)
+        except ValueError as error:
+            die(config, EXIT_USAGE, str(error))
+        except (sqlite3.Error, OSError) as error:
+            die(config, EXIT_STORAGE, f"--db: cannot open {db}: {_cause(error)}")
+        with store:
+            return _run_locked(config, input_path, db, images, settings, show_progress, store, lock)
+
+
+def _cause(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+def _run_locked(
+    config: Config,
+    input_path: Path,
+    db: Path,
+    images: list[Any],
+    settings: Any,
+    show_progress: bool,
+    store: Any,
+    lock: Any,
 ) -> int:
     from tmapi_search.bulk.runner import BulkRunner, BulkStats
-    from tmapi_search.bulk.store import ParamsMismatchError, Store
+    from tmapi_search.bulk.store import ParamsMismatchError
     from tmapi_search.client import AsyncTmapiClient
 
     search_params = {**settings.search, "max_items_per_image": settings.max_items_per_image}
     try:
-        store = Store(db)
-    except Exception as error:  # sqlite3.Error, OSError: not a database we can use
-        die(config, EXIT_USAGE, f"--db: cannot open {db}: {error}")
-    with store:
+        stale = store.mark_interrupted()
+        if stale:
+            stderr.print(
+                f"{db}: {stale} earlier run(s) ended without finishing (process gone); "
+                "marked interrupted, resuming",
+                style="yellow",
+            )
         try:
             store.check_params(search_params)
         except ParamsMismatchError as error:
@@ -203,16 +283,19 @@ def _run_bulk(
         todo = store.images_to_do(
             [image.key for image in images], retry_failed=settings.retry_failed
         )
-        already = len(images) - len(todo)
-        if already:
-            stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
-        if not todo:
-            _print_summary(store, db, None)
-            return _exit_for(store, [], "completed")
-        with api_errors(config):
-            client = AsyncTmapiClient(
-                **config.client_kwargs(), max_concurrency=settings.max_concurrency
-            )
+    except (sqlite3.Error, OSError) as error:
+        die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}; nothing was sent")
+    already = len(images) - len(todo)
+    if already:
+        stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
+    if not todo:
+        _print_summary(store, db, None)
+        return _exit_for(store, [], "completed", None)
+    with api_errors(config):
+        client = AsyncTmapiClient(
+            **config.client_kwargs(), max_concurrency=settings.max_concurrency
+        )
+    try:
         run_id = store.start_run(
             str(input_path),
             {
@@ -220,50 +303,76 @@ def _run_bulk(
                 "max_concurrency": settings.max_concurrency,
                 "max_retries": settings.max_retries,
             },
+            pid=os.getpid(),
+            host=socket.gethostname(),
         )
-        display = _ProgressDisplay(len(todo), enabled=show_progress and stderr.is_terminal)
-        runner = BulkRunner(client, store, settings, on_change=display.update)
+        lock.describe(run_id=run_id)
+    except (sqlite3.Error, OSError) as error:
+        die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}; nothing was sent")
+    display = _ProgressDisplay(len(todo), enabled=show_progress and stderr.is_terminal)
+    runner = BulkRunner(client, store, settings, on_change=display.update)
 
-        async def main() -> BulkStats:
-            loop = asyncio.get_running_loop()
-            signals_seen = 0
+    async def main() -> BulkStats:
+        loop = asyncio.get_running_loop()
+        signals_seen = 0
 
-            def on_signal(signum: int) -> None:
-                nonlocal signals_seen
-                signals_seen += 1
-                name = signal.Signals(signum).name
-                if signals_seen == 1:
-                    stderr.print(
-                        f"{name}: stopping; calls in flight may finish "
-                        f"(up to {settings.grace:.0f} s; again to stop at once)",
-                        style="yellow",
-                    )
-                    runner.stop("interrupted", f"stopped by {name}")
-                else:
-                    runner.abandon()
+        def on_signal(signum: int) -> None:
+            nonlocal signals_seen
+            signals_seen += 1
+            name = signal.Signals(signum).name
+            if signals_seen == 1:
+                stderr.print(
+                    f"{name}: stopping; calls in flight may finish "
+                    f"(up to {settings.grace:.0f} s; again to stop at once)",
+                    style="yellow",
+                )
+                runner.stop("interrupted", f"stopped by {name}")
+            else:
+                runner.abandon()
 
-            handled = []
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-                    loop.add_signal_handler(signum, on_signal, signum)
-                    handled.append(signum)
-            try:
-                async with client:
-                    return await runner.run(todo, run_id)
-            finally:
-                for signum in handled:
-                    loop.remove_signal_handler(signum)
+        handled = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+                loop.add_signal_handler(signum, on_signal, signum)
+                handled.append(signum)
+        try:
+            async with client:
+                return await runner.run(todo, run_id)
+        finally:
+            for signum in handled:
+                loop.remove_signal_handler(signum)
 
-        with display:
-            stats = asyncio.run(main())
-        store.finish_run(run_id, runner.outcome)
+    with display:
+        stats = asyncio.run(main())
+    outcome = "failed" if runner.outcome == "storage" else runner.outcome
+    if runner.outcome == "storage":
+        lock.free_reserve()  # the disk is full: room for the run's final state
+    try:
+        store.finish_run(
+            run_id,
+            outcome,
+            calls=stats.calls,
+            shared=stats.shared,
+            message=redact_for(runner.stop_reason, config) if runner.stop_reason else None,
+        )
         this_run = {record.id for record in todo}
         failed_now = [image for image in store.images("failed") if image.id in this_run]
         _print_summary(store, db, stats)
-        if runner.stop_reason:
-            style = "red" if runner.outcome in ("billing", "auth") else "yellow"
-            stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
-        return _exit_for(store, failed_now, runner.outcome)
+    except sqlite3.Error as error:
+        if runner.outcome != "storage":
+            die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}")
+        failed_now = []
+    if runner.outcome == "storage":
+        die(
+            config,
+            EXIT_STORAGE,
+            f"{runner.stop_reason} ({stats.calls} paid call(s) this run, {stats.done} "
+            f"image(s) saved); free space, then run the same command again to resume",
+        )
+    if runner.stop_reason:
+        style = "red" if runner.outcome in ("billing", "auth", "network") else "yellow"
+        stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
+    return _exit_for(store, failed_now, runner.outcome, stats)
 
 
 def _describe_changes(input_path: Path, changes: Any) -> str:
@@ -289,17 +398,23 @@ def _describe_changes(input_path: Path, changes: Any) -> str:
     return f"{input_path} changed since the last run: " + "; ".join(parts)
 
 
-def _exit_for(store: Any, failed_now: list[Any], outcome: str) -> int:
+def _exit_for(store: Any, failed_now: list[Any], outcome: str, stats: Any) -> int:
+    if outcome == "storage":
+        return EXIT_STORAGE
     if outcome in ("billing", "auth"):
         return EXIT_BILLING
     if outcome == "interrupted":
         return EXIT_INTERRUPTED
-    if not failed_now:
-        return EXIT_OK
-    network = {"APIConnectionError", "APITimeoutError"}
-    if all(image.error_class in network for image in failed_now):
+    if outcome == "network":
         return EXIT_NETWORK
-    return EXIT_API
+    if failed_now:
+        network = {"APIConnectionError", "APITimeoutError"}
+        if all(image.error_class in network for image in failed_now):
+            return EXIT_NETWORK
+        return EXIT_API
+    if stats is not None and stats.left_pending:
+        return EXIT_NETWORK  # some calls got no answer: those images stay pending
+    return EXIT_OK
 
 
 def _print_summary(store: Any, db: Path, stats: Any) -> None:
@@ -314,6 +429,12 @@ def _print_summary(store: Any, db: Path, stats: Any) -> None:
             f"{stats.rate:.1f} images/s, {stats.calls} calls, {stats.refused_503} refused by 503)"
         )
     stdout.print(line, markup=False)
+    if stats is not None and stats.shared:
+        stdout.print(
+            f"{stats.shared} row(s) served by a shared search (same image URL as another row, "
+            "no call of their own)",
+            markup=False,
+        )
     if counts.failed_by_class:
         detail = ", ".join(f"{name} x{n}" for name, n in counts.failed_by_class.items())
         stdout.print(f"failed: {detail}", markup=False)

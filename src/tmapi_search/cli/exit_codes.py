@@ -10,15 +10,17 @@ return. A new code goes into `EXIT_CODES` (and the README's table).
 
 from __future__ import annotations
 
-__all__ = ["ALWAYS", "API_CALL", "EPILOG", "EXIT_CODES", "epilog"]
+__all__ = ["ALWAYS", "API_CALL", "EPILOG", "EXIT_CODES", "EXIT_STORAGE", "epilog"]
 
 EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+EXIT_STORAGE = 6
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_USAGE: "usage or bad input",
     EXIT_BILLING: "billing or auth (439: subscription expired or no balance; token refused)",
     EXIT_API: "other API error",
     EXIT_NETWORK: "network or timeout after retries",
+    EXIT_STORAGE: "storage: a file cannot be written or read (disk full, read only media, locked)",
     EXIT_INTERRUPTED: "interrupted",
 }
 
