@@ -15,12 +15,28 @@ MOCK_PORT ?= 4010
 
 .PHONY: help install lock generate check-generated lint-spec lint format test test-floors
 .PHONY: mock demo contract contract-live proxy-live
-.PHONY: bench
+.PHONY: bench browser report-screenshot
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-install: $(PY_STAMP) $(NPM_STAMP)  ## virtualenv with pinned dependencies + pinned npm tools
+install: $(PY_STAMP) $(NPM_STAMP) browser  ## virtualenv with pinned dependencies + pinned npm tools + Chromium
+
+# The report's browser tests drive the system Chromium through Playwright (Playwright's
+# own browser download is not used). Installed from Debian's packages where missing, with
+# a CJK font so that Chinese titles render; skipped, with the reason, where that cannot be.
+BROWSER_PKGS := chromium fonts-wqy-microhei
+browser:  ## the system Chromium (+ a CJK font) for the report's browser tests: apt-get install where missing
+	@if command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "browser: not root, cannot install $(BROWSER_PKGS); the browser tests will be skipped (sudo apt-get install $(BROWSER_PKGS))"; \
+	elif ! command -v apt-get >/dev/null; then \
+	  echo "browser: no apt-get here, cannot install $(BROWSER_PKGS); the browser tests will be skipped"; \
+	else \
+	  echo "browser: apt-get install $(BROWSER_PKGS)"; \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PKGS)) >/dev/null \
+	    || echo "browser: apt-get could not install $(BROWSER_PKGS); the browser tests will be skipped"; \
+	fi
 
 $(PY_STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,11 +91,17 @@ mock: install  ## run the Prism mock of openapi.yaml in the foreground (127.0.0.
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT)
 
 # What `make demo` runs while Prism is up (TMAPI_BASE_URL points at it): the CLI's search,
-# a small bulk run on examples/catalogue.csv, and its export (examples/cli_demo.sh).
-DEMO_CMD ?= env BIN=$(BIN) bash examples/cli_demo.sh
+# a small bulk run on examples/catalogue.csv, its export and its HTML report
+# (examples/cli_demo.sh; the report is kept in $(DEMO_REPORT)).
+DEMO_REPORT ?= $(abspath reports/demo/report.html)
+DEMO_CMD ?= env BIN=$(BIN) REPORT_OUT=$(DEMO_REPORT) bash examples/cli_demo.sh
 
-demo: install  ## start the Prism mock; tmapi-search search, bulk and export against it with a demo token; stop Prism
+demo: install  ## start the Prism mock; tmapi-search search, bulk, export and report against it with a demo token; stop Prism
+	@mkdir -p $(dir $(DEMO_REPORT))
 	TMAPI_TOKEN=demo-token $(BIN)/python -m mock.prism run -- $(DEMO_CMD)
+
+report-screenshot: demo  ## docs/report.png: the report of `make demo`'s bulk run, shot in headless Chromium
+	$(BIN)/python examples/report_screenshot.py $(DEMO_REPORT) docs/report.png
 
 # ---- contract tests (schemathesis): the spec, the mock and the live API held together ----
 LIVE_REPORT_DIR ?= reports/contract-live
@@ -104,7 +126,8 @@ contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; bille
 proxy-live: install  ## Prism as a validating proxy in front of the live API on 127.0.0.1:$(MOCK_PORT): spec violations are reported
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT) --errors --upstream "$${TMAPI_BASE_URL:-https://api.tmapi.io}"
 
-bench: $(PY_STAMP)  ## print the benchmark ratios (client CPU per page and import time vs httpx; bulk images/s vs C/L)
+bench: $(PY_STAMP) browser  ## print the benchmark ratios (client CPU and import vs httpx; bulk images/s vs C/L; report paint/filter times)
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/bulk_concurrency.py
+	$(BIN)/python bench/report_render.py

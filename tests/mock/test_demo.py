@@ -32,6 +32,13 @@ def test_make_demo_prints_the_vendor_items_and_leaves_no_prism() -> None:
     assert "4 done, 0 failed, 0 pending of 4 images; 8 items stored" in result.stdout
     assert "line 6: blank img_url" in result.stderr
     assert "results.csv: 8 rows" in result.stdout
+    # it ends with the HTML report of that bulk run, and prints where it is
+    report = re.search(r"^report: (\S+) ", result.stdout, re.M)
+    assert report, result.stdout[-500:]
+    page = Path(report.group(1)).read_text(encoding="utf-8")
+    assert "<!doctype html>" in page
+    for item in spec.response_example(name="vendor_two_items")["data"]["items"]:
+        assert str(item["item_id"]) in page
     pids = {int(p) for p in re.findall(r"pid (\d+)", result.stderr)}
     assert pids, result.stderr
     for pid in pids:

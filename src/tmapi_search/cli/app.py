@@ -1,6 +1,7 @@
 """`tmapi-search`: search 1688 by image from a terminal, for one photo or a whole catalogue.
 
-Commands: `search`, `convert`, `bulk`, `export`, `status` (see `tmapi-search --help`).
+Commands: `search`, `convert`, `bulk`, `export`, `status`, `report` (see `tmapi-search
+--help`).
 
 Exit codes (also in `--help` and the README):
 
@@ -303,4 +304,4 @@ def main() -> None:
 
 
 # The commands register themselves on `app` (one module per command group).
-from tmapi_search.cli import bulk, export, search, status  # noqa: E402, F401
+from tmapi_search.cli import bulk, export, report, search, status  # noqa: E402, F401

@@ -1,0 +1,53 @@
+"""`tmapi-search report`: the stored results as one HTML page to look at (and to mail)."""
+
+from __future__ import annotations
+
+import sqlite3
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from tmapi_search.cli.app import app, die, get_config, stderr, stdout
+from tmapi_search.cli.exit_codes import EXIT_USAGE, epilog
+
+
+@app.command(epilog=epilog())
+def report(
+    ctx: typer.Context,
+    db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk` (read only).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="HTML file to write (one self-contained file).")
+    ],
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Matches shown per input row, in API order.")
+    ] = 5,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    open_it: Annotated[
+        bool, typer.Option("--open", help="Open the report in the default browser.")
+    ] = False,
+) -> None:
+    """Write an HTML report: each input's photo beside the offers found, with filters."""
+    from tmapi_search.bulk.report import write_report
+
+    config = get_config(ctx)
+    try:
+        summary = write_report(db, out, top=top, force=force)
+    except ValueError as error:
+        die(config, EXIT_USAGE, str(error))
+    except sqlite3.Error as error:
+        die(config, EXIT_USAGE, f"--db: cannot read {db}: {error}")
+    except OSError as error:
+        die(config, EXIT_USAGE, f"--out: cannot write {out}: {error.strerror or error}")
+    counts = summary.by_status
+    stderr.print(
+        f"{summary.inputs} input(s): {counts.get('ok', 0)} ok, {counts.get('no_match', 0)} no "
+        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending; "
+        f"{summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB"
+    )
+    # the path alone on stdout, so `open "$(tmapi-search report ...)"` works
+    stdout.print(escape(str(out)))
+    if open_it and not webbrowser.open(out.resolve().as_uri()):
+        stderr.print(f"--open: no browser found here; open {escape(str(out))} yourself")
