@@ -9,6 +9,7 @@ grown to 20 items (item ids changed), i.e. a full page.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,6 +31,13 @@ PAGE = full_page()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as two writes: without TCP_NODELAY, Nagle + the
+        # client's delayed ACK idle each call ~40 ms, which adds CPU to *both* sides'
+        # polling and flatters every ratio (bench/README, perf-notes).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)

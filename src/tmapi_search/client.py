@@ -12,7 +12,7 @@ generated `SearchData` (page, page_size, total_count, items of `SearchItem`).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import ipaddress
 import json
 import logging
@@ -22,25 +22,13 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
-from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-import stamina
-from tmapi_client.api.search import search_items_by_image as _search_api
-from tmapi_client.api.tools import convert_image_url as _convert_api
-from tmapi_client.models.convert_image_url_request import ConvertImageUrlRequest
-from tmapi_client.models.convert_image_url_response import ConvertImageUrlResponse
-from tmapi_client.models.language import Language
-from tmapi_client.models.search_api_endpoint import SearchApiEndpoint
-from tmapi_client.models.search_data import SearchData
-from tmapi_client.models.search_item import SearchItem
-from tmapi_client.models.search_response import SearchResponse
-from tmapi_client.models.sort import Sort
-from tmapi_client.types import UNSET
 
-from tmapi_search import validation
+from tmapi_search import _json, validation
 from tmapi_search._logging import logger, setup_logging
 from tmapi_search.auth import TOKEN_PARAM, ApiTokenAuth, redact
 from tmapi_search.errors import (
@@ -73,8 +61,36 @@ _DEFAULT_POOL = 100
 _DOCUMENTED_ERROR_STATUSES = frozenset({417, 422, 439, 499, 500, 503})
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from tmapi_client.models.search_data import SearchData
+    from tmapi_client.models.search_item import SearchItem
+
 T = TypeVar("T")
 TimeoutTypes = float | httpx.Timeout | None
+
+
+@functools.cache
+def _generated() -> Any:
+    """The generated client's request builders and models, imported on first use.
+
+    `import tmapi_search` does not pay for them (attrs classes, ~20 modules: about a
+    third of the import time otherwise); the first client call does, once.
+    """
+    from tmapi_client import models
+    from tmapi_client.api.search import search_items_by_image
+    from tmapi_client.api.tools import convert_image_url
+    from tmapi_client.types import UNSET
+
+    search_api: ModuleType = search_items_by_image
+    convert_api: ModuleType = convert_image_url
+    return SimpleNamespace(
+        search_api=search_api,
+        convert_api=convert_api,
+        models=models,
+        UNSET=UNSET,
+    )
 
 
 class NotGiven:
@@ -203,23 +219,26 @@ class _BaseClient:
         sort: str,
         filters: dict[str, bool | None],
     ) -> dict[str, Any]:
-        kwargs = _search_api._get_kwargs(
+        gen = _generated()
+        unset = gen.UNSET
+        kwargs: dict[str, Any] = gen.search_api._get_kwargs(
             img_url=img_url,
             page=page,
             page_size=page_size,
-            language=Language(language),
-            sort=Sort(sort),
-            **{name: UNSET if value is None else value for name, value in filters.items()},
+            language=gen.models.Language(language),
+            sort=gen.models.Sort(sort),
+            **{name: unset if value is None else value for name, value in filters.items()},
         )
         kwargs["url"] = self.base_url + kwargs["url"]
         kwargs["params"][TOKEN_PARAM] = self._auth.token
         return kwargs
 
     def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
-        body = ConvertImageUrlRequest(
-            url=url, search_api_endpoint=SearchApiEndpoint(search_api_endpoint)
+        gen = _generated()
+        body = gen.models.ConvertImageUrlRequest(
+            url=url, search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint)
         )
-        kwargs = _convert_api._get_kwargs(body=body)
+        kwargs: dict[str, Any] = gen.convert_api._get_kwargs(body=body)
         kwargs["url"] = self.base_url + kwargs["url"]
         kwargs["params"] = {TOKEN_PARAM: self._auth.token}
         return kwargs
@@ -272,7 +291,7 @@ class _BaseClient:
         status = response.status_code
         content = response.content
         try:
-            payload: Any = json.loads(content) if content else None
+            payload: Any = _json.loads(content) if content else None
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             payload = None
         raw_code = payload.get("code") if isinstance(payload, dict) else None
@@ -299,7 +318,7 @@ class _BaseClient:
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
         try:
-            data = SearchResponse.from_dict(payload).data
+            data: SearchData = _generated().models.SearchResponse.from_dict(payload).data
         except _PARSE_ERRORS as exc:
             raise self._malformed(
                 response.status_code,
@@ -321,7 +340,8 @@ class _BaseClient:
     def _parse_convert(self, response: httpx.Response) -> str:
         payload = self._read(response)
         try:
-            image_url = ConvertImageUrlResponse.from_dict(payload).data.image_url
+            answer = _generated().models.ConvertImageUrlResponse.from_dict(payload)
+            image_url = answer.data.image_url
         except _PARSE_ERRORS as exc:
             raise self._malformed(
                 response.status_code,
@@ -482,6 +502,29 @@ class TmapiClient(_BaseClient):
                 raise self._transport_error(exc) from exc
         return parse(response)
 
+    def _retry(
+        self,
+        state: RetryState,
+        first: TmapiError,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: httpx.Timeout | None,
+    ) -> T:
+        """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
+        import stamina  # only a call that failed pays for importing it
+
+        pending: TmapiError | None = first
+        for attempt in stamina.retry_context(
+            on=state.backoff_hook, attempts=state.max_attempts, timeout=None
+        ):
+            with attempt:
+                state.attempt = attempt.num
+                if pending is not None:  # attempt 1, already made: stamina decides on it
+                    error, pending = pending, None
+                    raise error
+                return self._send_once(kwargs, parse, timeout)
+        raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+
     def _call(
         self,
         operation: str,
@@ -495,12 +538,10 @@ class TmapiClient(_BaseClient):
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
         try:
-            for attempt in stamina.retry_context(
-                on=state.backoff_hook, attempts=state.max_attempts, timeout=None
-            ):
-                with attempt:
-                    state.attempt = attempt.num
-                    result = self._send_once(kwargs, parse, call_timeout)
+            try:
+                result = self._send_once(kwargs, parse, call_timeout)
+            except TmapiError as first:
+                result = self._retry(state, first, kwargs, parse, call_timeout)
         except TmapiError as exc:
             exc.attempts = state.attempt
             logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)
@@ -669,6 +710,8 @@ class AsyncTmapiClient(_BaseClient):
         self._http = http_client or httpx.AsyncClient(
             timeout=_as_timeout("timeout", self.timeout), limits=self._pool_limits()
         )
+        import asyncio  # only async users pay for it
+
         self._slots: AbstractAsyncContextManager[Any] = (
             asyncio.Semaphore(max_concurrency) if max_concurrency else _NullAsyncContext()
         )
@@ -711,6 +754,29 @@ class AsyncTmapiClient(_BaseClient):
                 raise self._transport_error(exc) from exc
         return parse(response)
 
+    async def _retry(
+        self,
+        state: RetryState,
+        first: TmapiError,
+        kwargs: dict[str, Any],
+        parse: Callable[[httpx.Response], T],
+        timeout: httpx.Timeout | None,
+    ) -> T:
+        """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
+        import stamina  # only a call that failed pays for importing it
+
+        pending: TmapiError | None = first
+        async for attempt in stamina.retry_context(
+            on=state.backoff_hook, attempts=state.max_attempts, timeout=None
+        ):
+            with attempt:
+                state.attempt = attempt.num
+                if pending is not None:  # attempt 1, already made: stamina decides on it
+                    error, pending = pending, None
+                    raise error
+                return await self._send_once(kwargs, parse, timeout)
+        raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+
     async def _call(
         self,
         operation: str,
@@ -724,12 +790,10 @@ class AsyncTmapiClient(_BaseClient):
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
         try:
-            async for attempt in stamina.retry_context(
-                on=state.backoff_hook, attempts=state.max_attempts, timeout=None
-            ):
-                with attempt:
-                    state.attempt = attempt.num
-                    result = await self._send_once(kwargs, parse, call_timeout)
+            try:
+                result = await self._send_once(kwargs, parse, call_timeout)
+            except TmapiError as first:
+                result = await self._retry(state, first, kwargs, parse, call_timeout)
         except TmapiError as exc:
             exc.attempts = state.attempt
             logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)

@@ -6,8 +6,11 @@ Every page is billed, so the plan never asks for a page it does not need.
 
 from __future__ import annotations
 
-from tmapi_client.models.search_data import SearchData
-from tmapi_client.models.search_item import SearchItem
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing the generated models is left to the client
+    from tmapi_client.models.search_data import SearchData
+    from tmapi_client.models.search_item import SearchItem
 
 from tmapi_search import validation
 

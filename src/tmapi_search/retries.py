@@ -113,7 +113,12 @@ def backoff_delay(error: TmapiError, retries_so_far: int) -> float:
 
 
 class RetryState:
-    """Per-call state shared by the stamina loop and its backoff hook."""
+    """Per-call state shared by the stamina loop and its backoff hook.
+
+    Built per call (four attributes: cheap). The client makes attempt 1 itself and
+    enters stamina's loop only after it failed, so a call that succeeds at once pays
+    nothing for the retry machinery (stamina builds a tenacity policy per loop).
+    """
 
     __slots__ = ("attempt", "max_attempts", "on_retry", "operation")
 
@@ -121,7 +126,7 @@ class RetryState:
         self.operation = operation
         self.max_attempts = max_retries + 1
         self.on_retry = on_retry
-        self.attempt = 0
+        self.attempt = 1  # the attempt being made (the first is always made)
 
     def backoff_hook(self, error: Exception) -> bool | float:
         """stamina's `on=`: False = raise now; a float = retry after that many seconds."""

@@ -7,20 +7,14 @@ generated enums (`Language`, `Sort`, `SearchApiEndpoint`), i.e. from `openapi.ya
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from tmapi_client.models.language import Language
-from tmapi_client.models.search_api_endpoint import SearchApiEndpoint
-from tmapi_client.models.sort import Sort
-
 __all__ = [
     "CONVERTED_PATH_PREFIX",
-    "LANGUAGES",
     "MAX_PAGE_SIZE",
-    "SEARCH_API_ENDPOINTS",
-    "SORTS",
     "check_convert",
     "check_image_url",
     "check_limit",
@@ -30,9 +24,29 @@ __all__ = [
 
 MAX_PAGE_SIZE = 20
 CONVERTED_PATH_PREFIX = "/search/"
-LANGUAGES: tuple[str, ...] = tuple(member.value for member in Language)
-SORTS: tuple[str, ...] = tuple(member.value for member in Sort)
-SEARCH_API_ENDPOINTS: tuple[str, ...] = tuple(member.value for member in SearchApiEndpoint)
+
+
+@functools.cache
+def _choices() -> dict[str, tuple[str, ...]]:
+    """The generated enums' values, read on first use (`import tmapi_search` stays light)."""
+    from tmapi_client.models.language import Language
+    from tmapi_client.models.search_api_endpoint import SearchApiEndpoint
+    from tmapi_client.models.sort import Sort
+
+    return {
+        "LANGUAGES": tuple(member.value for member in Language),
+        "SORTS": tuple(member.value for member in Sort),
+        "SEARCH_API_ENDPOINTS": tuple(member.value for member in SearchApiEndpoint),
+    }
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """LANGUAGES, SORTS, SEARCH_API_ENDPOINTS: computed from the generated enums on first use."""
+    if name not in ("LANGUAGES", "SORTS", "SEARCH_API_ENDPOINTS"):  # e.g. importlib's __path__
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _choices()[name]
+
+
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s")
 _BOOLEAN_FILTERS = (
@@ -90,9 +104,10 @@ def check_convert(convert: object) -> None:
 
 
 def check_search_api_endpoint(value: object) -> str:
-    if value not in SEARCH_API_ENDPOINTS:
+    endpoints = _choices()["SEARCH_API_ENDPOINTS"]
+    if value not in endpoints:
         raise ValueError(
-            f"search_api_endpoint: must be one of {', '.join(SEARCH_API_ENDPOINTS)}, got {value!r}"
+            f"search_api_endpoint: must be one of {', '.join(endpoints)}, got {value!r}"
         )
     return str(value)
 
@@ -118,10 +133,13 @@ def check_search_args(
     check_image_url(img_url)
     _check_int("page", page, 1)
     _check_int("page_size", page_size, 1, MAX_PAGE_SIZE)
-    if language not in LANGUAGES:
-        raise ValueError(f"language: must be one of {', '.join(LANGUAGES)}, got {language!r}")
-    if sort not in SORTS:
-        raise ValueError(f"sort: must be one of {', '.join(SORTS)}, got {sort!r}")
+    choices = _choices()
+    if language not in choices["LANGUAGES"]:
+        raise ValueError(
+            f"language: must be one of {', '.join(choices['LANGUAGES'])}, got {language!r}"
+        )
+    if sort not in choices["SORTS"]:
+        raise ValueError(f"sort: must be one of {', '.join(choices['SORTS'])}, got {sort!r}")
     for name in _BOOLEAN_FILTERS:
         value = filters.get(name)
         if value is not None and not isinstance(value, bool):

@@ -27,33 +27,85 @@ def test_slow_start_doubles_per_window_until_the_first_503() -> None:
     assert limiter.slow_start
 
 
-def test_503_decreases_multiplicatively_then_increase_is_additive() -> None:
-    limiter = ConcurrencyLimiter(1, maximum=64, adaptive=True, decrease=0.5)
-    succeed(limiter, 15)  # slow start to 16
-    assert limiter.limit == 16
-    slot = limiter.new_slot()
+def refuse(limiter: ConcurrencyLimiter, admitted_with: int | None = None) -> None:
+    slot = limiter.new_slot(admitted_with=admitted_with)
     slot.overloaded()
     limiter.record(slot)
+
+
+def test_503_sets_the_limit_to_what_the_server_accepted_then_increase_is_additive() -> None:
+    limiter = ConcurrencyLimiter(1, maximum=64, adaptive=True)
+    succeed(limiter, 15)  # slow start to 16
+    assert limiter.limit == 16
+    refuse(limiter, admitted_with=9)  # 8 others were in flight: the cap is about 8
     assert limiter.limit == 8
     assert not limiter.slow_start
-    succeed(limiter, 9)  # about one full window at 8: +1
+    succeed(limiter, 9)  # about one full window at 8: +1, carefully (8 -> 9 was not refused)
     assert limiter.limit == 9
     succeed(limiter, 10)
     assert limiter.limit == 10
 
 
-def test_503s_of_one_overshoot_decrease_only_once() -> None:
+def test_503_in_a_full_window_steps_down_by_one() -> None:
+    limiter = ConcurrencyLimiter(20, maximum=64, adaptive=True)
+    refuse(limiter)  # admitted with the window full: 19 others accepted
+    assert limiter.limit == 19
+
+
+def test_503_never_cuts_more_than_decrease_at_once() -> None:
     limiter = ConcurrencyLimiter(20, maximum=64, adaptive=True, decrease=0.5)
-    burst = [limiter.new_slot() for _ in range(6)]  # all started before any answer
+    refuse(limiter, admitted_with=1)  # nothing else of ours in flight (other clients)
+    assert limiter.limit == 10
+    refuse(limiter, admitted_with=1)
+    assert limiter.limit == 5
+
+
+def test_503s_of_one_overshoot_decrease_only_once() -> None:
+    limiter = ConcurrencyLimiter(20, maximum=64, adaptive=True)
+    burst = [limiter.new_slot(admitted_with=n) for n in range(15, 21)]  # before any answer
     for slot in burst:
         slot.overloaded()
         limiter.record(slot)
-    assert limiter.limit == 10
+    assert limiter.limit == 14
     assert limiter.decreases == 1
-    later = limiter.new_slot()  # started after the decrease: a new overshoot
-    later.overloaded()
-    limiter.record(later)
-    assert limiter.limit == 5
+    refuse(limiter, admitted_with=8)  # admitted after the decrease: a new overshoot
+    assert limiter.limit == 7
+    assert limiter.decreases == 2
+
+
+def test_a_dropping_cap_is_followed_refusal_by_refusal() -> None:
+    """Cap 8 -> 4: each refused call, admitted after the last decrease, lowers the limit."""
+    limiter = ConcurrencyLimiter(8, maximum=64, adaptive=True)
+    limiter._slow_start = False
+    for _ in range(20):
+        if limiter.limit <= 4:
+            break
+        refuse(limiter, admitted_with=limiter.limit)  # a full window, refused
+    assert limiter.limit == 4
+
+
+def test_timed_ramp_grows_while_callers_wait_whatever_the_latency() -> None:
+    now = [0.0]
+    limiter = ConcurrencyLimiter(
+        4, maximum=50, adaptive=True, ramp_interval=0.025, clock=lambda: now[0]
+    )
+    assert not limiter.ramp()  # nobody waits: no demand, no growth
+    limiter._waiting = 10
+    assert not limiter.ramp()  # not yet 25 ms
+    for _ in range(100):
+        now[0] += 0.025
+        limiter.ramp()
+    assert limiter.limit == 50  # bounded by maximum
+    limiter._limit = 20.0
+    now[0] += 1.0  # woken a second late: the loop is starved, answers may be unread
+    assert not limiter.ramp()
+    now[0] += 0.025
+    assert limiter.ramp()  # on time again
+    assert limiter.limit == 21
+    refuse(limiter, admitted_with=16)
+    assert limiter.limit == 15
+    now[0] += 1.0
+    assert not limiter.ramp()  # slow start is over: only additive increase now
 
 
 def test_bounded_by_maximum_and_minimum() -> None:
@@ -61,9 +113,7 @@ def test_bounded_by_maximum_and_minimum() -> None:
     succeed(limiter, 100)
     assert limiter.limit == 5
     for _ in range(10):
-        slot = limiter.new_slot()
-        slot.overloaded()
-        limiter.record(slot)
+        refuse(limiter)
     assert limiter.limit == 1
 
 
@@ -93,6 +143,7 @@ def test_fixed_limiter_never_moves() -> None:
         ({"initial": 1, "decrease": 1.0}, "decrease"),
         ({"initial": 1, "increase": 0}, "increase"),
         ({"initial": 1, "minimum": 0}, "minimum"),
+        ({"initial": 1, "ramp_interval": -1}, "ramp_interval"),
     ],
 )
 def test_bad_settings_name_the_parameter(kwargs: dict[str, float], name: str) -> None:
@@ -136,11 +187,9 @@ async def test_slots_bound_calls_in_flight_and_find_a_hidden_cap() -> None:
 
 
 def test_probing_the_last_refused_limit_again_is_slower() -> None:
-    limiter = ConcurrencyLimiter(8, maximum=64, adaptive=True, decrease=0.9)
+    limiter = ConcurrencyLimiter(8, maximum=64, adaptive=True)
     limiter._slow_start = False
-    slot = limiter.new_slot()
-    slot.overloaded()
-    limiter.record(slot)  # refused at 8 -> 7.2
+    refuse(limiter)  # refused with the window full at 8 -> 7
     assert limiter.limit == 7
     steps_to_8 = 0
     while limiter.limit < 8:
@@ -151,3 +200,24 @@ def test_probing_the_last_refused_limit_again_is_slower() -> None:
         succeed(limiter, 1)
         steps_to_9 += 1
     assert steps_to_8 > 2 * steps_to_9
+
+
+async def test_waiting_callers_ramp_up_before_any_call_returns() -> None:
+    """No answer has come back (long latency), yet the window opens: the timed ramp."""
+    limiter = ConcurrencyLimiter(1, maximum=10, adaptive=True, ramp_interval=0.001)
+    release = asyncio.Event()
+
+    async def call() -> None:
+        async with limiter.slot() as slot:
+            await release.wait()
+            slot.success()
+
+    tasks = [asyncio.create_task(call()) for _ in range(15)]
+    async with asyncio.timeout(10):  # a hang guard, not a timing assertion
+        while limiter.in_flight < 10:
+            await asyncio.sleep(0.001)
+    assert limiter.limit == 10
+    assert limiter.waiting == 5
+    release.set()
+    await asyncio.gather(*tasks)
+    assert limiter.in_flight == 0

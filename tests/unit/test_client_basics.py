@@ -157,3 +157,23 @@ def test_bring_your_own_http_client_is_used_and_left_open(tmapi_mock: TmapiMock)
             client.search_by_image(ALI_IMAGE)
         assert not own.is_closed
     assert tmapi_mock.search.params()["apiToken"] == TOKEN
+
+
+def test_import_leaves_heavy_modules_for_first_use() -> None:
+    """`import tmapi_search` loads neither the generated client, stamina nor asyncio
+    (issue 14: import time); they are loaded by the first call that needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tmapi_search\n"
+        "heavy = ('tmapi_client', 'stamina', 'asyncio', 'attrs')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+        "from tmapi_search import validation\n"
+        "assert 'en' in validation.LANGUAGES\n"
+        "print('tmapi_client.models' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "True"]

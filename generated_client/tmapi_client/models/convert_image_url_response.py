@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.converted_image import ConvertedImage
-
+from ..models.converted_image import ConvertedImage
 
 T = TypeVar("T", bound="ConvertImageUrlResponse")
 
@@ -49,8 +47,6 @@ class ConvertImageUrlResponse:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.converted_image import ConvertedImage
-
         d = dict(src_dict)
         code = d.pop("code")
 

@@ -56,7 +56,7 @@ class DeliveryInfo:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        area_from = cast(list[str], d.pop("area_from", UNSET))
+        area_from = cast("list[str]", d.pop("area_from", UNSET))
 
         weight = d.pop("weight", UNSET)
 

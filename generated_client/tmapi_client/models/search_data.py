@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.search_data_filters import SearchDataFilters
+from ..models.search_item import SearchItem
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.search_data_filters import SearchDataFilters
-    from ..models.search_item import SearchItem
-
 
 T = TypeVar("T", bound="SearchData")
 
@@ -77,9 +74,6 @@ class SearchData:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.search_data_filters import SearchDataFilters
-        from ..models.search_item import SearchItem
-
         d = dict(src_dict)
         page = d.pop("page")
 

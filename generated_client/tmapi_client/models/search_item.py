@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.delivery_info import DeliveryInfo
+from ..models.price_info import PriceInfo
+from ..models.quantity_price import QuantityPrice
+from ..models.sale_info import SaleInfo
+from ..models.shop_info import ShopInfo
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.delivery_info import DeliveryInfo
-    from ..models.price_info import PriceInfo
-    from ..models.quantity_price import QuantityPrice
-    from ..models.sale_info import SaleInfo
-    from ..models.shop_info import ShopInfo
-
 
 T = TypeVar("T", bound="SearchItem")
 
@@ -72,11 +69,6 @@ class SearchItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.delivery_info import DeliveryInfo
-        from ..models.price_info import PriceInfo
-        from ..models.sale_info import SaleInfo
-        from ..models.shop_info import ShopInfo
-
         item_id = self.item_id
 
         product_url = self.product_url
@@ -204,12 +196,6 @@ class SearchItem:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.delivery_info import DeliveryInfo
-        from ..models.price_info import PriceInfo
-        from ..models.quantity_price import QuantityPrice
-        from ..models.sale_info import SaleInfo
-        from ..models.shop_info import ShopInfo
-
         d = dict(src_dict)
         item_id = d.pop("item_id")
 
@@ -221,7 +207,7 @@ class SearchItem:
 
         img = d.pop("img", UNSET)
 
-        category_path = cast(list[str], d.pop("category_path", UNSET))
+        category_path = cast("list[str]", d.pop("category_path", UNSET))
 
         price = d.pop("price", UNSET)
 
@@ -238,13 +224,13 @@ class SearchItem:
                 return price_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | PriceInfo | Unset, data)
+            return cast("None | PriceInfo | Unset", data)
 
         price_info = _parse_price_info(d.pop("price_info", UNSET))
 
         brand = d.pop("brand", UNSET)
 
-        title_tags = cast(list[str], d.pop("title_tags", UNSET))
+        title_tags = cast("list[str]", d.pop("title_tags", UNSET))
 
         quantity_begin = d.pop("quantity_begin", UNSET)
 
@@ -272,7 +258,7 @@ class SearchItem:
                 return sale_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | SaleInfo | Unset, data)
+            return cast("None | SaleInfo | Unset", data)
 
         sale_info = _parse_sale_info(d.pop("sale_info", UNSET))
 
@@ -291,7 +277,7 @@ class SearchItem:
                 return delivery_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(DeliveryInfo | None | Unset, data)
+            return cast("DeliveryInfo | None | Unset", data)
 
         delivery_info = _parse_delivery_info(d.pop("delivery_info", UNSET))
 
@@ -318,7 +304,7 @@ class SearchItem:
                 return shop_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | ShopInfo | Unset, data)
+            return cast("None | ShopInfo | Unset", data)
 
         shop_info = _parse_shop_info(d.pop("shop_info", UNSET))
 

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.search_data import SearchData
-
+from ..models.search_data import SearchData
 
 T = TypeVar("T", bound="SearchResponse")
 
@@ -49,8 +47,6 @@ class SearchResponse:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.search_data import SearchData
-
         d = dict(src_dict)
         code = d.pop("code")
 

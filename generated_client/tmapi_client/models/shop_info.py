@@ -128,7 +128,7 @@ class ShopInfo:
                 return data
             if isinstance(data, Unset):
                 return data
-            return cast(None | str | Unset, data)
+            return cast("None | str | Unset", data)
 
         login_id = _parse_login_id(d.pop("login_id", UNSET))
 
@@ -146,9 +146,9 @@ class ShopInfo:
 
         is_gold_supplier = d.pop("is_gold_supplier", UNSET)
 
-        location = cast(list[str], d.pop("location", UNSET))
+        location = cast("list[str]", d.pop("location", UNSET))
 
-        service_tags = cast(list[str], d.pop("service_tags", UNSET))
+        service_tags = cast("list[str]", d.pop("service_tags", UNSET))
 
         tp_member = d.pop("tp_member", UNSET)
 

@@ -97,7 +97,7 @@ class BulkSettings:
     max_items_per_image: int = 20
     concurrency: int | None = None
     """A fixed number of calls in flight, or None for adaptive ("auto")."""
-    max_concurrency: int = 32
+    max_concurrency: int = 64
     initial_concurrency: int = 4
     max_retries: int = 2
     convert: ConvertMode = "auto"

@@ -112,7 +112,7 @@ def bulk(
     ] = "auto",
     max_concurrency: Annotated[
         int, typer.Option("--max-concurrency", min=1, help="Upper bound for --concurrency auto.")
-    ] = 32,
+    ] = 64,
     retry_failed: Annotated[
         bool,
         typer.Option("--retry-failed", help="Also retry images that failed for good (e.g. 422)."),

@@ -233,8 +233,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A local TMAPI stand-in (bodies from the spec).")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per accepted call")
     parser.add_argument("--cap", type=int, default=None, help="calls in flight before 503")
+    parser.add_argument(
+        "--cap-on-sigusr1",
+        type=int,
+        default=None,
+        metavar="N",
+        help="on SIGUSR1, change the cap to N (another client of the account starts)",
+    )
     args = parser.parse_args(argv)
     server = LocalTmapiServer(latency=args.latency, cap=args.cap).start()
+    if args.cap_on_sigusr1 is not None:
+        new_cap: int = args.cap_on_sigusr1
+
+        def change_cap(*_: object) -> None:
+            server.cap = new_cap  # one attribute store: atomic for the handler threads
+
+        signal.signal(signal.SIGUSR1, change_cap)
     print(server.base_url, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
