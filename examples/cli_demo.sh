@@ -22,6 +22,7 @@ run() {
 run search "$image"
 run bulk catalogue.csv --db results.sqlite --max-items-per-image 2
 run export --db results.sqlite --format csv --out results.csv
+run export --db results.sqlite --format xlsx --out results.xlsx
 run status --db results.sqlite
 echo "results.csv: $(($(wc -l < results.csv) - 1)) rows; its first columns:"
 cut -d, -f1-7 results.csv | head -n 4

@@ -92,11 +92,11 @@ async def test_v2_export_carries_the_v2_columns(tmp_path: Path, tmapi_mock: Tmap
     _runner, store = await run_bulk(tmp_path / "r.sqlite", csv_path, settings)
     with store:
         store.check_params({"page_size": 20, "max_items_per_image": 20, "api": "v2"})
-        jsonl, table = io.StringIO(), io.StringIO()
+        jsonl, table = io.BytesIO(), io.BytesIO()
         assert export(store, "jsonl", jsonl) == export(store, "csv", table) == 6
-    records = [json.loads(line) for line in jsonl.getvalue().splitlines()]
+    records = [json.loads(line) for line in jsonl.getvalue().decode().splitlines()]
     assert [r["item"] for r in records[:3]] == V2_ITEMS  # every v2 field, as the API sent it
-    rows = list(csv.DictReader(io.StringIO(table.getvalue())))
+    rows = list(csv.DictReader(io.StringIO(table.getvalue().decode())))
     for column in (
         "currency",
         "moq",
@@ -109,8 +109,8 @@ async def test_v2_export_carries_the_v2_columns(tmp_path: Path, tmapi_mock: Tmap
         "ship_in_48h",
         "one_piece_min_order",
     ):
-        assert column in rows[0], column
-    assert rows[0]["shop_info.score_info.composite_score"] == "4.0"
+        assert f"item.{column}" in rows[0], column
+    assert rows[0]["item.shop_info.score_info.composite_score"] == "4.0"
 
 
 # -- converted paths age ------------------------------------------------------------------
@@ -245,8 +245,7 @@ def test_cli_bulk_api_v2_then_export(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     exported = run_cli("export", "--db", str(db), "--format", "csv", "--out", str(out))
     assert exported.returncode == 0, exported.stderr
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert len(rows) == 9
-    assert {"currency", "shop_info.score_info.composite_score", "one_piece_min_order"} <= set(
-        rows[0]
-    )
+    v2_columns = {"currency", "shop_info.score_info.composite_score", "one_piece_min_order"}
+    assert {f"item.{column}" for column in v2_columns} <= set(rows[0])

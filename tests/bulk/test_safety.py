@@ -409,7 +409,7 @@ def test_export_refuses_to_overwrite_without_force(results_db: Path, tmp_path: P
     assert out.read_text() == "my notes\n"
     forced = run_cli("export", "--db", str(results_db), "--out", str(out), "--force")
     assert forced.returncode == 0, forced.stderr
-    assert out.read_text().startswith("input_line,")
+    assert out.read_text(encoding="utf-8-sig").startswith("input_line,")
     stdout = run_cli("export", "--db", str(results_db), "--out", "-", "--format", "jsonl")
     assert stdout.returncode == 0 and len(stdout.stdout.splitlines()) == 120
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary file left

@@ -117,12 +117,12 @@ def filled_store(tmp_path: Path) -> Store:
 
 
 def test_export_jsonl_carries_every_field_and_the_input_columns(tmp_path: Path) -> None:
-    out = io.StringIO()
+    out = io.BytesIO()
     with filled_store(tmp_path) as store:
         assert export(store, "jsonl", out) == 5  # 2 x 2 items, and the row not searched yet
-    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    records = [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()]
+    assert records[0]["input_line"] == 2
     assert records[0]["input"] == {
-        "input_line": 2,
         "img_url": ALI,
         "sku": "A-1",
         "id": None,
@@ -135,31 +135,31 @@ def test_export_jsonl_carries_every_field_and_the_input_columns(tmp_path: Path) 
 
 
 def test_export_csv_one_row_per_item_with_flattened_fields(tmp_path: Path) -> None:
-    out = io.StringIO()
+    out = io.BytesIO()
     with filled_store(tmp_path) as store:
         assert export(store, "csv", out) == 5
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"))))
     assert len(rows) == 5
     first = rows[0]
     assert list(first)[:9] == [
         "input_line",
-        "img_url",
-        "sku",
-        "id",
-        "brand",
         "status",
         "error_code",
         "error_message",
         "position",
+        "input.img_url",
+        "input.sku",
+        "input.id",
+        "input.brand",
     ]
     assert [row["status"] for row in rows] == ["ok"] * 4 + ["pending"]
-    assert rows[4]["item_id"] == "" and rows[4]["position"] == ""
+    assert rows[4]["item.item_id"] == "" and rows[4]["position"] == ""
     item = vendor_items()[0]
-    assert first["item_id"] == str(item["item_id"])
-    assert first["shop_info.company_name"] == item["shop_info"]["company_name"]
-    assert json.loads(first["shop_info.location"]) == item["shop_info"]["location"]
-    assert first["shop_info.login_id"] == ""
-    assert rows[2]["sku"] == "B-2"
+    assert first["item.item_id"] == str(item["item_id"])
+    assert first["item.shop_info.company_name"] == item["shop_info"]["company_name"]
+    assert json.loads(first["item.shop_info.location"]) == item["shop_info"]["location"]
+    assert first["item.shop_info.login_id"] == ""
+    assert rows[2]["input.sku"] == "B-2"
 
 
 def test_another_programs_database_is_never_touched(tmp_path: Path) -> None:

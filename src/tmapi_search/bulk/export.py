@@ -1,4 +1,4 @@
-"""`tmapi-search export`: a complete account of the catalogue, as CSV or JSONL.
+"""`tmapi-search export`: a complete account of the catalogue, as CSV, JSONL or a workbook.
 
 Which records exist is decided in one place, `export_records(store)`, separate from the
 format writers (which only lay them out):
@@ -13,11 +13,16 @@ Each item is read back through the generated model (`SearchItem.from_dict`) and
 written with `to_dict()`, so the export carries exactly the fields the contract knows
 plus any unknown ones the API sent.
 
-- jsonl: ``{"input": {"input_line", "img_url", "sku", "id", <extra columns>},
-  "status", "error_code", "error_message", "position": n|null, "item": {...}|null}``
-- csv: the input's columns first (`input_line`, `img_url`, `sku`, `id`, extra columns),
-  then `status`, `error_code`, `error_message`, `position`, then the item's fields
-  flattened to dotted columns (empty on a row without an item).
+Our fields and the catalogue's columns live in separate namespaces, so a catalogue
+column is never overwritten, whatever its name (`title`, `status`, `input_line` ...):
+
+- jsonl: ``{"input_line": n, "status", "error_code", "error_message", "position":
+  n|null, "input": {"img_url", "sku", "id", <your columns>}, "item": {...}|null}``
+- csv / xlsx: `input_line`, `status`, `error_code`, `error_message`, `position`, then
+  the catalogue's columns as `input.<name>`, then the item's fields flattened to dotted
+  columns as `item.<field>` (empty on a row without an item).
+- xlsx also has an `inputs` sheet: one row per input row (its status, how many items
+  it has, its error), the same account as the items sheet's rows.
 """
 
 from __future__ import annotations
@@ -26,11 +31,11 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import IO, Any, Literal
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
-from tmapi_search.bulk.rows import flatten, write_csv
+from tmapi_search.bulk.rows import flatten, utf8_text, write_csv
 from tmapi_search.bulk.store import InputAccount, Store
 
 __all__ = [
@@ -41,12 +46,19 @@ __all__ = [
     "export",
     "export_records",
     "input_fields",
+    "item_sheet_columns",
     "status_fields",
 ]
 
-ExportFormat = Literal["csv", "jsonl"]
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "jsonl")
+ExportFormat = Literal["csv", "jsonl", "xlsx"]
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "jsonl", "xlsx")
 STATUS_COLUMNS = ("status", "error_code", "error_message")
+
+INPUT = "input."
+ITEM = "item."
+#: item fields written as hyperlinks / whole identifiers in xlsx
+LINK_FIELDS = ("product_url", "img", "shop_info.shop_url")
+ID_FIELDS = ("item_id",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +90,12 @@ def export_records(store: Store) -> Iterator[ExportRecord]:
         yield ExportRecord(account, position, item)
 
 
-def input_fields(record: ExportRecord) -> dict[str, Any]:
-    account = record.account
-    return {
-        "input_line": account.line,
-        "img_url": account.img_url,
-        "sku": account.sku,
-        "id": account.ext_id,
-        **account.extra,
-    }
+def input_fields(account: InputAccount) -> dict[str, Any]:
+    """The catalogue's columns for one row (its own names: no field of ours in here)."""
+    return {"img_url": account.img_url, "sku": account.sku, "id": account.ext_id, **account.extra}
 
 
-def status_fields(record: ExportRecord) -> dict[str, Any]:
-    account = record.account
+def status_fields(account: InputAccount) -> dict[str, Any]:
     return {
         "status": account.status,
         "error_code": account.error_code,
@@ -98,16 +103,38 @@ def status_fields(record: ExportRecord) -> dict[str, Any]:
     }
 
 
-def _csv_rows(records: Iterable[ExportRecord]) -> Iterator[dict[str, Any]]:
+def _input_columns(store: Store) -> list[str]:
+    return [INPUT + name for name in ("img_url", "sku", "id", *store.extra_columns())]
+
+
+def _flat_input(account: InputAccount) -> dict[str, Any]:
+    return {INPUT + name: value for name, value in input_fields(account).items()}
+
+
+def _flat_rows(records: Iterable[ExportRecord]) -> Iterator[dict[str, Any]]:
     for record in records:
-        row = input_fields(record)
-        for key, value in status_fields(record).items():
-            row[key if key not in row else f"export.{key}"] = value
+        row: dict[str, Any] = {"input_line": record.account.line}
+        row.update(status_fields(record.account))
         row["position"] = record.position
+        row.update(_flat_input(record.account))
         if record.item is not None:
-            for key, value in flatten(record.item).items():
-                row[key if key not in row else f"item.{key}"] = value
+            row.update({ITEM + key: value for key, value in flatten(record.item).items()})
         yield row
+
+
+def item_sheet_columns(store: Store) -> list[str]:
+    """The CSV/XLSX header: ours, then `input.*`, then every `item.*` seen (first pass)."""
+    seen: dict[str, None] = {}
+    for record in export_records(store):
+        if record.item is not None:
+            seen.update(dict.fromkeys(flatten(record.item)))
+    return [
+        "input_line",
+        *STATUS_COLUMNS,
+        "position",
+        *_input_columns(store),
+        *(ITEM + key for key in seen),
+    ]
 
 
 class _Counted:
@@ -123,35 +150,70 @@ class _Counted:
             yield record
 
 
-def export(
-    store: Store, fmt: ExportFormat, out: TextIO, *, counts: Counter[str] | None = None
-) -> int:
-    """Write every record (`export_records`) to `out`; returns the number written.
+def _xlsx(store: Store, records: Iterable[ExportRecord], out: IO[bytes]) -> int:
+    from tmapi_search.bulk.xlsx import Sheet, write_xlsx
 
+    columns = item_sheet_columns(store)
+
+    def inputs() -> Iterator[dict[str, Any]]:
+        for account in store.account():
+            yield {
+                "input_line": account.line,
+                **status_fields(account),
+                "items": account.item_count,
+                "served_by_line": account.served_by,
+                **_flat_input(account),
+            }
+
+    items_sheet = Sheet(
+        "items",
+        columns,
+        _flat_rows(records),
+        link_columns=frozenset(ITEM + name for name in LINK_FIELDS) | {INPUT + "img_url"},
+        price_columns=frozenset(c for c in columns if c.startswith(ITEM) and "price" in c),
+        id_columns=frozenset(ITEM + name for name in ID_FIELDS),
+    )
+    inputs_sheet = Sheet(
+        "inputs",
+        ["input_line", *STATUS_COLUMNS, "items", "served_by_line", *_input_columns(store)],
+        inputs(),
+        link_columns=frozenset({INPUT + "img_url"}),
+    )
+    write_xlsx([items_sheet, inputs_sheet], out)
+    return items_sheet.written
+
+
+def export(
+    store: Store,
+    fmt: ExportFormat,
+    out: IO[bytes],
+    *,
+    bom: bool = False,
+    counts: Counter[str] | None = None,
+) -> int:
+    """Write every record (`export_records`) to the binary stream `out`; returns how many.
+
+    Text formats are UTF-8 whatever the locale; `bom` puts a byte-order mark before CSV.
     `counts`, when given, receives the number of records by status.
     """
     records = _Counted(export_records(store))
     if fmt == "jsonl":
         count = 0
-        for count, record in enumerate(records, start=1):  # noqa: B007
-            line = {
-                "input": input_fields(record),
-                **status_fields(record),
-                "position": record.position,
-                "item": record.item,
-            }
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        with utf8_text(out, bom=False) as text:
+            for count, record in enumerate(records, start=1):  # noqa: B007
+                line = {
+                    "input_line": record.account.line,
+                    **status_fields(record.account),
+                    "position": record.position,
+                    "input": input_fields(record.account),
+                    "item": record.item,
+                }
+                text.write(json.dumps(line, ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        first = [
-            "input_line",
-            "img_url",
-            "sku",
-            "id",
-            *store.extra_columns(),
-            *STATUS_COLUMNS,
-            "position",
-        ]
-        count = write_csv(_csv_rows(records), out, first=first)
+        with utf8_text(out, bom=bom) as text:
+            count = write_csv(_flat_rows(records), text, columns=item_sheet_columns(store))
+    elif fmt == "xlsx":
+        count = _xlsx(store, records, out)
     else:
         raise ValueError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
     if counts is not None:

@@ -1,31 +1,79 @@
-"""Reading a bulk run's input: a CSV with an `img_url` column, or a text file of URLs.
+"""Reading a bulk run's input: a catalogue as people save it, or a text file of URLs.
 
-- CSV (a first line that names an `img_url` column): `img_url` is required; `sku` and
-  `id` are optional and identify the row; every other column is carried along to the
-  database and the export as is.
-- Text: one image URL per line.
+Accepted files:
+
+- `.xlsx` (Excel, WPS, LibreOffice): the first sheet, or `sheet="NAME"`; the first row
+  names the columns; cells are read as their values (a formula as its last computed
+  value), numbers written back as text the way the spreadsheet shows them (`12`, not
+  `12.0`).
+- `.csv`, `.tsv`, `.txt` and any other text file. The encoding is detected (a BOM first,
+  then UTF-8, then charset-normalizer, which covers GBK/GB18030, Big5, Shift-JIS, UTF-16
+  without a BOM, cp1252 ...); the delimiter is sniffed among `,` `;` tab `|` (the one
+  whose header names an `img_url` column). `encoding=` and `delimiter=` override both.
+  A text file whose first line names no `img_url` column (and whose name does not end
+  in `.csv`/`.tsv`) is a list of image URLs, one per line.
+
+A catalogue needs an `img_url` column; `sku` and `id` are optional and identify the row;
+every other column is carried along to the database and the export as is. Column names
+must be unique (case-insensitive): a repeated name is an error naming it.
 
 A row that cannot be searched (blank, not an http(s) URL nor a converted `/search/...`
 path, whitespace or control characters inside) is a `BadRow`: reported with its line
-number and skipped. A row repeating an earlier one (same `sku`/`id` and `img_url`) is a
-duplicate: reported and skipped, so the same image is never paid for twice in a run.
+number and skipped. So is a row with more cells than the header (never trimmed: the
+cells would be misaligned), while a row with fewer is kept, its missing cells blank, and
+reported as a warning. A row repeating an earlier one (same `sku`/`id` and `img_url`) is
+a duplicate: reported and skipped, so the same image is never paid for twice in a run.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from tmapi_search.validation import is_converted_path
 
-__all__ = ["BadRow", "InputError", "InputImage", "InputRows", "read_input"]
+__all__ = [
+    "DELIMITERS",
+    "BadRow",
+    "InputError",
+    "InputImage",
+    "InputRows",
+    "parse_delimiter",
+    "read_input",
+]
 
 IMG_URL = "img_url"
 ID_COLUMNS = ("sku", "id")
+#: The delimiters sniffed in a text catalogue, in order of preference.
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
+_TABLE_SUFFIXES = (".csv", ".tsv")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_MULTIBYTE = frozenset(
+    {
+        "gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp932", "shift_jis",
+        "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004", "euc_jisx0213",
+        "euc_kr", "cp949", "johab", "utf_16", "utf_16_le", "utf_16_be", "utf_32",
+        "utf_32_le", "utf_32_be",
+    }
+)  # fmt: skip
+#: charset-normalizer's "chaos" above which a guess is not trusted.
+_MAX_CHAOS = 0.2
 
 
 class InputError(ValueError):
@@ -60,7 +108,7 @@ class InputImage:
 
 @dataclass(frozen=True, slots=True)
 class BadRow:
-    """A row that was skipped, and why."""
+    """A row that was skipped (or, as a warning, kept), and why."""
 
     line: int
     value: str
@@ -75,7 +123,11 @@ class BadRow:
 class InputRows:
     images: list[InputImage] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
+    #: rows kept but worth a word (fewer cells than the header)
+    warnings: list[BadRow] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    #: how the file was read, e.g. "xlsx, sheet 'Sheet1'" or "gb18030 (detected), ';'"
+    read_as: str = ""
 
 
 def url_problem(value: str) -> str | None:
@@ -95,90 +147,340 @@ def url_problem(value: str) -> str | None:
     return None
 
 
-def _looks_like_csv(first_line: str, path: Path) -> bool:
-    if path.suffix.lower() in (".csv", ".tsv"):
-        return True
-    header = [cell.strip().lower() for cell in next(csv.reader([first_line]), [])]
-    return IMG_URL in header
+def parse_delimiter(value: str) -> str:
+    """`--delimiter`: one character, or a name (`tab`, `comma`, `semicolon`, `pipe`)."""
+    names = {name: char for char, name in _DELIMITER_NAMES.items()}
+    text = names.get(value.strip().lower(), value)
+    if text in ("\\t", "TAB"):
+        text = "\t"
+    if len(text) != 1 or text in '"\r\n':
+        raise InputError(f"--delimiter: one character or tab/comma/semicolon/pipe, got {value!r}")
+    return text
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
-    if path.suffix.lower() == ".tsv":
-        dialect = csv.excel_tab
-    reader = csv.DictReader(text.splitlines(keepends=True), dialect=dialect)
-    fields = [name.strip() for name in (reader.fieldnames or [])]
-    if IMG_URL not in [name.lower() for name in fields]:
+# -- text: encoding --------------------------------------------------------------------
+def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
+    """The file's text and a word on how it was decoded."""
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"--encoding: unknown encoding {encoding!r}") from None
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError(
+                f"INPUT: {path} is not valid {encoding} (line {line}, byte {exc.start}: "
+                f"{exc.reason}); check --encoding"
+            ) from None
+        return text.removeprefix("\ufeff"), encoding
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name).removeprefix("\ufeff"), f"{name} (BOM)"
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"INPUT: {path} starts with a {name} byte-order mark but is not valid "
+                    f"{name} (byte {exc.start}); give the encoding with --encoding"
+                ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = f"not UTF-8 (byte {exc.start}: 0x{data[exc.start]:02x})"
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    # A multi-byte encoding (GB18030, Big5, Shift-JIS, UTF-16 ...) that decodes the whole
+    # file cleanly is strong evidence, where a single-byte code page decodes anything: on a
+    # short catalogue charset-normalizer may rank cp1251 above GB18030 by its language
+    # statistics, so the cleanest multi-byte candidate wins (tested on charset-normalizer
+    # 3.3, the floor, and 3.5).
+    multi = [m for m in matches if m.encoding in _MULTIBYTE and m.chaos <= _MAX_CHAOS]
+    # on a tie (short files: GBK text also decodes as Big5), GB18030: 1688's own locale
+    best = (
+        min(multi, key=lambda m: (m.chaos, m.encoding != "gb18030"))
+        if multi
+        else (matches[0] if matches else None)
+    )
+    if best is not None and not multi:
+        # a tie among code pages (cp1250 / cp1252 / cp1257 on "Café"): the Western one
+        tied = [
+            m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)
+        ]
+        if "cp1252" in tied:
+            best = next(m for m in matches if m.encoding == "cp1252")
+    if best is None or best.chaos > _MAX_CHAOS:
+        guess = "" if best is None else f"; the best guess, {best.encoding}, reads as garbled"
         raise InputError(
-            f"INPUT: {path} has no {IMG_URL!r} column (columns: {', '.join(fields) or 'none'})"
+            f"INPUT: cannot tell the encoding of {path}: tried a byte-order mark (none), "
+            f"UTF-8 ({utf8_error}) and charset detection{guess}. Give it with --encoding "
+            "(e.g. --encoding gb18030 for a file saved by Chinese-locale Excel/WPS, "
+            "--encoding utf-16, --encoding cp1252)"
         )
-    for row in reader:
-        clean = {
-            (name or "").strip(): (value if isinstance(value, str) else "")
-            for name, value in row.items()
-            if name is not None
-        }
-        yield reader.line_num, clean
+    name = best.encoding
+    if name in ("gbk", "gb2312"):  # GB18030 is their superset: decodes what they do, and more
+        name = "gb18030"
+    return str(best).removeprefix("\ufeff"), f"{name} (detected)"
 
 
-def read_input(path: str | Path) -> InputRows:
+# -- text: delimiter -------------------------------------------------------------------
+def _header_cells(first_line: str, delimiter: str) -> list[str]:
+    return [cell.strip() for cell in next(csv.reader([first_line], delimiter=delimiter), [])]
+
+
+def _sniff_delimiter(first_line: str) -> str | None:
+    """The delimiter whose header names an `img_url` column, or None."""
+    for delimiter in DELIMITERS:
+        if IMG_URL in [cell.lower() for cell in _header_cells(first_line, delimiter)]:
+            return delimiter
+    return None
+
+
+def _likely_delimiter(first_line: str) -> str:
+    """For error messages only: the candidate that splits the header the most."""
+    return max(DELIMITERS, key=lambda d: len(_header_cells(first_line, d)))
+
+
+# -- rows, whatever the file type --------------------------------------------------------
+def _columns(path: Path, header: Sequence[str]) -> list[str]:
+    """Clean column names; a repeated one (case-insensitive) is an InputError."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(header, start=1):
+        name = raw.strip()
+        if not name:
+            name = f"column_{number}"
+        first = seen.get(name.lower())
+        if first is not None:
+            raise InputError(
+                f"INPUT: {path}: column {name!r} appears twice (columns {first} and {number}); "
+                "rename one so no value is lost"
+            )
+        seen[name.lower()] = number
+        names.append(name)
+    return names
+
+
+def _no_img_url(path: Path, columns: Sequence[str], hint: str) -> InputError:
+    return InputError(
+        f"INPUT: {path} has no {IMG_URL!r} column (columns: {', '.join(columns) or 'none'})" + hint
+    )
+
+
+def _csv_records(
+    path: Path, text: str, delimiter: str
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, [])
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        start = reader.line_num + 1
+        for cells in reader:
+            yield start, cells
+            start = reader.line_num + 1
+
+    return header, records()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_records(
+    path: Path, sheet: str | None
+) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise InputError(f"INPUT: cannot read {path} as an .xlsx workbook: {exc}") from None
+    names = book.sheetnames
+    if sheet is None:
+        chosen = names[0]
+    elif sheet in names:
+        chosen = sheet
+    else:
+        book.close()
+        raise InputError(f"--sheet: {path} has no sheet {sheet!r} (sheets: {', '.join(names)})")
+    worksheet = book[chosen]
+    rows = worksheet.iter_rows(values_only=True)
+    header = [_cell_text(value) for value in next(rows, ())]
+    while header and not header[-1]:
+        header.pop()
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for number, values in enumerate(rows, start=2):
+                cells = [_cell_text(value) for value in values]
+                while len(cells) > len(header) and not cells[-1]:
+                    cells.pop()  # empty cells right of the table are not data
+                if any(cells):
+                    yield number, cells
+        finally:
+            book.close()
+
+    return header, records(), f"xlsx, sheet {chosen!r}"
+
+
+def read_input(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> InputRows:
     """Read the input file; raise InputError when it cannot be used at all."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"INPUT: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"INPUT: cannot read {path}: {exc}") from None
+    if not path.exists():
+        raise InputError(f"INPUT: {path} does not exist")
+    if path.is_dir():
+        raise InputError(f"INPUT: {path} is a directory, not a catalogue file")
+    suffix = path.suffix.lower()
+    if sheet is not None and suffix not in _SPREADSHEET_SUFFIXES:
+        raise InputError(f"--sheet: only for .xlsx workbooks, and {path} is a text file")
+    if delimiter is not None:
+        delimiter = parse_delimiter(delimiter)
+
     result = InputRows()
-    seen: dict[str, int] = {}
+    if suffix in _SPREADSHEET_SUFFIXES:
+        for name, given in (("--encoding", encoding), ("--delimiter", delimiter)):
+            if given is not None:
+                raise InputError(f"{name}: only for text catalogues, and {path} is a workbook")
+        header, records, result.read_as = _xlsx_records(path, sheet)
+        columns = _columns(path, header)
+        if IMG_URL not in [name.lower() for name in columns]:
+            raise _no_img_url(path, columns, f" in {result.read_as}; pick one with --sheet")
+        _read_table(result, columns, records, workbook=True)
+        return result
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"INPUT: cannot read {path}: {exc.strerror or exc}") from None
+    if suffix in (".xls", ".ods", ".numbers") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(
+            f"INPUT: {path} is a spreadsheet format not read here (old Excel .xls, "
+            ".ods, .numbers); save it as .xlsx or CSV"
+        )
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(
+            f"INPUT: {path} is a zip archive (an .xlsx workbook saved under another name?); "
+            "name it .xlsx, or save the sheet as CSV"
+        )
+    text, how = _decode(path, data, encoding)
     lines = text.splitlines()
-    if not lines:
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
         raise InputError(f"INPUT: {path} is empty")
+    sniffed = delimiter or _sniff_delimiter(first)
+    if sniffed is None and suffix == ".tsv":
+        sniffed = "\t"
+    if sniffed is None and suffix in _TABLE_SUFFIXES:
+        likely = _likely_delimiter(first)
+        columns = _header_cells(first, likely)
+        raise _no_img_url(
+            path,
+            columns,
+            f" (read as {how}, delimiters tried: comma, semicolon, tab, pipe); "
+            "name the image column img_url, or give the delimiter with --delimiter",
+        )
+    if sniffed is None:
+        result.read_as = how
+        result.columns = [IMG_URL]
+        _read_url_list(result, lines)
+        return result
+    result.read_as = f"{how}, {_DELIMITER_NAMES.get(sniffed, repr(sniffed))}-separated"
+    header, records = _csv_records(path, text.lstrip("\r\n"), sniffed)
+    columns = _columns(path, header)
+    if IMG_URL not in [name.lower() for name in columns]:
+        raise _no_img_url(path, columns, f" (read as {result.read_as}); check --delimiter")
+    offset = len(text) - len(text.lstrip("\r\n"))
+    skipped_lines = text[:offset].count("\n")
+    _read_table(result, columns, ((n + skipped_lines, cells) for n, cells in records))
+    return result
 
-    def accept(image: InputImage) -> None:
-        first = seen.get(image.key)
-        if first is not None:
-            result.bad.append(
-                BadRow(image.line, image.img_url, f"duplicate of line {first}, skipped")
+
+def _read_table(
+    result: InputRows,
+    columns: list[str],
+    records: Iterator[tuple[int, list[str]]],
+    *,
+    workbook: bool = False,
+) -> None:
+    result.columns = columns
+    lower = {name.lower(): index for index, name in enumerate(columns)}
+    url_at = lower[IMG_URL]
+    ids_at = {col: lower[col] for col in ID_COLUMNS if col in lower}
+    width = len(columns)
+    seen: dict[str, int] = {}
+    for line, cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        if len(cells) > width:
+            hint = (
+                "values right of the last named column: name the column"
+                if workbook
+                else "quote a value that contains the delimiter (or check --delimiter)"
             )
-            return
-        seen[image.key] = image.line
-        result.images.append(image)
-
-    if _looks_like_csv(lines[0], path):
-        for line, row in _csv_rows(path, text):
-            lower = {name.lower(): name for name in row}
-            if not result.columns:
-                result.columns = list(row)
-            url = row.get(lower[IMG_URL], "")
-            problem = url_problem(url)
-            if problem is not None:
-                result.bad.append(BadRow(line, url, problem))
-                continue
-            ids = {
-                col: (row.get(lower[col], "").strip() or None) for col in ID_COLUMNS if col in lower
-            }
-            extra = {
-                name: value
-                for name, value in row.items()
-                if name.lower() not in (IMG_URL, *ID_COLUMNS) and name
-            }
-            accept(
-                InputImage(
-                    line=line,
-                    img_url=url.strip(),
-                    sku=ids.get("sku"),
-                    ext_id=ids.get("id"),
-                    extra=extra,
+            result.bad.append(
+                BadRow(
+                    line, "", f"{len(cells)} cells but the header has {width}: {hint}; row skipped"
                 )
             )
-    else:
-        result.columns = [IMG_URL]
-        for number, raw in enumerate(lines, start=1):
-            problem = url_problem(raw)
-            if problem is not None:
-                result.bad.append(BadRow(number, raw, problem.replace("img_url", "line")))
-                continue
-            accept(InputImage(line=number, img_url=raw.strip()))
-    return result
+            continue
+        if len(cells) < width:
+            result.warnings.append(
+                BadRow(
+                    line,
+                    "",
+                    f"{len(cells)} cells but the header has {width}; kept, the "
+                    "missing ones are blank",
+                )
+            )
+            cells = [*cells, *([""] * (width - len(cells)))]
+        url = cells[url_at]
+        problem = url_problem(url)
+        if problem is not None:
+            result.bad.append(BadRow(line, url, problem))
+            continue
+        special = {url_at, *ids_at.values()}
+        image = InputImage(
+            line=line,
+            img_url=url.strip(),
+            sku=cells[ids_at["sku"]].strip() or None if "sku" in ids_at else None,
+            ext_id=cells[ids_at["id"]].strip() or None if "id" in ids_at else None,
+            extra={name: cells[i] for i, name in enumerate(columns) if i not in special},
+        )
+        _accept(result, seen, image)
+
+
+def _read_url_list(result: InputRows, lines: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(lines, start=1):
+        problem = url_problem(raw)
+        if problem is not None:
+            result.bad.append(BadRow(number, raw, problem.replace("img_url", "line")))
+            continue
+        _accept(result, seen, InputImage(line=number, img_url=raw.strip()))
+
+
+def _accept(result: InputRows, seen: dict[str, int], image: InputImage) -> None:
+    first = seen.get(image.key)
+    if first is not None:
+        result.bad.append(BadRow(image.line, image.img_url, f"duplicate of line {first}, skipped"))
+        return
+    seen[image.key] = image.line
+    result.images.append(image)

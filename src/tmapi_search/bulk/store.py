@@ -48,6 +48,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 __all__ = [
     "SCHEMA",
     "AccountStatus",
+    "CatalogueChanges",
     "ImageRecord",
     "InputAccount",
     "ParamsMismatchError",
@@ -233,6 +234,29 @@ class InputAccount:
             "attempts": self.attempts,
             "served_by_line": self.served_by,
         }
+
+
+@dataclass(slots=True)
+class CatalogueChanges:
+    """How a catalogue differs from what the database holds (see `Store.update_catalogue`)."""
+
+    #: rows never seen (each a new image to search)
+    new: int = 0
+    #: of the new rows: a known sku/id whose img_url changed (the new image is searched)
+    url_changed: int = 0
+    #: known rows whose other columns changed (updated in the database)
+    edited: int = 0
+    #: stored rows no longer in the catalogue (kept, with their results)
+    gone: int = 0
+    #: columns the database did not have
+    new_columns: list[str] = field(default_factory=list)
+    #: columns the database has and the catalogue no longer does
+    dropped_columns: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.new or self.edited or self.gone or self.new_columns or self.dropped_columns
+        )
 
 
 @dataclass(slots=True)
@@ -533,6 +557,57 @@ class Store:
                 [(*row, now, normalise_url(row[2])) for row in rows],
             )
             return self._db.total_changes - before
+
+    def update_catalogue(
+        self, rows: Sequence[tuple[str, int, str, str | None, str | None, str]]
+    ) -> CatalogueChanges:
+        """Bring the stored rows in line with the catalogue, before `add_images`.
+
+        A known row (same sku/id and img_url) takes the catalogue's current columns and
+        line, so exports show the catalogue as it is now; its status and items are kept.
+        Returns what changed; new rows are only counted (add_images inserts them).
+        """
+        changes = CatalogueChanges()
+        if not rows:
+            return changes
+        stored = {
+            row["key"]: (row["line"], json.loads(row["extra"]))
+            for row in self._db.execute("SELECT key, line, extra FROM images")
+        }
+        if not stored:
+            return changes  # a first run: nothing to compare with
+        urls_by_ident: dict[tuple[str, str], set[str]] = {}
+        for row in self._db.execute("SELECT sku, ext_id, img_url FROM images"):
+            if row["sku"] or row["ext_id"]:
+                ident = (row["sku"] or "", row["ext_id"] or "")
+                urls_by_ident.setdefault(ident, set()).add(row["img_url"])
+        before_columns = self.extra_columns()
+        updates = []
+        now_columns: dict[str, None] = {}
+        for key, line, img_url, sku, ext_id, extra_json in rows:
+            extra = json.loads(extra_json)
+            now_columns.update(dict.fromkeys(extra))
+            known = stored.get(key)
+            if known is None:
+                changes.new += 1
+                urls = urls_by_ident.get((sku or "", ext_id or ""))
+                if (sku or ext_id) and urls and img_url not in urls:
+                    changes.url_changed += 1
+                continue
+            if known[1] != extra:
+                changes.edited += 1
+            if known != (line, extra):
+                updates.append((line, extra_json, time.time(), key))
+        changes.gone = len(stored.keys() - {row[0] for row in rows})
+        changes.new_columns = [name for name in now_columns if name not in before_columns]
+        changes.dropped_columns = [name for name in before_columns if name not in now_columns]
+        if updates:
+            with self.transaction():
+                self._db.executemany(
+                    "UPDATE images SET line = ?, extra = ?, updated_at = ? WHERE key = ?",
+                    updates,
+                )
+        return changes
 
     def images_to_do(self, keys: Sequence[str], *, retry_failed: bool = False) -> list[ImageRecord]:
         """Of the images with these keys, those a run must search, in input order.

@@ -57,6 +57,7 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 class AuthOption(StrEnum):
@@ -72,6 +73,7 @@ class ApiVersion(StrEnum):
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    xlsx = "xlsx"
 
 
 app = typer.Typer(
@@ -390,6 +392,9 @@ def search_options(
 
 def main() -> None:
     """Console-script entry point."""
+    from tmapi_search.cli.output import never_fail_on_characters
+
+    never_fail_on_characters(sys.stdout)  # stderr already replaces (backslashreplace)
     try:
         app()
     except KeyboardInterrupt:

@@ -86,8 +86,9 @@ def bulk(
         Path,
         typer.Argument(
             metavar="INPUT",
-            help="CSV with an img_url column (sku/id and other columns carried along), "
-            "or a text file with one image URL per line.",
+            help="Catalogue with an img_url column (sku/id and other columns carried "
+            "along): .csv/.tsv/.txt (encoding and delimiter detected) or .xlsx; or a text "
+            "file with one image URL per line.",
         ),
     ],
     db: Annotated[
@@ -124,6 +125,21 @@ def bulk(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show the live progress bar.")
     ] = True,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Sheet of an .xlsx catalogue (default: first).")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Encoding of a text catalogue (default: detected)."),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            help="Delimiter of a text catalogue: a character or tab/comma/semicolon/pipe "
+            "(default: sniffed among , ; tab |).",
+        ),
+    ] = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -179,9 +195,13 @@ def bulk(
         start, end = check_price_range(price_start, price_end)  # checked above: no error
         options = {**options, "price_start": start, "price_end": end}
     try:
-        rows = read_input(input_path)
+        rows = read_input(input_path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     except InputError as error:
         die(config, EXIT_USAGE, str(error))
+    if "detected" in rows.read_as:
+        stderr.print(f"read {input_path} as {rows.read_as} (--encoding to change)", markup=False)
+    for warning in rows.warnings[:20]:
+        stderr.print(f"warning: {escape(str(warning))}", style="yellow")
     if rows.bad:
         stderr.print(f"skipped {len(rows.bad)} bad row(s) of {input_path}:", style="yellow")
         for bad in rows.bad[:20]:
@@ -282,7 +302,11 @@ def _run_locked(
             store.check_params(search_params)
         except ParamsMismatchError as error:
             die(config, EXIT_USAGE, str(error))
-        store.add_images(image.db_row() for image in images)
+        rows = [image.db_row() for image in images]
+        changes = store.update_catalogue(rows)
+        if changes:
+            stderr.print(_describe_changes(input_path, changes), style="yellow", markup=False)
+        store.add_images(rows)
         todo = store.images_to_do(
             [image.key for image in images], retry_failed=settings.retry_failed
         )
@@ -376,6 +400,29 @@ def _run_locked(
         style = "red" if runner.outcome in ("billing", "auth", "network") else "yellow"
         stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
     return _exit_for(store, failed_now, runner.outcome, stats)
+
+
+def _describe_changes(input_path: Path, changes: Any) -> str:
+    parts = []
+    if changes.new:
+        part = f"{changes.new} new row(s), searched"
+        if changes.url_changed:
+            part += (
+                f" ({changes.url_changed} of them a known sku/id with a new img_url: the new "
+                "image is searched, the old one's results stay in the database)"
+            )
+        parts.append(part)
+    if changes.edited:
+        parts.append(f"{changes.edited} row(s) with edited columns, updated")
+    if changes.gone:
+        parts.append(
+            f"{changes.gone} row(s) of the database no longer in it (kept, with their results)"
+        )
+    if changes.new_columns:
+        parts.append("new column(s) " + ", ".join(changes.new_columns))
+    if changes.dropped_columns:
+        parts.append("column(s) no longer in it " + ", ".join(changes.dropped_columns))
+    return f"{input_path} changed since the last run: " + "; ".join(parts)
 
 
 def _exit_for(store: Any, failed_now: list[Any], outcome: str, stats: Any) -> int:

@@ -1,4 +1,4 @@
-"""`tmapi-search export`: the stored results as CSV or JSONL, every input row accounted for.
+"""`tmapi-search export`: the stored results as CSV, JSONL or XLSX, every input row accounted for.
 
 The database is opened read-only (never changed, works on read-only media). `--out` is
 written atomically (temporary file + rename), never over the database or any SQLite
@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, NoReturn, TextIO, cast
+from typing import IO, Annotated, NoReturn, cast
 
 import typer
 from rich.markup import escape
@@ -62,6 +62,15 @@ def export(
     force: Annotated[
         bool, typer.Option("--force", help="Replace --out if it exists (never a SQLite file).")
     ] = False,
+    bom: Annotated[
+        bool | None,
+        typer.Option(
+            "--bom/--no-bom",
+            show_default=False,
+            help="Start CSV with a UTF-8 byte-order mark, so Excel reads it as UTF-8 "
+            "(default: yes with --out, no on standard output).",
+        ),
+    ] = None,
 ) -> None:
     """Write every input row: one row per item found, one per row without (with its status)."""
     from tmapi_search.bulk.atomic import OutputRefusedError, atomic_write, check_output
@@ -70,6 +79,8 @@ def export(
 
     config = get_config(ctx)
     target = None if out in (None, "-") else Path(out)
+    if target is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():
+        die(config, EXIT_USAGE, "--format xlsx writes a workbook: give --out FILE.xlsx")
     if target is not None:
         try:
             check_output(target, db, force=force)
@@ -85,8 +96,12 @@ def export(
     with store:
         if target is None:
             try:
-                count = export_records(store, fmt.value, sys.stdout, counts=counts)
+                # UTF-8 bytes (or a workbook) whatever the terminal's or the locale's encoding
                 sys.stdout.flush()
+                count = export_records(
+                    store, fmt.value, sys.stdout.buffer, bom=bool(bom), counts=counts
+                )
+                sys.stdout.buffer.flush()
             except BrokenPipeError:  # `| head`: the reader has what it wanted
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, sys.stdout.fileno())
@@ -98,8 +113,10 @@ def export(
             stderr.print(_summary(count, counts), markup=False)
             return
         try:
-            with atomic_write(target, force=force) as handle:
-                count = export_records(store, fmt.value, cast(TextIO, handle), counts=counts)
+            with atomic_write(target, binary=True, force=force) as handle:
+                count = export_records(
+                    store, fmt.value, cast(IO[bytes], handle), bom=bom is not False, counts=counts
+                )
         except FileExistsError:
             die(config, EXIT_USAGE, f"--out: {target} exists; add --force to replace it")
         except OSError as error:

@@ -27,11 +27,12 @@ from tmapi_search.cli.app import (
     api_errors,
     app,
     check_api_options,
+    die,
     get_config,
     search_options,
     stdout,
 )
-from tmapi_search.cli.exit_codes import API_CALL, epilog
+from tmapi_search.cli.exit_codes import API_CALL, EXIT_USAGE, epilog
 
 
 # -- search -------------------------------------------------------------------------
@@ -54,11 +55,24 @@ def search(
     ] = None,
     no_convert: NoConvert = False,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="Output format (xlsx: redirect standard output to a file).",
+            case_sensitive=False,
+        ),
     ] = OutputFormat.table,
     api: ApiOpt = ApiVersion.v1,
     price_start: PriceStart = None,
     price_end: PriceEnd = None,
+    bom: Annotated[
+        bool,
+        typer.Option("--bom", help="Start CSV with a UTF-8 byte-order mark (for Excel)."),
+    ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Table: every column in full (product URL included)."),
+    ] = False,
 ) -> None:
     """Search 1688 for products that look like one image."""
     from tmapi_search.cli.output import write_items
@@ -66,6 +80,8 @@ def search(
 
     config = get_config(ctx)
     check_api_options(config, api, page_size, price_start, price_end, no_convert, language.value)
+    if fmt is OutputFormat.xlsx and sys.stdout.isatty():
+        die(config, EXIT_USAGE, "--format xlsx writes a workbook: redirect it, > results.xlsx")
     options = search_options(
         page_size,
         language,
@@ -96,9 +112,8 @@ def search(
                     )
                 )
                 title = f"{len(items_v2)} items (v2)"
-            write_items(items_v2, fmt.value, console=stdout, out=sys.stdout, title=title)
-            return
-        if max_items is None:
+            items: list[Any] = items_v2
+        elif max_items is None:
             data = client.search_by_image(img_url, page=page, convert=convert, **options)
             items = list(data.items)
             title = f"page {data.page}: {len(items)} items of {data.total_count}"
@@ -109,7 +124,20 @@ def search(
                 )
             )
             title = f"{len(items)} items"
-        write_items(items, fmt.value, console=stdout, out=sys.stdout, title=title)
+    if fmt is not OutputFormat.table:
+        sys.stdout.flush()
+    # UTF-8 bytes (or a workbook) whatever the terminal's or the locale's encoding
+    write_items(
+        items,
+        fmt.value,
+        console=stdout,
+        out=sys.stdout.buffer,
+        title=title,
+        bom=bom,
+        wide=wide,
+        source=img_url,
+    )
+    sys.stdout.buffer.flush()
 
 
 # -- convert ------------------------------------------------------------------------
