@@ -178,16 +178,18 @@ def test_bad_rows_are_reported_and_skipped_and_422_fails_one_image(tmp_path: Pat
     assert "line 6: blank img_url" in result.stderr
     assert "line 7: img_url contains whitespace" in result.stderr
     assert "line 8: img_url is not an http(s) URL" in result.stderr
-    assert "26 done, 4 failed, 0 pending of 30 images" in result.stdout
-    assert "ParameterError x4" in result.stdout
+    # the 3 rejected rows are failed rows of the account too (InvalidInput, never sent)
+    assert "26 done, 7 failed, 0 pending of 33 images" in result.stdout
+    assert "ParameterError x4" in result.stdout and "InvalidInput x3" in result.stdout
     out = tmp_path / "export.csv"
     export = run_cli("export", "--db", str(db), "--format", "csv", "--out", str(out))
     assert export.returncode == 0, export.stderr
-    # every input row is accounted for: 26 images x 2 items, and the 4 that failed
+    # every input row is accounted for: 26 images x 2 items, the 4 that failed, 3 rejected
     lines = out.read_text().splitlines()
-    assert len(lines) == 1 + 26 * 2 + 4
+    assert len(lines) == 1 + 26 * 2 + 4 + 3
     failed_rows = [line for line in lines if ",failed,ParameterError," in line]
     assert len(failed_rows) == 4
+    assert len([line for line in lines if ",failed,InvalidInput," in line]) == 3
     no_token_in(*tmp_path.iterdir())
     assert TOKEN not in result.stdout + result.stderr + export.stdout + export.stderr
 

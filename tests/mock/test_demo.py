@@ -29,9 +29,9 @@ def test_make_demo_prints_the_vendor_items_and_leaves_no_prism() -> None:
         assert str(item["item_id"]) in result.stdout
         assert item["product_url"] in result.stdout
     assert "page 1: 2 items of 666" in result.stdout
-    assert "4 done, 0 failed, 0 pending of 4 images; 8 items stored" in result.stdout
+    assert "4 done, 1 failed, 0 pending of 5 images; 8 items stored" in result.stdout
     assert "line 6: blank img_url" in result.stderr
-    assert "results.csv: 8 rows" in result.stdout
+    assert "results.csv: 9 rows" in result.stdout
     # it ends with the HTML report of that bulk run, and prints where it is
     report = re.search(r"^report: (\S+) ", result.stdout, re.M)
     assert report, result.stdout[-500:]

@@ -108,11 +108,25 @@ class InputImage:
 
 @dataclass(frozen=True, slots=True)
 class BadRow:
-    """A row that was skipped (or, as a warning, kept), and why."""
+    """A row that was skipped (or, as a warning, kept), and why.
+
+    A skipped row keeps its catalogue columns (`sku`, `ext_id`, `extra`) so that `bulk`
+    can store it as a failed row of the account (`Store.replace_rejected`); a duplicate
+    (`duplicate_of` set) is the same row twice and is not stored again.
+    """
 
     line: int
     value: str
     reason: str
+    sku: str | None = None
+    ext_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    duplicate_of: int | None = None
+
+    def db_row(self) -> tuple[int, str, str | None, str | None, str, str]:
+        """(line, img_url, sku, ext_id, extra JSON, reason) for `Store.replace_rejected`."""
+        extra = json.dumps(self.extra, ensure_ascii=False)
+        return (self.line, self.value, self.sku, self.ext_id, extra, self.reason)
 
     def __str__(self) -> str:
         shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
@@ -426,6 +440,19 @@ def _read_table(
     ids_at = {col: lower[col] for col in ID_COLUMNS if col in lower}
     width = len(columns)
     seen: dict[str, int] = {}
+
+    def rejected(line: int, cells: list[str], url: str, reason: str) -> BadRow:
+        cells = cells[:width]
+        special = {url_at, *ids_at.values()}
+        return BadRow(
+            line,
+            url,
+            reason,
+            sku=_cell_at(cells, ids_at.get("sku")),
+            ext_id=_cell_at(cells, ids_at.get("id")),
+            extra={name: cells[i] for i, name in enumerate(columns[: len(cells)]) if i not in special},
+        )
+
     for line, cells in records:
         if not any(cell.strip() for cell in cells):
             continue  # a blank line
@@ -435,11 +462,8 @@ def _read_table(
                 if workbook
                 else "quote a value that contains the delimiter (or check --delimiter)"
             )
-            result.bad.append(
-                BadRow(
-                    line, "", f"{len(cells)} cells but the header has {width}: {hint}; row skipped"
-                )
-            )
+            reason = f"{len(cells)} cells but the header has {width}: {hint}; row skipped"
+            result.bad.append(rejected(line, cells, "", reason))
             continue
         if len(cells) < width:
             result.warnings.append(
@@ -454,7 +478,7 @@ def _read_table(
         url = cells[url_at]
         problem = url_problem(url)
         if problem is not None:
-            result.bad.append(BadRow(line, url, problem))
+            result.bad.append(rejected(line, cells, url, problem))
             continue
         special = {url_at, *ids_at.values()}
         image = InputImage(
@@ -465,6 +489,12 @@ def _read_table(
             extra={name: cells[i] for i, name in enumerate(columns) if i not in special},
         )
         _accept(result, seen, image)
+
+
+def _cell_at(cells: list[str], index: int | None) -> str | None:
+    if index is None or index >= len(cells):
+        return None
+    return cells[index].strip() or None
 
 
 def _read_url_list(result: InputRows, lines: list[str]) -> None:
@@ -480,7 +510,11 @@ def _read_url_list(result: InputRows, lines: list[str]) -> None:
 def _accept(result: InputRows, seen: dict[str, int], image: InputImage) -> None:
     first = seen.get(image.key)
     if first is not None:
-        result.bad.append(BadRow(image.line, image.img_url, f"duplicate of line {first}, skipped"))
+        result.bad.append(
+            BadRow(
+                image.line, image.img_url, f"duplicate of line {first}, skipped", duplicate_of=first
+            )
+        )
         return
     seen[image.key] = image.line
     result.images.append(image)

@@ -14,6 +14,12 @@ Tables (see `SCHEMA`):
 - `items`: each item found, linked to its image; `UNIQUE(image_id, position)`, so an
   item is never stored twice.
 
+Rows the catalogue reader rejected (blank or non-http(s) `img_url`, too many cells) are
+`images` rows too, `rejected` = 1: `failed` with error class `InvalidInput` and the
+reason, never searched (`images_to_do` and `settled_for` skip them), and replaced as a
+whole by each run's rejected rows (`replace_rejected`), so a row fixed in the catalogue
+stops being one and is searched as a new row.
+
 Rows with the same normalised image URL (`url_key`) share one search: the first one's
 items are copied to the others in the same transaction, and `served_by` names the row
 whose paid search served them (see `normalise_url`).
@@ -46,6 +52,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 __all__ = [
+    "INVALID_INPUT",
     "SCHEMA",
     "AccountStatus",
     "CatalogueChanges",
@@ -133,8 +140,15 @@ _ADDED_COLUMNS = {
         "shared": "INTEGER NOT NULL DEFAULT 0",
         "message": "TEXT",
     },
-    "images": {"url_key": "TEXT", "served_by": "INTEGER", "converted_at": "REAL"},
+    "images": {
+        "url_key": "TEXT",
+        "served_by": "INTEGER",
+        "converted_at": "REAL",
+        "rejected": "INTEGER NOT NULL DEFAULT 0",
+    },
 }
+#: The error code of a catalogue row rejected while reading it (see `Store.replace_rejected`).
+INVALID_INPUT = "InvalidInput"
 _INDEXES = "CREATE INDEX IF NOT EXISTS images_url_key ON images(url_key);"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -423,7 +437,9 @@ class Store:
                 if name not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
         self._db.executescript(_INDEXES)
-        missing = self._db.execute("SELECT id, img_url FROM images WHERE url_key IS NULL")
+        missing = self._db.execute(
+            "SELECT id, img_url FROM images WHERE url_key IS NULL AND NOT rejected"
+        )
         updates = [(normalise_url(row["img_url"]), row["id"]) for row in missing]
         if updates:
             with self.transaction():
@@ -558,6 +574,38 @@ class Store:
             )
             return self._db.total_changes - before
 
+    def replace_rejected(
+        self, rows: Iterable[tuple[int, str, str | None, str | None, str, str]]
+    ) -> None:
+        """Store the catalogue's rejected rows (line, img_url, sku, ext_id, extra JSON, reason).
+
+        One transaction: the rejected rows of the previous run go (a row since fixed is
+        an ordinary row now) and these take their place, `failed` with `InvalidInput`.
+        """
+        now = time.time()
+        with self.transaction():
+            self._db.execute("DELETE FROM images WHERE rejected = 1")
+            self._db.executemany(
+                """INSERT INTO images(key, line, img_url, sku, ext_id, extra, status,
+                                      error_class, error_message, transient, updated_at,
+                                      rejected)
+                   VALUES (?, ?, ?, ?, ?, ?, 'failed', ?, ?, 0, ?, 1)""",
+                [
+                    (
+                        json.dumps(["rejected", line]),
+                        line,
+                        img_url,
+                        sku,
+                        ext_id,
+                        extra,
+                        INVALID_INPUT,
+                        reason,
+                        now,
+                    )
+                    for line, img_url, sku, ext_id, extra, reason in rows
+                ],
+            )
+
     def update_catalogue(
         self, rows: Sequence[tuple[str, int, str, str | None, str | None, str]]
     ) -> CatalogueChanges:
@@ -572,12 +620,14 @@ class Store:
             return changes
         stored = {
             row["key"]: (row["line"], json.loads(row["extra"]))
-            for row in self._db.execute("SELECT key, line, extra FROM images")
+            for row in self._db.execute("SELECT key, line, extra FROM images WHERE NOT rejected")
         }
         if not stored:
             return changes  # a first run: nothing to compare with
         urls_by_ident: dict[tuple[str, str], set[str]] = {}
-        for row in self._db.execute("SELECT sku, ext_id, img_url FROM images"):
+        for row in self._db.execute(
+            "SELECT sku, ext_id, img_url FROM images WHERE NOT rejected"
+        ):
             if row["sku"] or row["ext_id"]:
                 ident = (row["sku"] or "", row["ext_id"] or "")
                 urls_by_ident.setdefault(ident, set()).add(row["img_url"])
@@ -616,7 +666,8 @@ class Store:
         every failed one. Done images are never searched again.
         """
         rows = self._db.execute(
-            "SELECT * FROM images WHERE status IN ('pending', 'failed') ORDER BY line, id"
+            "SELECT * FROM images WHERE status IN ('pending', 'failed') AND NOT rejected "
+            "ORDER BY line, id"
         ).fetchall()
         wanted = set(keys)
         todo = []
@@ -649,7 +700,7 @@ class Store:
         Its result serves another row with the same URL without a second paid call.
         """
         row = self._db.execute(
-            "SELECT * FROM images WHERE url_key = ? AND (status = 'done' OR "
+            "SELECT * FROM images WHERE url_key = ? AND NOT rejected AND (status = 'done' OR "
             "(status = 'failed' AND transient = 0 AND NOT ?)) "
             "ORDER BY status = 'done' DESC, line LIMIT 1",
             (url_key, int(retry_failed)),

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -222,7 +223,8 @@ def bulk(
         api=api.value,
         converted_ttl=converted_ttl * 60,
     )
-    code = _run_bulk(config, input_path, db, rows.images, settings, progress, wait)
+    rejected = [bad for bad in rows.bad if bad.duplicate_of is None]
+    code = _run_bulk(config, input_path, db, rows.images, settings, progress, wait, rejected)
     raise typer.Exit(code)
 
 
@@ -234,6 +236,7 @@ def _run_bulk(
     settings: Any,
     show_progress: bool,
     wait: bool = False,
+    rejected: Sequence[Any] = (),
 ) -> int:
     from tmapi_search.bulk.lock import DatabaseBusyError, RunLock
     from tmapi_search.bulk.store import Store, check_usable
@@ -264,7 +267,9 @@ def _run_bulk(
         except (sqlite3.Error, OSError) as error:
             die(config, EXIT_STORAGE, f"--db: cannot open {db}: {_cause(error)}")
         with store:
-            return _run_locked(config, input_path, db, images, settings, show_progress, store, lock)
+            return _run_locked(
+                config, input_path, db, images, settings, show_progress, store, lock, rejected
+            )
 
 
 def _cause(error: BaseException) -> str:
@@ -282,6 +287,7 @@ def _run_locked(
     show_progress: bool,
     store: Any,
     lock: Any,
+    rejected: Sequence[Any] = (),
 ) -> int:
     from tmapi_search.bulk.runner import BulkRunner, BulkStats
     from tmapi_search.bulk.store import ParamsMismatchError
@@ -307,6 +313,8 @@ def _run_locked(
         if changes:
             stderr.print(_describe_changes(input_path, changes), style="yellow", markup=False)
         store.add_images(rows)
+        # rejected rows are part of the account (failed, InvalidInput), never searched
+        store.replace_rejected([bad.db_row() for bad in rejected])
         todo = store.images_to_do(
             [image.key for image in images], retry_failed=settings.retry_failed
         )
