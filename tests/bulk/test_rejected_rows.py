@@ -112,9 +112,7 @@ def test_rejected_rows_are_failed_rows_never_sent_and_a_fixed_row_is_searched(
         again = run_cli(*bulk(catalogue, db), base_url=server.base_url)
         assert again.returncode == 0, again.stderr
         assert server.search_calls == 0
-        retry = run_cli(
-            *bulk(catalogue, db), "--retry-failed", base_url=server.base_url
-        )
+        retry = run_cli(*bulk(catalogue, db), "--retry-failed", base_url=server.base_url)
         assert retry.returncode == 0, retry.stderr
         assert server.search_calls == 0  # --retry-failed never sends a rejected row
     assert "2 done, 2 failed, 0 pending of 4 images" in again.stdout

@@ -450,7 +450,9 @@ def _read_table(
             reason,
             sku=_cell_at(cells, ids_at.get("sku")),
             ext_id=_cell_at(cells, ids_at.get("id")),
-            extra={name: cells[i] for i, name in enumerate(columns[: len(cells)]) if i not in special},
+            extra={
+                name: cells[i] for i, name in enumerate(columns[: len(cells)]) if i not in special
+            },
         )
 
     for line, cells in records:

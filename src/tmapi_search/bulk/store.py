@@ -625,9 +625,7 @@ class Store:
         if not stored:
             return changes  # a first run: nothing to compare with
         urls_by_ident: dict[tuple[str, str], set[str]] = {}
-        for row in self._db.execute(
-            "SELECT sku, ext_id, img_url FROM images WHERE NOT rejected"
-        ):
+        for row in self._db.execute("SELECT sku, ext_id, img_url FROM images WHERE NOT rejected"):
             if row["sku"] or row["ext_id"]:
                 ident = (row["sku"] or "", row["ext_id"] or "")
                 urls_by_ident.setdefault(ident, set()).add(row["img_url"])
