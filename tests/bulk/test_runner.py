@@ -219,11 +219,15 @@ async def test_token_is_not_in_the_database(tmp_path: Path, tmapi_mock: TmapiMoc
 async def test_auto_concurrency_finds_a_hidden_cap_without_failing_images(
     tmp_path: Path,
 ) -> None:
-    """A real local server with a cap of 4 the runner is not told: 503s, then no failures."""
+    """A real local server with a cap of 4 the runner is not told: 503s, then no failures.
+
+    Each answer takes 150 ms, so that even a CPU-starved client (a loaded CI box) has more
+    than 4 calls in flight once its limit grows: with 20 ms answers it sometimes never did.
+    """
     from tmapi_search.testing.local_server import LocalTmapiServer
 
-    rows = read_input(catalogue_csv(tmp_path / "in.csv", 150))
-    with LocalTmapiServer(latency=0.02, cap=4) as server, Store(tmp_path / "r.sqlite") as store:
+    rows = read_input(catalogue_csv(tmp_path / "in.csv", 60))
+    with LocalTmapiServer(latency=0.15, cap=4) as server, Store(tmp_path / "r.sqlite") as store:
         store.add_images(image.db_row() for image in rows.images)
         todo = store.images_to_do([i.key for i in rows.images])
         run_id = store.start_run("in.csv", {})
@@ -232,9 +236,9 @@ async def test_auto_concurrency_finds_a_hidden_cap_without_failing_images(
             runner = BulkRunner(client, store, settings)
             stats = await runner.run(todo, run_id)
         counts = store.counts()
-        assert (counts.done, counts.failed) == (150, 0)
+        assert (counts.done, counts.failed) == (60, 0)
         assert stats.refused_503 == server.rejected > 0  # it did probe above the cap ...
         assert runner.limiter.decreases >= 1  # ... and backed off
         assert runner.limiter.peak >= 4
         assert runner.limiter.limit <= 16
-        assert server.search_calls == 150  # accepted calls: each image once
+        assert server.search_calls == 60  # accepted calls: each image once
