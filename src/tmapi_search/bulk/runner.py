@@ -63,7 +63,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import stamina
 from tmapi_client.models import SearchData, SearchDataV2
@@ -91,7 +91,10 @@ __all__ = [
     "BulkRunner",
     "BulkSettings",
     "BulkStats",
+    "ListSource",
+    "PendingFeed",
     "RunOutcome",
+    "WorkSource",
 ]
 #: Seconds a stored converted path is reused (field reports: valid >= ~70 min).
 CONVERTED_TTL = 60 * 60.0
@@ -176,6 +179,74 @@ class _Image:
     page: int = 1
     attempts: int = 0
     in_call: bool = False
+    url_key: str = ""
+
+    def ids(self) -> list[int]:
+        """This search's row and the rows sharing it (followers join while it runs)."""
+        return [self.record.id, *(other.id for other in self.followers)]
+
+
+class WorkSource(Protocol):
+    """Where a run's rows come from, page by page (`ListSource`, `PendingFeed`)."""
+
+    async def next_page(self) -> list[ImageRecord] | None:
+        """The next rows to search, in input order; None when there are no more."""
+        ...
+
+
+class ListSource:
+    """A list of rows known up front (`Store.images_to_do`): one page."""
+
+    def __init__(self, images: Sequence[ImageRecord]) -> None:
+        self._images: list[ImageRecord] | None = list(images)
+
+    async def next_page(self) -> list[ImageRecord] | None:
+        page, self._images = self._images, None
+        return page or None
+
+
+class PendingFeed:
+    """The rows of a catalogue reading that a run must search, paged out of the database.
+
+    Follows `Store.pending_page` (a partial index, a cursor on the line) while the
+    catalogue is still being read: when it has caught up with the reading it waits
+    for the next batch (`notify()`), and ends once the reading is over (`close()`).
+    Only one page is held at a time, so memory stays flat whatever the catalogue size.
+    """
+
+    def __init__(
+        self, store: Store, ingestion: int, *, retry_failed: bool = False, page: int = 500
+    ) -> None:
+        self.store = store
+        self.ingestion = ingestion
+        self.retry_failed = retry_failed
+        self.page = page
+        self.after_line = 0
+        self.reading = True
+        self._more = asyncio.Event()
+
+    def notify(self) -> None:
+        """A batch of the catalogue was stored."""
+        self._more.set()
+
+    def close(self) -> None:
+        """The reading is over (read to its end, or stopped): no more rows will come."""
+        self.reading = False
+        self._more.set()
+
+    async def next_page(self) -> list[ImageRecord] | None:
+        while True:
+            reading = self.reading  # rows stored before this point are all visible below
+            self._more.clear()
+            page = self.store.pending_page(
+                self.ingestion, self.after_line, self.page, retry_failed=self.retry_failed
+            )
+            if page:
+                self.after_line = page[-1].line
+                return page
+            if not reading:
+                return None
+            await self._more.wait()
 
 
 class BulkRunner:
@@ -210,6 +281,11 @@ class BulkRunner:
         self._no_answer = 0
         self._stopping = asyncio.Event()
         self._current: dict[asyncio.Task[None], _Image | None] = {}
+        #: image URL -> its search queued or in flight in this run (rows join it)
+        self._live: dict[str, _Image] = {}
+        #: image URL -> the row whose search ended unsettled in this run (failed, or
+        #: -1: left pending): a later row with the URL shares that end, with no call
+        self._ended: dict[str, int] = {}
 
     # -- control -----------------------------------------------------------------------
     def stop(self, outcome: RunOutcome = "interrupted", reason: str | None = None) -> None:
@@ -247,6 +323,11 @@ class BulkRunner:
                 "stopped before any further paid call"
             )
             self._changed()
+
+    def storage_failed(self, error: sqlite3.Error) -> None:
+        """A write outside the runner (the catalogue reading) failed: stop the spending."""
+        logger.error("bulk: cannot save to %s: %s", self.store.path, error)
+        self._storage_failed(error)
 
     def _save(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
         """A write to the Store; False (and the run stops) when it failed."""
@@ -286,56 +367,106 @@ class BulkRunner:
             self.on_change(self.stats)
 
     # -- the run ---------------------------------------------------------------------
-    async def run(self, images: Sequence[ImageRecord], run_id: int) -> BulkStats:
-        """Search `images` (as returned by `Store.images_to_do`); returns the final stats."""
+    async def run(self, images: Sequence[ImageRecord] | WorkSource, run_id: int) -> BulkStats:
+        """Search `images`; returns the final stats.
+
+        `images`: a list (as `Store.images_to_do` returns it), or a `WorkSource` that
+        hands out pages while the catalogue is still being read (`PendingFeed`). The
+        workers start on the first page; only a few pages are held at a time.
+        """
         self.run_id = run_id
-        self.stats = BulkStats(total=len(images), limit=self.limiter.limit)
-        queue: asyncio.Queue[_Image] = asyncio.Queue()
-        for group in self._groups(images, run_id):
-            queue.put_nowait(group)
-        workers = min(queue.qsize(), self.settings.max_concurrency * 2 + 4)
+        self.stats = BulkStats(limit=self.limiter.limit)
+        if isinstance(images, Sequence):
+            workers = min(len(images), self.settings.max_concurrency * 2 + 4)
+            source: WorkSource = ListSource(images)
+        else:
+            workers = self.settings.max_concurrency * 2 + 4
+            source = images
+        queue: asyncio.Queue[_Image | None] = asyncio.Queue(maxsize=max(workers, 1))
         tasks = [asyncio.create_task(self._worker(queue)) for _ in range(workers)]
-        self._current = dict.fromkeys(tasks)
+        feeder = asyncio.create_task(self._feed(source, queue, workers))
+        self._current = dict.fromkeys([feeder, *tasks])
         self._changed()
         stopper = asyncio.create_task(self._enforce_grace(tasks))
         try:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(feeder, *tasks, return_exceptions=True)
         finally:
             stopper.cancel()
-            for task in tasks:
+            for task in [feeder, *tasks]:
                 task.cancel()
-            await asyncio.gather(*tasks, stopper, return_exceptions=True)
+            await asyncio.gather(feeder, *tasks, stopper, return_exceptions=True)
             self.stats.finished = time.monotonic()
             self._changed()
         return self.stats
 
-    def _groups(self, images: Sequence[ImageRecord], run_id: int) -> list[_Image]:
-        """One search per image URL: the rows that share it, and those served already."""
-        groups: dict[str, list[ImageRecord]] = {}
-        for record in images:
-            groups.setdefault(record.url_key or normalise_url(record.img_url), []).append(record)
-        work = []
-        for url_key, records in groups.items():
-            if self.stopping:
-                break
+    async def _feed(self, source: WorkSource, queue: asyncio.Queue[_Image | None], n: int) -> None:
+        """Hand the source's rows to the workers, one search per image URL in flight."""
+        try:
+            while not self.stopping:
+                page = await source.next_page()
+                if page is None:
+                    break
+                for count, record in enumerate(page, start=1):
+                    if self.stopping:
+                        return
+                    image = self._dispatch(record)
+                    if image is not None:
+                        await queue.put(image)
+                    elif count % 200 == 0:
+                        await asyncio.sleep(0)  # rows served without a call: let calls run
+                self._changed()
+        finally:
+            if not self.stopping:
+                for _ in range(n):
+                    await queue.put(None)
+
+    def _dispatch(self, record: ImageRecord) -> _Image | None:
+        """The work for one row: a new search, or none (joined or served: no new call)."""
+        assert self.run_id is not None
+        self.stats.total += 1
+        url_key = record.url_key or normalise_url(record.img_url)
+        live = self._live.get(url_key)
+        if live is not None:  # the same image URL is queued or in flight: one call for both
+            live.followers.append(record)
+            return None
+        ended = self._ended.get(url_key)
+        if ended is not None:  # its search ended unsettled in this run: the same fate
+            if ended < 0:
+                self.stats.left_pending += 1
+                return None
+            try:
+                source = self.store.image(ended)
+            except sqlite3.Error as error:
+                self._storage_failed(error)
+                return None
+            if self._save(self.store.copy_result, source, [record.id], self.run_id):
+                self.stats.shared += 1
+                self.stats.failed += 1
+            return None
+        try:
             settled = self.store.settled_for(url_key, retry_failed=self.settings.retry_failed)
-            if settled is not None:  # an earlier run paid for this URL already
-                ids = [record.id for record in records]
-                if self._save(self.store.copy_result, settled, ids, run_id):
-                    self.stats.shared += len(ids)
-                    if settled.status == "done":
-                        self.stats.done += len(ids)
-                        self.stats.items += len(ids) * (settled.item_count or 0)
-                    else:
-                        self.stats.failed += len(ids)
-                continue
-            leader, *followers = records
-            converted = next((r.converted_url for r in records if self._fresh(r)), None)
-            if converted is None:
+        except sqlite3.Error as error:
+            self._storage_failed(error)
+            return None
+        if settled is not None:  # an earlier search paid for this URL already
+            if self._save(self.store.copy_result, settled, [record.id], self.run_id):
+                self.stats.shared += 1
+                if settled.status == "done":
+                    self.stats.done += 1
+                    self.stats.items += settled.item_count or 0
+                else:
+                    self.stats.failed += 1
+            return None
+        converted = record.converted_url if self._fresh(record) else None
+        if converted is None:
+            try:
                 converted = self.store.converted_for(url_key, max_age=self.settings.converted_ttl)
-            work.append(_Image(leader, converted or leader.img_url, followers=followers))
-        self._changed()
-        return work
+            except sqlite3.Error as error:
+                self._storage_failed(error)
+                return None
+        image = _Image(record, converted or record.img_url, url_key=url_key)
+        self._live[url_key] = image
+        return image
 
     async def _enforce_grace(self, tasks: list[asyncio.Task[None]]) -> None:
         await self._stopping.wait()
@@ -343,13 +474,12 @@ class BulkRunner:
         for task in tasks:
             task.cancel()
 
-    async def _worker(self, queue: asyncio.Queue[_Image]) -> None:
+    async def _worker(self, queue: asyncio.Queue[_Image | None]) -> None:
         task = asyncio.current_task()
         assert task is not None
         while not self.stopping:
-            try:
-                image = queue.get_nowait()
-            except asyncio.QueueEmpty:
+            image = await queue.get()
+            if image is None:
                 return
             self._current[task] = image
             try:
@@ -358,21 +488,20 @@ class BulkRunner:
                 return
             finally:
                 self._current[task] = None
+                self._live.pop(image.url_key, None)
 
     async def _process(self, image: _Image) -> None:
         assert self.run_id is not None
         record = image.record
-        shared = [other.id for other in image.followers]
-        rows = 1 + len(shared)
         try:
             mode = True if self.settings.api == "v2" else self.settings.convert
             convert = needs_conversion(record.img_url, mode)
             if image.url == record.img_url and convert:
-                await self._reconvert(image, shared)
+                await self._reconvert(image)
             elif (
                 image.url != record.img_url
                 and image.url != record.converted_url
-                and not self._save(self.store.save_converted, [record.id, *shared], image.url)
+                and not self._save(self.store.save_converted, image.ids(), image.url)
             ):  # a converted path paid for by another row with the same URL: keep it too
                 raise _StopRun()
             reconverted = False
@@ -385,7 +514,7 @@ class BulkRunner:
                     # 422 for a converted path: it may have expired early. Once.
                     reconverted = True
                     logger.info("bulk: line %d: 422 on a converted path, reconverting", record.line)
-                    await self._reconvert(image, shared)
+                    await self._reconvert(image)
                     continue
                 if not self._take_page(image, data):
                     break
@@ -398,10 +527,12 @@ class BulkRunner:
                 raise _StopRun() from error
             if isinstance(error, APIConnectionError):
                 # no answer is never the image's fault: it stays pending, the reason noted
+                rows = len(image.ids())
+                self._ended[image.url_key] = -1
                 if image.attempts:
                     self._save(
                         self.store.save_pending_error,
-                        [record.id, *shared],
+                        image.ids(),
                         self.run_id,
                         error_class=type(error).__name__,
                         error_message=_describe(error),
@@ -418,6 +549,8 @@ class BulkRunner:
         except ValueError as error:  # local validation of this row's URL
             self._save_failed(image, "ValueError", str(error), False)
             return
+        shared = image.ids()[1:]
+        rows = 1 + len(shared)
         saved = self._save(
             self.store.save_done,
             record.id,
@@ -436,7 +569,8 @@ class BulkRunner:
 
     def _save_failed(self, image: _Image, error_class: str, message: str, transient: bool) -> None:
         assert self.run_id is not None
-        shared = [other.id for other in image.followers]
+        shared = image.ids()[1:]
+        self._ended[image.url_key] = image.record.id
         saved = self._save(
             self.store.save_failed,
             image.record.id,
@@ -459,9 +593,9 @@ class BulkRunner:
             return False
         return time.time() - record.converted_at < self.settings.converted_ttl
 
-    async def _reconvert(self, image: _Image, shared: list[int]) -> None:
+    async def _reconvert(self, image: _Image) -> None:
         image.url = await self._call(image, self._convert)
-        if not self._save(self.store.save_converted, [image.record.id, *shared], image.url):
+        if not self._save(self.store.save_converted, image.ids(), image.url):
             raise _StopRun()
 
     def _stops_run(self, error: TmapiError) -> bool:
