@@ -33,6 +33,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,9 @@ _MULTIBYTE = frozenset(
         "utf_32_le", "utf_32_be",
     }
 )  # fmt: skip
+#: checked with one regex each, not character by character (`\s` is `str.isspace`)
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_SPACE = re.compile(r"\s")
 #: charset-normalizer's "chaos" above which a guess is not trusted.
 _MAX_CHAOS = 0.2
 
@@ -151,9 +155,9 @@ def url_problem(value: str) -> str | None:
     """Why `value` cannot be searched as an image URL, or None when it can."""
     if not value.strip():
         return "blank img_url"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         return "img_url contains control characters"
-    if any(ch.isspace() for ch in value.strip()):
+    if _SPACE.search(value.strip()):
         return "img_url contains whitespace"
     text = value.strip()
     if is_converted_path(text):  # the SDK's own rule for converted paths

@@ -368,9 +368,16 @@ def _run_locked(
     async def read_on() -> None:
         """The rest of the catalogue, a batch at a time, while the runner searches."""
         try:
+            # the first paid call goes out before reading on (it needs a few turns of
+            # the event loop, each of which would otherwise wait for a batch)
+            started = time.monotonic()
+            while runner.stats.calls == 0 and time.monotonic() - started < 1.0:
+                if runner.stopping or runner.stats.finished is not None:
+                    break
+                await asyncio.sleep(0.01)
             while catalogue.reading and not runner.stopping:
                 try:
-                    catalogue.step()
+                    catalogue.step(RUN_BATCH_ROWS)
                 except (sqlite3.Error, OSError) as error:
                     runner.storage_failed(
                         error if isinstance(error, sqlite3.Error) else sqlite3.Error(_cause(error))
@@ -478,8 +485,10 @@ def _print_already(store: Any, db: Path, number: int, run_id: int | None, retry:
         stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
 
 
-#: Catalogue rows stored per transaction while reading.
+#: Catalogue rows stored per transaction while reading, before the run starts ...
 BATCH_ROWS = 2000
+#: ... and once it runs (a batch holds up the event loop, and the calls with it).
+RUN_BATCH_ROWS = 500
 
 
 class _Catalogue:
@@ -534,7 +543,7 @@ class _Catalogue:
     def reading(self) -> bool:
         return self.ingestion is not None and not self.finished
 
-    def step(self) -> None:
+    def step(self, size: int = BATCH_ROWS) -> None:
         """Read and store one batch; at the end of the file, close the reading."""
         from tmapi_search.bulk.inputs import duplicate
 
@@ -542,7 +551,7 @@ class _Catalogue:
         bad: list[Any] = []
         warnings: list[Any] = []
         count = 0
-        for kind, row in itertools.islice(self._events, BATCH_ROWS):
+        for kind, row in itertools.islice(self._events, size):
             count += 1
             if kind == "image":
                 images.append(row)
@@ -559,7 +568,7 @@ class _Catalogue:
         self.bad.extend(sorted(bad, key=lambda r: r.line)[: 20 - len(self.bad)])
         self.warning_count += len(warnings)
         self.warnings.extend(warnings[: 20 - len(self.warnings)])
-        if count < BATCH_ROWS:
+        if count < size:
             self.ingestion.finish()
             self.finished = True
         if self.display is not None:
