@@ -76,9 +76,7 @@ def reading_closed(db: Path) -> bool:
     """The CLI has read the catalogue to its end (its fingerprint is recorded)."""
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2) as conn:
-            return (
-                conn.execute("SELECT 1 FROM meta WHERE key = 'catalogue'").fetchone() is not None
-            )
+            return conn.execute("SELECT 1 FROM meta WHERE key = 'catalogue'").fetchone() is not None
     except sqlite3.Error:
         return False
 
