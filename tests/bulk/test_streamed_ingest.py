@@ -20,7 +20,7 @@ import pytest
 
 from tests.cli_support import run_cli, start_cli
 from tmapi_search import AsyncTmapiClient
-from tmapi_search.bulk.inputs import open_input, read_input
+from tmapi_search.bulk.inputs import InputError, open_input, read_input
 from tmapi_search.bulk.runner import BulkRunner, BulkSettings, PendingFeed
 from tmapi_search.bulk.store import CatalogueChanges, Store
 from tmapi_search.cli.bulk import _Catalogue, _ProgressDisplay
@@ -273,3 +273,49 @@ def test_stopped_while_reading_a_big_catalogue_then_resumed(
             assert done_before <= {i.key for i in store.images("done")}
         assert calls_before  # the first run had started paying while it read
         assert max(server.calls_by_url.values()) == 1  # nothing was paid for twice
+
+
+def test_a_row_csv_cannot_read_is_an_input_error_naming_the_line(tmp_path: Path) -> None:
+    huge = "x" * 200_000  # longer than the csv module's field limit
+    path = write(tmp_path / "c.csv", ["sku,img_url", f"S1,{ALI}", f'S2,"{huge}"', f"S3,{ALI}?3"])
+    with pytest.raises(InputError, match=r"c\.csv: line 3: field larger than field limit"):
+        read_input(path)
+    result = run_cli(*bulk_args(path, tmp_path / "r.sqlite"), base_url="http://127.0.0.1:9")
+    assert result.returncode == 2, result.stderr
+    assert "line 3: field larger than field limit" in result.stderr
+    assert "nothing was sent" in result.stderr
+
+
+def test_stopped_while_reading_before_any_call_then_resumed(tmp_path: Path) -> None:
+    """A finished run given an edited catalogue reads it all before the first call:
+    SIGTERM then stops with nothing sent, the database as it was, ready to resume."""
+    rows = 30_000
+    lines = ["sku,img_url"] + [f"S{i},{ALI}?n={i}" for i in range(rows)]
+    path = write(tmp_path / "big.csv", lines)
+    db = tmp_path / "r.sqlite"
+    with Store(db) as store:  # a finished run of the catalogue (results faked: no items)
+        catalogue = streamed(store, path, batch=5000)
+        number = catalogue.number
+        store._db.execute("UPDATE images SET status = 'done', item_count = 0")
+    path.write_text("\n".join([*lines, f"S-last,{ALI}?n=last"]) + "\n", encoding="utf-8")
+    with LocalTmapiServer() as server:
+        process = start_cli(*bulk_args(path, db), base_url=server.base_url)
+        deadline = time.monotonic() + 60
+        while True:  # the new reading has begun restamping the known rows
+            with Store(db, create=False) as store:
+                if store._db.execute(
+                    "SELECT count(*) FROM images WHERE seen_in > ?", (number,)
+                ).fetchone()[0]:
+                    break
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert "interrupted while reading" in err and "nothing was sent" in err
+        assert server.search_calls == 0
+        again = run_cli(*bulk_args(path, db), base_url=server.base_url)
+        assert again.returncode == 0, again.stderr
+        assert "1 new row(s), searched" in again.stderr
+        assert f"{rows} image(s) already finished, skipped" in again.stderr
+        assert server.search_calls == 1

@@ -608,7 +608,14 @@ def open_input(
 
     def csv_records() -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a cell longer than csv's field limit
+                line = reader.line_num + skipped_lines
+                raise InputError(f"INPUT: {path}: line {line}: {exc}") from None
             yield start + skipped_lines, cells
             start = reader.line_num + 1
 

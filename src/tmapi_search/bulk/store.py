@@ -650,6 +650,15 @@ class Store:
         ).fetchall()
         return [_image(row) for row in rows]
 
+    def pending_count(self, ingestion: int, *, retry_failed: bool = False) -> int:
+        """How many rows `pending_page` would hand out from the start (same index)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM images WHERE status != 'done' AND seen_in = ? "
+            "AND NOT rejected AND (status = 'pending' OR transient OR ?)",
+            (ingestion, int(retry_failed)),
+        ).fetchone()
+        return int(row[0])
+
     def already_finished(
         self, ingestion: int, *, run_id: int | None = None, retry_failed: bool = False
     ) -> int:
@@ -657,8 +666,8 @@ class Store:
         row = self._db.execute(
             "SELECT count(*) FROM images WHERE seen_in = ? AND NOT rejected "
             "AND (status = 'done' OR (status = 'failed' AND NOT coalesce(transient, 0) "
-            "AND NOT ?)) AND run_id IS NOT ?",
-            (ingestion, int(retry_failed), run_id),
+            "AND NOT ?)) AND (? IS NULL OR run_id IS NOT ?)",
+            (ingestion, int(retry_failed), run_id, run_id),
         ).fetchone()
         return int(row[0])
 

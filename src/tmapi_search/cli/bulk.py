@@ -204,7 +204,11 @@ def bulk(
     if "detected" in stream.read_as:
         stderr.print(f"read {input_path} as {stream.read_as} (--encoding to change)", markup=False)
     catalogue = _Catalogue(input_path, stream)
-    if not catalogue.has_image():  # reads up to the first searchable row, nothing stored
+    try:
+        has_image = catalogue.has_image()  # reads up to the first searchable row, nothing stored
+    except InputError as error:
+        die(config, EXIT_USAGE, str(error))
+    if not has_image:
         catalogue.report_rows()
         die(config, EXIT_USAGE, f"INPUT: {input_path} has no image URL to search")
     settings = BulkSettings(
@@ -283,6 +287,7 @@ def _run_locked(
     store: Any,
     lock: Any,
 ) -> int:
+    from tmapi_search.bulk.inputs import InputError
     from tmapi_search.bulk.runner import BulkRunner, BulkStats, PendingFeed
     from tmapi_search.bulk.store import ParamsMismatchError
     from tmapi_search.client import AsyncTmapiClient
@@ -315,6 +320,7 @@ def _run_locked(
                 markup=False,
             )
             _print_already(store, db, number, None, settings.retry_failed)
+            display.todo = store.pending_count(number, retry_failed=settings.retry_failed)
         else:
             catalogue.start(store, settings.retry_failed, display)
             number = catalogue.number
@@ -330,6 +336,9 @@ def _run_locked(
             display.stop()
             _print_summary(store, db, None)
             return _exit_for([], "completed", None)
+    except InputError as error:  # a row the csv module cannot read, say
+        display.stop()
+        die(config, EXIT_USAGE, f"{error}; nothing was sent")
     except KeyboardInterrupt:
         display.stop()
         stderr.print(
@@ -378,6 +387,14 @@ def _run_locked(
             while catalogue.reading and not runner.stopping:
                 try:
                     catalogue.step(RUN_BATCH_ROWS)
+                except InputError as error:
+                    catalogue.error = str(error)
+                    runner.stop(
+                        "interrupted",
+                        f"{error}; stopped (the rows before it are stored): fix the "
+                        "catalogue, then run the same command again",
+                    )
+                    return
                 except (sqlite3.Error, OSError) as error:
                     runner.storage_failed(
                         error if isinstance(error, sqlite3.Error) else sqlite3.Error(_cause(error))
@@ -428,7 +445,7 @@ def _run_locked(
     outcome = "failed" if runner.outcome == "storage" else runner.outcome
     if runner.outcome == "storage":
         lock.free_reserve()  # the disk is full: room for the run's final state
-    if catalogue.reading:
+    if catalogue.reading and catalogue.error is None:
         stderr.print(
             f"stopped while reading {input_path}: {catalogue.stream.rows_read} row(s) read "
             "and stored; the same command reads it again and resumes",
@@ -458,6 +475,8 @@ def _run_locked(
     if runner.stop_reason:
         style = "red" if runner.outcome in ("billing", "auth", "network") else "yellow"
         stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
+    if catalogue.error is not None:
+        return EXIT_USAGE
     return _exit_for(failed_now, runner.outcome, stats)
 
 
@@ -502,6 +521,8 @@ class _Catalogue:
         self.ingestion: Any = None
         self.display: _ProgressDisplay | None = None
         self.finished = False
+        #: why the reading stopped before the end (a row that cannot be read)
+        self.error: str | None = None
         self.bad: list[Any] = []  # the first few, for the report
         self.bad_count = 0
         self.warnings: list[Any] = []
@@ -572,7 +593,7 @@ class _Catalogue:
             self.ingestion.finish()
             self.finished = True
         if self.display is not None:
-            self.display.reading(self.stream.rows_read, done=self.finished)
+            self.display.reading(self.stream.rows_read, done=self.finished, todo=self.todo)
 
     def report_rows(self) -> None:
         for warning in self.warnings:
@@ -701,6 +722,8 @@ class _ProgressDisplay:
         self._started = False
         self._read = ""
         self._reading = False
+        #: rows to search known so far (from the reading, or counted in the database)
+        self.todo = 0
 
     def start(self) -> None:
         if not self.enabled or self._started:
@@ -733,9 +756,10 @@ class _ProgressDisplay:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def reading(self, rows: int, *, done: bool) -> None:
-        """Rows of the catalogue read so far (`done`: all of them)."""
+    def reading(self, rows: int, *, done: bool, todo: int = 0) -> None:
+        """Rows of the catalogue read so far (`done`: all of them), `todo` of them to search."""
         self._reading = not done
+        self.todo = todo
         self._read = f"read {rows:,} rows" + ("" if done else "...")
         if self._task is not None:
             self._progress.update(self._task, read=self._read)
@@ -745,13 +769,14 @@ class _ProgressDisplay:
             return
         finished = stats.done + stats.failed
         rate = stats.rate
-        left = max(stats.total - finished, 0)
+        total = max(stats.total, self.todo)
+        left = max(total - finished, 0)
         eta = f"{left / rate:.0f}s" if rate > 0 and not self._reading else "-"
         self._progress.update(
             self._task,
-            total=max(stats.total, 1),
+            total=max(total, 1),
             completed=finished,
-            count=f"{finished}/{stats.total}" + ("+" if self._reading else ""),
+            count=f"{finished}/{total}" + ("+" if self._reading else ""),
             done=stats.done,
             failed=stats.failed,
             retrying=stats.retrying,
