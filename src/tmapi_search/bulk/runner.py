@@ -48,11 +48,18 @@ How a run ends:
   ("network"). An image whose call got no answer is never marked failed: it stays
   pending (with the error noted), so the next run searches it.
 
+Where the rows come from: a list (`Store.images_to_do`), or a `PendingFeed` that pages
+the rows to search out of the database while the catalogue is still being read (the
+CLI stores it batch by batch meanwhile); a feeder hands them to the workers through a
+small queue, so memory stays flat whatever the catalogue size.
+
 Paying once per image: rows with the same normalised image URL (`Store` keeps it as
 `url_key`; the search parameters are the database's) share one search -- one paid call,
-the items saved for each row in one transaction. A row whose URL an earlier run already
-settled (done, or failed for good) is served from it without a call, and a converted
-path is reused by every row with the same URL.
+the items saved for each row in one transaction. A row whose URL is queued or in flight
+in this run joins that search (whenever it is read); a row whose URL an earlier search
+already settled (done, or failed for good) is served from it without a call, as is one
+whose URL's search ended unsettled in this run (failed transiently, or no answer: it
+shares that end); a converted path is reused by every row with the same URL.
 """
 
 from __future__ import annotations
@@ -403,7 +410,11 @@ class BulkRunner:
         """Hand the source's rows to the workers, one search per image URL in flight."""
         try:
             while not self.stopping:
-                page = await source.next_page()
+                try:
+                    page = await source.next_page()
+                except sqlite3.Error as error:  # the database cannot be read: stop
+                    self._storage_failed(error)
+                    return
                 if page is None:
                     break
                 for count, record in enumerate(page, start=1):

@@ -20,6 +20,14 @@ reason, never searched (`images_to_do` and `settled_for` skip them), and replace
 whole by each run's rejected rows (`replace_rejected`), so a row fixed in the catalogue
 stops being one and is searched as a new row.
 
+A catalogue is read in batches by an `Ingestion` (`start_ingestion`): every row it sees
+is stamped `seen_in` = the reading's number (kept in `meta`), so that rows no longer in
+the catalogue, stale rejected rows and the rows to search are found by that stamp, with
+no set of every key in memory. The rows a run must search are paged out through a
+partial index (`images_todo`: rows not done, by reading and line; `pending_page`). A
+reading that completes records the catalogue's fingerprint and the extra column names
+in `meta` (`last_catalogue`, `stored_columns`).
+
 Rows with the same normalised image URL (`url_key`) share one search: the first one's
 items are copied to the others in the same transaction, and `served_by` names the row
 whose paid search served them (see `normalise_url`).

@@ -4,6 +4,11 @@ One writer per database: the run holds `<db>.lock` (see `tmapi_search.bulk.lock`
 before its first write to its end; a second run is refused (exit 2) or, with `--wait`,
 waits. A storage failure stops the paid calls at once (exit 6), a dead API stops the
 run (exit 5) with the images it did not search left pending.
+
+The catalogue is streamed: read and stored a batch at a time (one transaction each),
+the searches starting on the first batch while the rest is read in the same event
+loop; a catalogue read to its end before is not read again when given unchanged (its
+fingerprint is in the database).
 """
 
 from __future__ import annotations
@@ -377,6 +382,8 @@ def _run_locked(
     async def read_on() -> None:
         """The rest of the catalogue, a batch at a time, while the runner searches."""
         try:
+            if not catalogue.reading:
+                return  # read already (or not at all: unchanged since the last run)
             # the first paid call goes out before reading on (it needs a few turns of
             # the event loop, each of which would otherwise wait for a batch)
             started = time.monotonic()
