@@ -304,7 +304,7 @@ class BulkRunner:
         current = asyncio.current_task()
         for task, image in self._current.items():
             if task is not current and (image is None or not image.in_call):
-                task.cancel()
+                _cancel_once(task)
         self._changed()
 
     def abandon(self) -> None:
@@ -313,7 +313,7 @@ class BulkRunner:
         current = asyncio.current_task()
         for task in self._current:
             if task is not current:
-                task.cancel()
+                _cancel_once(task)
 
     @property
     def stopping(self) -> bool:
@@ -399,8 +399,7 @@ class BulkRunner:
             await asyncio.gather(feeder, *tasks, return_exceptions=True)
         finally:
             stopper.cancel()
-            for task in [feeder, *tasks]:
-                task.cancel()
+            await _cancel_all([feeder, *tasks])
             await asyncio.gather(feeder, *tasks, stopper, return_exceptions=True)
             self.stats.finished = time.monotonic()
             self._changed()
@@ -482,8 +481,7 @@ class BulkRunner:
     async def _enforce_grace(self, tasks: list[asyncio.Task[None]]) -> None:
         await self._stopping.wait()
         await asyncio.sleep(self.settings.grace)
-        for task in tasks:
-            task.cancel()
+        await _cancel_all(tasks)
 
     async def _worker(self, queue: asyncio.Queue[_Image | None]) -> None:
         task = asyncio.current_task()
@@ -750,6 +748,30 @@ class BulkRunner:
                 return result
         finally:
             image.in_call = False
+
+
+def _cancel_once(task: asyncio.Task[Any]) -> None:
+    """Cancel a task unless a cancellation is already under way in it.
+
+    A second cancel while the first unwinds breaks asyncio's own clean-up on Python
+    3.11: a task cancelled again inside `asyncio.wait_for(condition.wait(), ...)` (the
+    limiter's timed ramp) leaves without waiting for the inner wait, which then takes
+    the condition's lock for good -- every other worker hangs on it (seen after a
+    SIGTERM: the process never exited).
+    """
+    if not task.done() and not task.cancelling():
+        task.cancel()
+
+
+async def _cancel_all(tasks: Sequence[asyncio.Task[Any]], patience: float = 1.0) -> None:
+    """Cancel the tasks and wait for them; again only for one that swallowed its cancel."""
+    pending = {task for task in tasks if not task.done()}
+    for task in pending:
+        _cancel_once(task)
+    while pending:
+        _done, pending = await asyncio.wait(pending, timeout=patience)
+        for task in pending:
+            task.cancel()
 
 
 def _describe(error: TmapiError) -> str:
