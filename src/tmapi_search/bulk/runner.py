@@ -186,6 +186,9 @@ class _Image:
     page: int = 1
     attempts: int = 0
     in_call: bool = False
+    #: waiting for a slot of the limiter: never cancelled by `stop()` (see `_cancel_once`);
+    #: the slots freed by the calls in flight wake it, and it stops by itself
+    in_limiter: bool = False
     url_key: str = ""
 
     def ids(self) -> list[int]:
@@ -303,7 +306,7 @@ class BulkRunner:
             self._stopping.set()
         current = asyncio.current_task()
         for task, image in self._current.items():
-            if task is not current and (image is None or not image.in_call):
+            if task is not current and (image is None or not (image.in_call or image.in_limiter)):
                 _cancel_once(task)
         self._changed()
 
@@ -481,6 +484,13 @@ class BulkRunner:
     async def _enforce_grace(self, tasks: list[asyncio.Task[None]]) -> None:
         await self._stopping.wait()
         await asyncio.sleep(self.settings.grace)
+        # the calls in flight first: their slots, freed, wake the tasks waiting for one
+        images = self._current
+        waiting = {task for task in tasks if (image := images.get(task)) and image.in_limiter}
+        await _cancel_all([task for task in tasks if task not in waiting], wait=False)
+        left = [task for task in tasks if not task.done()]
+        if left:
+            await asyncio.wait(left, timeout=2.0)
         await _cancel_all(tasks)
 
     async def _worker(self, queue: asyncio.Queue[_Image | None]) -> None:
@@ -726,7 +736,9 @@ class BulkRunner:
         # `in_call` protects the image from `stop()` from the moment its request may be
         # sent until its slot is released (an answer that was paid for is kept)
         try:
+            image.in_limiter = True
             async with self.limiter.slot() as slot:  # its release runs the AIMD rule
+                image.in_limiter = False
                 if self.stopping:
                     raise _StopRun()
                 image.in_call = True
@@ -747,29 +759,32 @@ class BulkRunner:
                 slot.success()
                 return result
         finally:
-            image.in_call = False
+            image.in_call = image.in_limiter = False
 
 
 def _cancel_once(task: asyncio.Task[Any]) -> None:
     """Cancel a task unless a cancellation is already under way in it.
 
-    A second cancel while the first unwinds breaks asyncio's own clean-up on Python
-    3.11: a task cancelled again inside `asyncio.wait_for(condition.wait(), ...)` (the
-    limiter's timed ramp) leaves without waiting for the inner wait, which then takes
-    the condition's lock for good -- every other worker hangs on it (seen after a
-    SIGTERM: the process never exited).
+    Cancelling a task that waits for a slot of the limiter is avoided where possible,
+    and never done twice: on Python 3.11, a task cancelled inside
+    `asyncio.wait_for(condition.wait(), ...)` (the limiter's timed ramp) just after the
+    timeout fired leaves without waiting for the inner wait, which then takes the
+    condition's lock for good -- every other worker hangs on it (seen after SIGTERM
+    while reading a big catalogue: the process never exited).
     """
     if not task.done() and not task.cancelling():
         task.cancel()
 
 
-async def _cancel_all(tasks: Sequence[asyncio.Task[Any]], patience: float = 1.0) -> None:
+async def _cancel_all(
+    tasks: Sequence[asyncio.Task[Any]], patience: float = 1.0, *, wait: bool = True
+) -> None:
     """Cancel the tasks and wait for them; again only for one that swallowed its cancel."""
     pending = {task for task in tasks if not task.done()}
     for task in pending:
         _cancel_once(task)
-    while pending:
-        _done, pending = await asyncio.wait(pending, timeout=patience)
+    while pending and wait:
+        _finished, pending = await asyncio.wait(pending, timeout=patience)
         for task in pending:
             task.cancel()
 
