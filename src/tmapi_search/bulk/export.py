@@ -47,19 +47,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import compress
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
-from tmapi_search.bulk.rows import FORMULA_PREFIXES, flatten, neutralise, utf8_text
+from tmapi_search.bulk.rows import FORMULA_PREFIXES, neutralise, utf8_text
 from tmapi_search.bulk.rows import _csv_cell as _slow_csv_cell
 from tmapi_search.bulk.store import InputAccount, Store
 
@@ -127,122 +125,132 @@ def _make_loads() -> tuple[Callable[[str], Any], bool]:
 
 
 _loads, _ORJSON = _make_loads()
-#: orjson reads an integer beyond 64 bits as a float (json keeps it whole): text with a
-#: float in it and a run of 19 digits is read again by json
-_LONG_DIGITS = re.compile(r"[0-9]{19}").search
+#: orjson reads an integer beyond 64 bits as a float (json keeps it whole): an item with
+#: a float this big is read again by json (`_exact`)
+_BIG = float(2**63)
 
 
-class _Unsafe(Exception):
-    """A structure whose round trip can depend on values: always do the round trip."""
-
-
-_CONTAINERS = frozenset({dict, list})
-
-
-def _shape(data: dict[str, Any]) -> Any:
-    """The structure of a JSON object: its keys in order, the type of each value, and
-    the shape of every object or list value. The model round trip depends on nothing
-    else (the generated `from_dict` passes scalars through untouched)."""
-    types = tuple(map(type, data.values()))
-    if not _CONTAINERS.intersection(types):
-        return (tuple(data), types)
-    nested = tuple(
-        _shape(value) if type(value) is dict else _list_shape(value)
-        for value in compress(data.values(), map(_CONTAINERS.__contains__, types))
-    )
-    return (tuple(data), types, nested)
-
-
-def _list_shape(values: list[Any]) -> Any:
-    kinds = set(map(type, values))
-    if list in kinds or (str in kinds and "" in values):
-        # dict() of a list of pairs, or of "", succeeds: a value-dependent round trip
-        raise _Unsafe
-    if dict in kinds:
-        kinds.discard(dict)
-        kinds.update(_shape(value) for value in values if type(value) is dict)
-    return frozenset(kinds)
-
-
-def _has_float(shape: Any) -> bool:
-    if shape is float:
-        return True
-    if isinstance(shape, tuple | frozenset):
-        return any(_has_float(part) for part in shape)
+def _has_big_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return not -_BIG < value < _BIG  # NaN too: harmless, json reads it the same
+    if kind is dict:
+        return any(map(_has_big_float, value.values()))
+    if kind is list:
+        return any(map(_has_big_float, value))
     return False
 
 
-def _flat_values(data: dict[str, Any], out: list[Any]) -> list[Any]:
-    """The values of `flatten(data)`, in its order (its keys depend on the shape only)."""
-    for value in data.values():
-        if type(value) is dict and value:
-            _flat_values(value, out)
-        else:
-            out.append(value)
-    return out
+class _Spec:
+    """What the round trip of a generated model does with an object's keys.
 
+    `from_dict` pops the fields it knows and keeps the rest, in order, as
+    `additional_properties`; `to_dict` writes those first, then the known fields in the
+    model's order; scalar values pass through untouched; an object or a list of objects
+    at a field of a nested model goes through that model the same way (and anything the
+    model cannot read is kept as it is). So the round trip is an identity exactly when,
+    at the item and at each nested model, the unknown keys come first and the known ones
+    follow in the model's order: `canonical` checks that (a key order is checked once,
+    then remembered), and answers False (the round trip is then done) wherever it
+    cannot tell cheaply.
+    """
 
-@dataclass(slots=True)
-class _Shape:
-    identity: bool
-    """`from_dict(...).to_dict()` gives the item back unchanged, key order included."""
-    splice: bool
-    """...and the stored text is `json.dumps(item, ensure_ascii=False)` (checked on the
-    first item of this shape; `save_done` writes it so)."""
-    floats: bool
-    """The item has a float (orjson reads a >64-bit integer as one: see `_LONG_DIGITS`)."""
-    keys: list[str]
-    """`flatten` of the item as exported: its dotted keys, in order."""
-    columns: list[int] | None = None
-    """Where each of `keys` goes in the CSV row (set by the CSV writer)."""
-    dense: bool = False
-    """`columns` are the first item columns, in order (the row is extended as is)."""
+    def __init__(self, model: type[Any]) -> None:
+        import typing
+
+        import attrs
+
+        fields = [f for f in attrs.fields(model) if f.init]
+        # the JSON names, in to_dict's order: every field set to a value it passes as is
+        names = list(model(**{f.name: [] for f in fields}).to_dict())
+        if len(names) != len(fields):  # pragma: no cover - a generator change
+            raise RuntimeError(f"cannot read the fields of {model.__name__}")
+        self.order = {name: index for index, name in enumerate(names)}
+        hints = typing.get_type_hints(model)
+        #: JSON name -> (the nested model's spec, whether the field is a list of them)
+        self.nested: dict[str, tuple[_Spec, bool]] = {}
+        for name, f in zip(names, fields, strict=True):
+            for arg in typing.get_args(hints[f.name]) or (hints[f.name],):
+                if attrs.has(arg):
+                    self.nested[name] = (_Spec(arg), False)
+                elif typing.get_origin(arg) is list and attrs.has(typing.get_args(arg)[0]):
+                    self.nested[name] = (_Spec(typing.get_args(arg)[0]), True)
+        self._verdicts: dict[tuple[str, ...], tuple[bool, tuple[str, ...]]] = {}
+
+    def _verdict(self, keys: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
+        verdict = self._verdicts.get(keys)
+        if verdict is None:
+            known = [self.order[key] for key in keys if key in self.order]
+            unknown_first = all(key not in self.order for key in keys[: len(keys) - len(known)])
+            verdict = (
+                unknown_first and known == sorted(known),
+                tuple(key for key in keys if key in self.nested),
+            )
+            if len(self._verdicts) < _MAX_SHAPES:
+                self._verdicts[keys] = verdict
+        return verdict
+
+    def canonical(self, data: dict[str, Any]) -> bool:
+        ordered, nested = self._verdict(tuple(data))
+        if not ordered:
+            return False
+        for key in nested:
+            value = data[key]
+            spec, is_list = self.nested[key]
+            if is_list:
+                if type(value) is not list:
+                    return False  # e.g. "" reads as an empty list: let the model say
+                for element in value:
+                    if type(element) is dict:
+                        if not spec.canonical(element):
+                            return False
+                    elif type(element) is list or element == "":
+                        return False  # dict() of these succeeds: let the model say
+            elif type(value) is dict and not spec.canonical(value):
+                return False
+        return True
 
 
 _MAX_SHAPES = 10_000
 
 
 class _Items:
-    """Reads stored items as the export writes them: `model.from_dict(...).to_dict()`."""
+    """Reads stored items as the export writes them: `model.from_dict(...).to_dict()`,
+
+    without the round trip where it is an identity (`_Spec.canonical`).
+    """
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.shapes: dict[Any, _Shape] = {}
+        self.spec = _Spec(model)
+        self._writer_checked: set[tuple[str, ...]] = set()
+        self._writer_ok = True
 
-    def read(self, text: str) -> tuple[Any, _Shape]:
+    def read(self, text: str) -> tuple[Any, bool]:
+        """(the item as exported, True when `text` is already its JSON as exported)."""
         data = _loads(text)
-        if type(data) is not dict:
-            return self._slow(json.loads(text))
-        try:
-            key = _shape(data)
-        except _Unsafe:
-            return self._slow(json.loads(text))
-        shape = self.shapes.get(key)
-        if shape is None:
-            floats = _ORJSON and _has_float(key)
-            if floats and _LONG_DIGITS(text):
-                return self._slow(json.loads(text))
-            item = _read_back(self.model, data)
-            same = json.dumps(item, ensure_ascii=False) == json.dumps(data, ensure_ascii=False)
-            shape = _Shape(
-                identity=same,
-                splice=same and json.dumps(data, ensure_ascii=False) == text,
-                floats=floats,
-                keys=list(flatten(item)),
-            )
-            if len(self.shapes) < _MAX_SHAPES:
-                self.shapes[key] = shape
-            return item, shape
-        if shape.floats and _LONG_DIGITS(text):
-            return self._slow(json.loads(text))
-        if shape.identity:
-            return data, shape
-        return _read_back(self.model, data), shape
+        if type(data) is dict and self.spec.canonical(data):
+            return data, self._splice(data, text)
+        return _read_back(self.model, data), False
 
-    def _slow(self, data: Any) -> tuple[Any, _Shape]:
-        """The round trip for this item alone (read by json, nothing remembered)."""
-        item = _read_back(self.model, data)
-        return item, _Shape(False, False, False, list(flatten(item)))
+    def _splice(self, data: dict[str, Any], text: str) -> bool:
+        """Is `text` the item's `json.dumps(..., ensure_ascii=False)`? `save_done` writes
+        it so; checked exactly for each new key order, and no text with a \\u escape
+        (an ASCII-only writer) is taken as it is."""
+        if "\\u" in text:
+            return False
+        keys = tuple(data)
+        if keys not in self._writer_checked and len(self._writer_checked) < _MAX_SHAPES:
+            self._writer_checked.add(keys)
+            self._writer_ok = self._writer_ok and _dumps(json.loads(text)) == text
+        return self._writer_ok
+
+    def exact(self, text: str) -> Any:
+        """The item read by json (no orjson), as exported."""
+        data = json.loads(text)
+        if type(data) is dict and self.spec.canonical(data):
+            return data
+        return _read_back(self.model, data)
 
 
 def _model(store: Store) -> Model:
@@ -256,7 +264,17 @@ def export_records(store: Store) -> Iterator[ExportRecord]:
         if not stored:
             yield ExportRecord(account, None, None)
         for position, text in stored:
-            yield ExportRecord(account, position, items.read(text)[0])
+            yield ExportRecord(account, position, items.exact(text))
+
+
+def _flat(data: dict[str, Any], prefix: str, keys: list[str], values: list[Any]) -> None:
+    """`flatten(data, prefix)` as two lists, keys and values (items are plain dicts)."""
+    for key, value in data.items():
+        if type(value) is dict and value:
+            _flat(value, f"{prefix}{key}.", keys, values)
+        else:
+            keys.append(prefix + key)
+            values.append(value)
 
 
 def input_fields(account: InputAccount) -> dict[str, Any]:
@@ -283,13 +301,16 @@ def _flat_input(account: InputAccount) -> dict[str, Any]:
 def _item_keys(store: Store, items: _Items) -> dict[str, None]:
     """Every `item.*` column, in first-seen order (a pass over the items)."""
     seen: dict[str, None] = {}
-    known: set[int] = set()
+    known: set[tuple[str, ...]] = set()
     for _, stored in store.iter_account_texts():
         for _, text in stored:
-            shape = items.read(text)[1]
-            if id(shape) not in known:
-                known.add(id(shape))
-                seen.update(dict.fromkeys(ITEM + key for key in shape.keys))
+            keys: list[str] = []
+            _flat(items.read(text)[0], ITEM, keys, [])
+            layout = tuple(keys)
+            if layout not in known:
+                if len(known) < _MAX_SHAPES:
+                    known.add(layout)
+                seen.update(dict.fromkeys(layout))
     return seen
 
 
@@ -326,8 +347,10 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
                 count += 1
                 continue
             for position, data in stored:
-                item, shape = items.read(data)
-                if not (shape.splice and "\\u" not in data):
+                item, spliced = items.read(data)
+                if not spliced:
+                    if _ORJSON and _has_big_float(item):
+                        item = items.exact(data)
                     data = _dumps(item)
                 write(f"{head}{position}{middle}{data}}}\n")
             count += len(stored)
@@ -359,13 +382,21 @@ def _make_encode() -> Callable[[Any], str]:
 _encode = _make_encode()
 
 
+class _BigFloat(Exception):
+    """A float that may have been an integer beyond 64 bits (see `_BIG`)."""
+
+
 def _csv_cell(value: Any) -> str:
     """`rows._csv_cell(value)`, the common types inline."""
     kind = type(value)
     if kind is str:
         return neutralise(value) if value[:1] in _FORMULA_FIRST else value
-    if kind is int or kind is float:
+    if kind is int:
         return str(value)  # numbers stay numbers
+    if kind is float:
+        if _ORJSON and not -_BIG < value < _BIG:
+            raise _BigFloat
+        return str(value)
     if value is None:
         return ""
     if kind is bool:
@@ -388,6 +419,8 @@ def _csv(
     inputs = [name[len(INPUT) :] for name in fixed if name.startswith(INPUT)]
     width = len(fixed)
     item_columns: dict[str, int] = {}  # `item.*` name -> index in the row
+    layouts: dict[tuple[str, ...], list[int]] = {}  # an item's flat keys -> their indexes
+    where_sparse: dict[tuple[str, ...], list[int]] = {}  # ... where not the first columns
     grew_after_first = False
     count = 0
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
@@ -409,26 +442,37 @@ def _csv(
                 count += 1
                 continue
             for position, data in stored:
-                item, shape = items.read(data)
-                where = shape.columns
+                keys: list[str] = []
+                flat: list[Any] = []
+                _flat(items.read(data)[0], ITEM, keys, flat)
+                layout = tuple(keys)
+                where = layouts.get(layout)
                 if where is None:
-                    for key in shape.keys:
-                        if ITEM + key not in item_columns:
-                            item_columns[ITEM + key] = width + len(item_columns)
+                    for key in keys:
+                        if key not in item_columns:
+                            item_columns[key] = width + len(item_columns)
                             grew_after_first = grew_after_first or count > 0
-                    where = [item_columns[ITEM + key] for key in shape.keys]
-                    shape.columns = where
-                    shape.dense = where == list(range(width, width + len(where)))
-                flat = _flat_values(item, [])
+                    where = [item_columns[key] for key in keys]
+                    if where != list(range(width, width + len(where))):
+                        where_sparse[layout] = where
+                    if len(layouts) < _MAX_SHAPES:
+                        layouts[layout] = where
                 row = [*head, str(position), *cells]
-                if shape.dense:
-                    row.extend(map(_csv_cell, flat))
-                    if len(where) < len(item_columns):
-                        row.extend([""] * (len(item_columns) - len(where)))
+                try:
+                    item_cells = list(map(_csv_cell, flat))
+                except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
+                    keys, flat = [], []
+                    _flat(items.exact(data), ITEM, keys, flat)
+                    item_cells = list(map(_slow_csv_cell, flat))
+                sparse = where_sparse.get(layout)
+                if sparse is None:
+                    row.extend(item_cells)
+                    if len(item_cells) < len(item_columns):
+                        row.extend([""] * (len(item_columns) - len(item_cells)))
                 else:
                     row.extend([""] * len(item_columns))
-                    for index, value in zip(where, flat, strict=True):
-                        row[index] = _csv_cell(value)
+                    for index, cell in zip(sparse, item_cells, strict=True):
+                        row[index] = cell
                 writerow(row)
             count += len(stored)
         body.flush()
@@ -465,11 +509,14 @@ def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
             if not stored:
                 yield row
             for position, data in stored:
-                item, shape = items.read(data)
+                item = items.read(data)[0]
+                if _ORJSON and _has_big_float(item):
+                    item = items.exact(data)
+                keys: list[str] = []
+                flat: list[Any] = []
+                _flat(item, ITEM, keys, flat)
                 full = dict(row, position=position)
-                full.update(
-                    zip([ITEM + key for key in shape.keys], _flat_values(item, []), strict=True)
-                )
+                full.update(zip(keys, flat, strict=True))
                 yield full
 
     def inputs() -> Iterator[dict[str, Any]]:
