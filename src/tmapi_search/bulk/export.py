@@ -267,6 +267,19 @@ def export_records(store: Store) -> Iterator[ExportRecord]:
             yield ExportRecord(account, position, items.exact(text))
 
 
+def _flat_values(data: dict[str, Any], values: list[Any], layout: list[Any]) -> None:
+    """The values of `flatten(data)`, in order; `layout` gets what its keys depend on:
+    the keys of each object, and the key of each nested object, bracketed."""
+    layout.append(tuple(data))
+    for key, value in data.items():
+        if type(value) is dict and value:
+            layout.append(key)
+            _flat_values(value, values, layout)
+            layout.append(None)
+        else:
+            values.append(value)
+
+
 def _flat(data: dict[str, Any], prefix: str, keys: list[str], values: list[Any]) -> None:
     """`flatten(data, prefix)` as two lists, keys and values (items are plain dicts)."""
     for key, value in data.items():
@@ -427,6 +440,7 @@ def _csv(
         body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
         writer = csv.writer(body, lineterminator="\r\n")
         writerow = writer.writerow
+        formula, cell = _FORMULA_FIRST, _csv_cell
         for account, stored in store.iter_account_texts():
             values = input_fields(account)
             head = [
@@ -442,12 +456,15 @@ def _csv(
                 count += 1
                 continue
             for position, data in stored:
-                keys: list[str] = []
+                item = items.read(data)[0]
                 flat: list[Any] = []
-                _flat(items.read(data)[0], ITEM, keys, flat)
-                layout = tuple(keys)
+                structure: list[Any] = []
+                _flat_values(item, flat, structure)
+                layout = tuple(structure)
                 where = layouts.get(layout)
                 if where is None:
+                    keys: list[str] = []
+                    _flat(item, ITEM, keys, [])
                     for key in keys:
                         if key not in item_columns:
                             item_columns[key] = width + len(item_columns)
@@ -459,11 +476,19 @@ def _csv(
                         layouts[layout] = where
                 row = [*head, str(position), *cells]
                 try:
-                    item_cells = list(map(_csv_cell, flat))
+                    # csv writes an int as str() does and None as "": left to it
+                    item_cells = [
+                        value
+                        if (kind := type(value)) is int
+                        or value is None
+                        or (kind is str and value[:1] not in formula)
+                        else cell(value)
+                        for value in flat
+                    ]
                 except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
-                    keys, flat = [], []
-                    _flat(items.exact(data), ITEM, keys, flat)
-                    item_cells = list(map(_slow_csv_cell, flat))
+                    flat = []
+                    _flat(items.exact(data), ITEM, [], flat)
+                    item_cells = [_slow_csv_cell(value) for value in flat]
                 sparse = where_sparse.get(layout)
                 if sparse is None:
                     row.extend(item_cells)
