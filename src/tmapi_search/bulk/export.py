@@ -224,6 +224,7 @@ class _Items:
         self.model = model
         self.spec = _Spec(model)
         self._writer_checked: set[tuple[str, ...]] = set()
+        self._first_key_end: dict[str, int] = {}
         self._writer_ok = True
 
     def read(self, text: str) -> tuple[Any, bool]:
@@ -235,11 +236,19 @@ class _Items:
 
     def _splice(self, data: dict[str, Any], text: str) -> bool:
         """Is `text` the item's `json.dumps(..., ensure_ascii=False)`? `save_done` writes
-        it so; checked exactly for each new key order, and no text with a \\u escape
-        (an ASCII-only writer) is taken as it is."""
-        if "\\u" in text:
+        it so; checked exactly for each new key order, and for every item, that no
+        \\u escape is in it (an ASCII-only writer) and that its first key is followed by
+        json.dumps's `": "` (not another writer's separators)."""
+        if "\\u" in text or not data:
             return False
         keys = tuple(data)
+        after_first_key = self._first_key_end.get(keys[0])
+        if after_first_key is None:
+            after_first_key = 1 + len(_dumps(keys[0]))
+            if len(self._first_key_end) < _MAX_SHAPES:
+                self._first_key_end[keys[0]] = after_first_key
+        if not text.startswith(": ", after_first_key):  # another writer's separators
+            return False
         if keys not in self._writer_checked and len(self._writer_checked) < _MAX_SHAPES:
             self._writer_checked.add(keys)
             self._writer_ok = self._writer_ok and _dumps(json.loads(text)) == text
@@ -440,7 +449,7 @@ def _csv(
         body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
         writer = csv.writer(body, lineterminator="\r\n")
         writerow = writer.writerow
-        formula, cell = _FORMULA_FIRST, _csv_cell
+        formula, to_cell = _FORMULA_FIRST, _csv_cell
         for account, stored in store.iter_account_texts():
             values = input_fields(account)
             head = [
@@ -482,7 +491,7 @@ def _csv(
                         if (kind := type(value)) is int
                         or value is None
                         or (kind is str and value[:1] not in formula)
-                        else cell(value)
+                        else to_cell(value)
                         for value in flat
                     ]
                 except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
