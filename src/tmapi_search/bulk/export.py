@@ -346,8 +346,26 @@ def _columns(store: Store, item_keys: Iterable[str]) -> list[str]:
 
 
 # -- JSONL ---------------------------------------------------------------------------------
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _make_encode() -> Callable[[Any], str]:
+    """`json.dumps(value, ensure_ascii=False)`, without building an encoder per call."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - a Python without json's C speed-ups
+        return json.JSONEncoder(ensure_ascii=False).encode
+    # the arguments `json.JSONEncoder(ensure_ascii=False).iterencode` passes (no
+    # circular-reference markers: stored JSON has no cycles)
+    chunks = make(None, None, encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_encode = _make_encode()
+_dumps = _encode
 
 
 def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
@@ -381,27 +399,6 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
 
 # -- CSV -----------------------------------------------------------------------------------
 _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
-
-
-def _make_encode() -> Callable[[Any], str]:
-    """`json.dumps(value, ensure_ascii=False)`, without building an encoder per call."""
-    from json import encoder
-
-    make = getattr(encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - a Python without json's C speed-ups
-        return json.JSONEncoder(ensure_ascii=False).encode
-    # the arguments `json.JSONEncoder(ensure_ascii=False).iterencode` passes (no
-    # circular-reference markers: stored JSON has no cycles)
-    chunks = make(None, None, encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    join = "".join
-
-    def encode(value: Any) -> str:
-        return join(chunks(value, 0))
-
-    return encode
-
-
-_encode = _make_encode()
 
 
 class _BigFloat(Exception):

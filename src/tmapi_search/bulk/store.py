@@ -159,6 +159,13 @@ _ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra
     im.error_class, im.error_message, im.attempts, im.item_count, srv.line AS served_by_line
     FROM images AS im LEFT JOIN images AS srv ON srv.id = im.served_by
     ORDER BY im.line, im.id"""
+#: the rows of one account status (`account(status)`)
+_ACCOUNT_WHERE = {
+    "ok": "im.status = 'done' AND im.item_count",
+    "no_match": "im.status = 'done' AND NOT coalesce(im.item_count, 0)",
+    "failed": "im.status = 'failed'",
+    "pending": "im.status = 'pending'",
+}
 #: the same for a database older than shared searches (no `served_by` column)
 _ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra,
     im.status, im.error_class, im.error_message, im.attempts, im.item_count,
@@ -957,7 +964,10 @@ class Store:
         `status` keeps only the rows with that status (e.g. "failed"). Streamed from a
         cursor: nothing is held but the current row.
         """
-        for row in self._db.execute(self._account_sql()):
+        sql = self._account_sql()
+        if status is not None:  # only that status's rows are read (see `_account`)
+            sql = sql.replace("ORDER BY", f"WHERE {_ACCOUNT_WHERE[status]} ORDER BY")
+        for row in self._db.execute(sql):
             entry = _account(row)
             if status is None or entry.status == status:
                 yield entry
