@@ -159,6 +159,8 @@ _ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra
     im.error_class, im.error_message, im.attempts, im.item_count, srv.line AS served_by_line
     FROM images AS im LEFT JOIN images AS srv ON srv.id = im.served_by
     ORDER BY im.line, im.id"""
+#: one image's items, by the UNIQUE (image_id, position) index: no sort
+_ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
 #: the rows of one account status (`account(status)`)
 _ACCOUNT_WHERE = {
     "ok": "im.status = 'done' AND im.item_count",
@@ -354,12 +356,6 @@ def _account(row: sqlite3.Row) -> InputAccount:
         served_by=row[11],
         image_id=row[0],
     )
-
-
-def _account_status(record: ImageRecord) -> AccountStatus:
-    if record.status == "done":
-        return "ok" if record.item_count else "no_match"
-    return record.status
 
 
 def _ro_uri(path: Path, *, immutable: bool = False) -> str:
@@ -937,16 +933,15 @@ class Store:
         return counts
 
     def iter_items(self) -> Iterator[StoredItem]:
-        """Every stored item with its image, in input order then result order."""
-        cursor = self._db.execute(
-            """SELECT images.*, items.position AS item_position, items.data AS item_data
-               FROM items JOIN images ON images.id = items.image_id
-               ORDER BY images.line, images.id, items.position"""
-        )
-        for row in cursor:
-            yield StoredItem(
-                image=_image(row), position=row["item_position"], data=json.loads(row["item_data"])
-            )
+        """Every stored item with its image, in input order then result order (streamed,
+        like `iter_account_texts`: only the images are sorted)."""
+        reader = self._db.cursor()
+        for row in self._db.execute("SELECT * FROM images ORDER BY line, id"):
+            items = reader.execute(_ITEMS_SQL, (row["id"],)).fetchall()
+            if items:
+                image = _image(row)
+                for position, data in items:
+                    yield StoredItem(image=image, position=position, data=json.loads(data))
 
     def _account_sql(self) -> str:
         """The per-input account, in input order; `served_by` as the serving row's line.
@@ -980,11 +975,10 @@ class Store:
         (image_id, position) index when its turn comes, so at most one row's items are
         held at a time.
         """
-        items_sql = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
         reader = self._db.cursor()
         for row in self._db.execute(self._account_sql()):
             account = _account(row)
-            items = reader.execute(items_sql, (account.image_id,)).fetchall()
+            items = reader.execute(_ITEMS_SQL, (account.image_id,)).fetchall()
             yield account, items
 
     def iter_account_items(
