@@ -396,3 +396,13 @@ def test_account_and_served_by_line_come_from_the_database(fixed_db: Path) -> No
         old = [(a, p) for a, p, _ in OldExport(store).records()]
         new = [(a, p) for a, p, _ in store.iter_account_items()]
         assert new == old
+
+
+def test_iter_items_streams_every_item_in_input_then_result_order(fixed_db: Path) -> None:
+    with Store(fixed_db, readonly=True) as store:
+        items = [(s.image.line, s.position, s.data) for s in store.iter_items()]
+        expected = [
+            (a.line, p, item) for a, p, item in store.iter_account_items() if item is not None
+        ]
+    assert items == expected
+    assert len(items) > 10
