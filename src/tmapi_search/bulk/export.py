@@ -34,12 +34,15 @@ The workbook takes a first pass for its header (openpyxl cannot write it last).
 
 Fast path (same output): the runner stores each item as the model's `to_dict()`, and
 `from_dict(...).to_dict()` of such a dict is that dict again (an identity: tested over
-every spec example, v1 and v2, with unknown fields). What the round trip does to an item
-depends only on its structure (the order of the keys of every object, and which values
-are objects or lists), never on its scalar values, so it is tried once per structure
-(`_Items`) and, where it is an identity, skipped for every other item of that structure;
-the JSON text is then copied into the JSONL line as stored. Items of any other structure
-(an older writer, keys in another order, odd nested lists) keep the round trip.
+every spec example, v1 and v2, with unknown fields). The round trip only reorders keys
+(unknown fields first, then the model's fields in its order, at the item and at each
+nested model) and passes values through, so where an item's keys are already in that
+order (`_Spec.canonical`, checked once per key order) the round trip is skipped, and for
+JSONL the stored text is copied into the line as it is (when it is `json.dumps`'s own
+text: checked). Any other item (an older writer, keys in another order, odd values where
+the model expects objects) keeps the round trip. orjson reads the items when installed;
+an item with a float beyond 64-bit range (orjson's reading of a huge integer) is read
+again by json.
 """
 
 from __future__ import annotations
