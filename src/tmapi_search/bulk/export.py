@@ -230,11 +230,12 @@ class _Items:
         self._first_key_end: dict[str, int] = {}
         self._writer_ok = True
 
-    def read(self, text: str) -> tuple[Any, bool]:
-        """(the item as exported, True when `text` is already its JSON as exported)."""
+    def read(self, text: str, *, splice: bool = False) -> tuple[Any, bool]:
+        """(the item as exported, and with `splice`, True when `text` is already its
+        JSON as exported)."""
         data = _loads(text)
         if type(data) is dict and self.spec.canonical(data):
-            return data, self._splice(data, text)
+            return data, splice and self._splice(data, text)
         return _read_back(self.model, data), False
 
     def _splice(self, data: dict[str, Any], text: str) -> bool:
@@ -390,7 +391,7 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
                 count += 1
                 continue
             for position, data in stored:
-                item, spliced = items.read(data)
+                item, spliced = items.read(data, splice=True)
                 if not spliced:
                     if _ORJSON and _has_big_float(item):
                         item = items.exact(data)
