@@ -406,3 +406,13 @@ def test_iter_items_streams_every_item_in_input_then_result_order(fixed_db: Path
         ]
     assert items == expected
     assert len(items) > 10
+
+
+def test_csv_temporary_file_failure_names_its_folder(fixed_db: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    with (
+        Store(fixed_db, readonly=True) as store,
+        pytest.raises(OSError, match="temporary file") as raised,
+    ):
+        export(store, "csv", io.BytesIO(), spool_dir=missing)
+    assert raised.value.strerror.startswith(f"cannot write a temporary file in {missing}: ")

@@ -405,6 +405,14 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
 _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 
 
+class _SpoolError(OSError):
+    """CSV's temporary body could not be written: the message names its folder."""
+
+    def __init__(self, error: OSError, folder: Path) -> None:
+        why = error.strerror or str(error)
+        super().__init__(error.errno, f"cannot write a temporary file in {folder}: {why}")
+
+
 class _BigFloat(Exception):
     """A float that may have been an integer beyond 64 bits (see `_BIG`)."""
 
@@ -446,73 +454,81 @@ def _csv(
     where_sparse: dict[tuple[str, ...], list[int]] = {}  # ... where not the first columns
     grew_after_first = False
     count = 0
-    with tempfile.TemporaryFile(dir=spool_dir) as spool:
-        body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
-        writer = csv.writer(body, lineterminator="\r\n")
-        writerow = writer.writerow
-        formula, to_cell = _FORMULA_FIRST, _csv_cell
-        for account, stored in store.iter_account_texts():
-            values = input_fields(account)
-            head = [
-                str(account.line),
-                _csv_cell(account.status),
-                _csv_cell(account.error_code),
-                _csv_cell(account.error_message),
-            ]
-            cells = [_csv_cell(values.get(name)) for name in inputs]
-            by_status[account.status] += max(len(stored), 1)
-            if not stored:
-                writerow([*head, "", *cells, *([""] * len(item_columns))])
-                count += 1
-                continue
-            for position, data in stored:
-                item = items.read(data)[0]
-                flat: list[Any] = []
-                structure: list[Any] = []
-                _flat_values(item, flat, structure)
-                layout = tuple(structure)
-                where = layouts.get(layout)
-                if where is None:
-                    keys: list[str] = []
-                    _flat(item, ITEM, keys, [])
-                    for key in keys:
-                        if key not in item_columns:
-                            item_columns[key] = width + len(item_columns)
-                            grew_after_first = grew_after_first or count > 0
-                    where = [item_columns[key] for key in keys]
-                    if where != list(range(width, width + len(where))):
-                        where_sparse[layout] = where
-                    if len(layouts) < _MAX_SHAPES:
-                        layouts[layout] = where
-                row = [*head, str(position), *cells]
-                try:
-                    # csv writes an int as str() does and None as "": left to it
-                    item_cells = [
-                        value
-                        if (kind := type(value)) is int
-                        or value is None
-                        or (kind is str and value[:1] not in formula)
-                        else to_cell(value)
-                        for value in flat
-                    ]
-                except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
-                    flat = []
-                    _flat(items.exact(data), ITEM, [], flat)
-                    item_cells = [_slow_csv_cell(value) for value in flat]
-                sparse = where_sparse.get(layout)
-                if sparse is None:
-                    row.extend(item_cells)
-                    if len(item_cells) < len(item_columns):
-                        row.extend([""] * (len(item_columns) - len(item_cells)))
-                else:
-                    row.extend([""] * len(item_columns))
-                    for index, cell in zip(sparse, item_cells, strict=True):
-                        row[index] = cell
-                writerow(row)
-            count += len(stored)
-        body.flush()
-        body.detach()
-        spool.seek(0)
+    folder = spool_dir or Path(tempfile.gettempdir())
+    try:
+        spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by `with spool`)
+    except OSError as error:
+        raise _SpoolError(error, folder) from error
+    with spool:
+        try:
+            body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
+            writer = csv.writer(body, lineterminator="\r\n")
+            writerow = writer.writerow
+            formula, to_cell = _FORMULA_FIRST, _csv_cell
+            for account, stored in store.iter_account_texts():
+                values = input_fields(account)
+                head = [
+                    str(account.line),
+                    _csv_cell(account.status),
+                    _csv_cell(account.error_code),
+                    _csv_cell(account.error_message),
+                ]
+                cells = [_csv_cell(values.get(name)) for name in inputs]
+                by_status[account.status] += max(len(stored), 1)
+                if not stored:
+                    writerow([*head, "", *cells, *([""] * len(item_columns))])
+                    count += 1
+                    continue
+                for position, data in stored:
+                    item = items.read(data)[0]
+                    flat: list[Any] = []
+                    structure: list[Any] = []
+                    _flat_values(item, flat, structure)
+                    layout = tuple(structure)
+                    where = layouts.get(layout)
+                    if where is None:
+                        keys: list[str] = []
+                        _flat(item, ITEM, keys, [])
+                        for key in keys:
+                            if key not in item_columns:
+                                item_columns[key] = width + len(item_columns)
+                                grew_after_first = grew_after_first or count > 0
+                        where = [item_columns[key] for key in keys]
+                        if where != list(range(width, width + len(where))):
+                            where_sparse[layout] = where
+                        if len(layouts) < _MAX_SHAPES:
+                            layouts[layout] = where
+                    row = [*head, str(position), *cells]
+                    try:
+                        # csv writes an int as str() does and None as "": left to it
+                        item_cells = [
+                            value
+                            if (kind := type(value)) is int
+                            or value is None
+                            or (kind is str and value[:1] not in formula)
+                            else to_cell(value)
+                            for value in flat
+                        ]
+                    except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
+                        flat = []
+                        _flat(items.exact(data), ITEM, [], flat)
+                        item_cells = [_slow_csv_cell(value) for value in flat]
+                    sparse = where_sparse.get(layout)
+                    if sparse is None:
+                        row.extend(item_cells)
+                        if len(item_cells) < len(item_columns):
+                            row.extend([""] * (len(item_columns) - len(item_cells)))
+                    else:
+                        row.extend([""] * len(item_columns))
+                        for index, cell in zip(sparse, item_cells, strict=True):
+                            row[index] = cell
+                    writerow(row)
+                count += len(stored)
+            body.flush()
+            body.detach()
+            spool.seek(0)
+        except OSError as error:  # the temporary file, not the output: say so
+            raise _SpoolError(error, folder) from error
         columns = [*fixed, *item_columns]
         with utf8_text(out, bom=bom) as text:
             header = csv.writer(text, lineterminator="\r\n")
