@@ -225,7 +225,11 @@ class _Items:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.spec = _Spec(model)
+        self.spec: _Spec | None
+        try:
+            self.spec = _Spec(model)
+        except Exception:  # pragma: no cover - a generated model this cannot read:
+            self.spec = None  # the round trip for every item (slower, same output)
         self._writer_checked: set[tuple[str, ...]] = set()
         self._first_key_end: dict[str, int] = {}
         self._writer_ok = True
@@ -234,7 +238,7 @@ class _Items:
         """(the item as exported, and with `splice`, True when `text` is already its
         JSON as exported)."""
         data = _loads(text)
-        if type(data) is dict and self.spec.canonical(data):
+        if type(data) is dict and self.spec is not None and self.spec.canonical(data):
             return data, splice and self._splice(data, text)
         return _read_back(self.model, data), False
 
@@ -261,7 +265,7 @@ class _Items:
     def exact(self, text: str) -> Any:
         """The item read by json (no orjson), as exported."""
         data = json.loads(text)
-        if type(data) is dict and self.spec.canonical(data):
+        if type(data) is dict and self.spec is not None and self.spec.canonical(data):
             return data
         return _read_back(self.model, data)
 
