@@ -206,6 +206,9 @@ def main() -> None:
     parser.add_argument(
         "--give-up", type=float, default=120.0, help="seconds before a bulk run is stopped"
     )
+    parser.add_argument(
+        "--skip-export", action="store_true", help="ignored: the export figures are bench/export.py"
+    )
     args = parser.parse_args()
     if args.quick:
         args.rows = 50_000
