@@ -183,8 +183,12 @@ class ConcurrencyLimiter:
                 self._ticking = True
                 try:
                     delay = max(0.0, self._last_ramp + self.ramp_interval - self._clock())
+                    # asyncio.timeout, not wait_for: Python 3.11's wait_for runs the wait
+                    # as another task and can swallow a cancel that comes as the timeout
+                    # fires (the worker then never stops: a bulk run that ignores SIGTERM)
                     with suppress(TimeoutError):
-                        await asyncio.wait_for(self._condition.wait(), delay)
+                        async with asyncio.timeout(delay):
+                            await self._condition.wait()
                     if self.ramp():
                         self._condition.notify(1)  # the new slot (this waiter may take it)
                 finally:
