@@ -23,19 +23,45 @@ column is never overwritten, whatever its name (`title`, `status`, `input_line` 
   columns as `item.<field>` (empty on a row without an item).
 - xlsx also has an `inputs` sheet: one row per input row (its status, how many items
   it has, its error), the same account as the items sheet's rows.
+
+Streamed, in constant memory whatever the size: the rows come from one cursor
+(`Store.iter_account_texts`: one input row and its items at a time), nothing holds the
+result set. CSV is written in one pass: the body goes to a temporary file (in
+`spool_dir`, next to the output for `--out`) while the `item.*` columns are collected,
+then the header and the body are copied to the output; in the rare case where an item
+brings a column after the first item row, the rows written before are padded then.
+The workbook takes a first pass for its header (openpyxl cannot write it last).
+
+Fast path (same output): the runner stores each item as the model's `to_dict()`, and
+`from_dict(...).to_dict()` of such a dict is that dict again (an identity: tested over
+every spec example, v1 and v2, with unknown fields). The round trip only reorders keys
+(unknown fields first, then the model's fields in its order, at the item and at each
+nested model) and passes values through, so where an item's keys are already in that
+order (`_Spec.canonical`, checked once per key order) the round trip is skipped, and for
+JSONL the stored text is copied into the line as it is (when it is `json.dumps`'s own
+text: checked). Any other item (an older writer, keys in another order, odd values where
+the model expects objects) keeps the round trip. orjson reads the items when installed;
+an item with a float beyond 64-bit range (orjson's reading of a huge integer) is read
+again by json.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import shutil
+import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, Literal
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
-from tmapi_search.bulk.rows import flatten, utf8_text, write_csv
+from tmapi_search.bulk.rows import FORMULA_PREFIXES, neutralise, utf8_text
+from tmapi_search.bulk.rows import _csv_cell as _slow_csv_cell
 from tmapi_search.bulk.store import InputAccount, Store
 
 __all__ = [
@@ -60,6 +86,8 @@ ITEM = "item."
 LINK_FIELDS = ("product_url", "img", "shop_info.shop_url")
 ID_FIELDS = ("item_id",)
 
+Model = type[SearchItem] | type[SearchItemV2]
+
 
 @dataclass(frozen=True, slots=True)
 class ExportRecord:
@@ -74,20 +102,209 @@ class ExportRecord:
     model cannot read back (a null where it expects a list) is kept as stored."""
 
 
-def _read_back(model: type[SearchItem] | type[SearchItemV2], data: dict[str, Any]) -> Any:
+def _read_back(model: Model, data: Any) -> Any:
     try:
         return model.from_dict(data).to_dict()
     except (KeyError, TypeError, ValueError, AttributeError):
         return dict(data)  # kept as the API sent it
 
 
+# -- reading stored items ---------------------------------------------------------------
+def _make_loads() -> tuple[Callable[[str], Any], bool]:
+    """orjson where installed, else json; and whether it is orjson."""
+    try:
+        import orjson  # optional dependency
+    except ImportError:  # pragma: no cover - depends on the install
+        return json.loads, False
+    fast, error = orjson.loads, orjson.JSONDecodeError
+
+    def loads(text: str) -> Any:
+        try:
+            return fast(text)
+        except error:  # what orjson refuses (NaN, lone surrogates ...): as json reads it
+            return json.loads(text)
+
+    return loads, True
+
+
+_loads, _ORJSON = _make_loads()
+#: orjson reads an integer beyond 64 bits as a float (json keeps it whole): an item with
+#: a float this big is read again by json (`_exact`)
+_BIG = float(2**63)
+
+
+def _has_big_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return not -_BIG < value < _BIG  # NaN too: harmless, json reads it the same
+    if kind is dict:
+        return any(map(_has_big_float, value.values()))
+    if kind is list:
+        return any(map(_has_big_float, value))
+    return False
+
+
+class _Spec:
+    """What the round trip of a generated model does with an object's keys.
+
+    `from_dict` pops the fields it knows and keeps the rest, in order, as
+    `additional_properties`; `to_dict` writes those first, then the known fields in the
+    model's order; scalar values pass through untouched; an object or a list of objects
+    at a field of a nested model goes through that model the same way (and anything the
+    model cannot read is kept as it is). So the round trip is an identity exactly when,
+    at the item and at each nested model, the unknown keys come first and the known ones
+    follow in the model's order: `canonical` checks that (a key order is checked once,
+    then remembered), and answers False (the round trip is then done) wherever it
+    cannot tell cheaply.
+    """
+
+    def __init__(self, model: type[Any]) -> None:
+        import typing
+
+        import attrs
+
+        fields = [f for f in attrs.fields(model) if f.init]
+        # the JSON names, in to_dict's order: every field set to a value it passes as is
+        names = list(model(**{f.name: [] for f in fields}).to_dict())
+        if len(names) != len(fields):  # pragma: no cover - a generator change
+            raise RuntimeError(f"cannot read the fields of {model.__name__}")
+        self.order = {name: index for index, name in enumerate(names)}
+        hints = typing.get_type_hints(model)
+        #: JSON name -> (the nested model's spec, whether the field is a list of them)
+        self.nested: dict[str, tuple[_Spec, bool]] = {}
+        for name, f in zip(names, fields, strict=True):
+            for arg in typing.get_args(hints[f.name]) or (hints[f.name],):
+                if attrs.has(arg):
+                    self.nested[name] = (_Spec(arg), False)
+                elif typing.get_origin(arg) is list and attrs.has(typing.get_args(arg)[0]):
+                    self.nested[name] = (_Spec(typing.get_args(arg)[0]), True)
+        self._verdicts: dict[tuple[str, ...], tuple[bool, tuple[str, ...]]] = {}
+
+    def _verdict(self, keys: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
+        verdict = self._verdicts.get(keys)
+        if verdict is None:
+            known = [self.order[key] for key in keys if key in self.order]
+            unknown_first = all(key not in self.order for key in keys[: len(keys) - len(known)])
+            verdict = (
+                unknown_first and known == sorted(known),
+                tuple(key for key in keys if key in self.nested),
+            )
+            if len(self._verdicts) < _MAX_SHAPES:
+                self._verdicts[keys] = verdict
+        return verdict
+
+    def canonical(self, data: dict[str, Any]) -> bool:
+        ordered, nested = self._verdict(tuple(data))
+        if not ordered:
+            return False
+        for key in nested:
+            value = data[key]
+            spec, is_list = self.nested[key]
+            if is_list:
+                if type(value) is not list:
+                    return False  # e.g. "" reads as an empty list: let the model say
+                for element in value:
+                    if type(element) is dict:
+                        if not spec.canonical(element):
+                            return False
+                    elif type(element) is list or element == "":
+                        return False  # dict() of these succeeds: let the model say
+            elif type(value) is dict and not spec.canonical(value):
+                return False
+        return True
+
+
+_MAX_SHAPES = 10_000
+
+
+class _Items:
+    """Reads stored items as the export writes them: `model.from_dict(...).to_dict()`,
+
+    without the round trip where it is an identity (`_Spec.canonical`).
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.spec: _Spec | None
+        try:
+            self.spec = _Spec(model)
+        except Exception:  # pragma: no cover - a generated model this cannot read:
+            self.spec = None  # the round trip for every item (slower, same output)
+        self._writer_checked: set[tuple[str, ...]] = set()
+        self._first_key_end: dict[str, int] = {}
+        self._writer_ok = True
+
+    def read(self, text: str, *, splice: bool = False) -> tuple[Any, bool]:
+        """(the item as exported, and with `splice`, True when `text` is already its
+        JSON as exported)."""
+        data = _loads(text)
+        if type(data) is dict and self.spec is not None and self.spec.canonical(data):
+            return data, splice and self._splice(data, text)
+        return _read_back(self.model, data), False
+
+    def _splice(self, data: dict[str, Any], text: str) -> bool:
+        """Is `text` the item's `json.dumps(..., ensure_ascii=False)`? `save_done` writes
+        it so; checked exactly for each new key order, and for every item, that no
+        \\u escape is in it (an ASCII-only writer) and that its first key is followed by
+        json.dumps's `": "` (not another writer's separators)."""
+        if "\\u" in text or not data:
+            return False
+        keys = tuple(data)
+        after_first_key = self._first_key_end.get(keys[0])
+        if after_first_key is None:
+            after_first_key = 1 + len(_dumps(keys[0]))
+            if len(self._first_key_end) < _MAX_SHAPES:
+                self._first_key_end[keys[0]] = after_first_key
+        if not text.startswith(": ", after_first_key):  # another writer's separators
+            return False
+        if keys not in self._writer_checked and len(self._writer_checked) < _MAX_SHAPES:
+            self._writer_checked.add(keys)
+            self._writer_ok = self._writer_ok and _dumps(json.loads(text)) == text
+        return self._writer_ok
+
+    def exact(self, text: str) -> Any:
+        """The item read by json (no orjson), as exported."""
+        data = json.loads(text)
+        if type(data) is dict and self.spec is not None and self.spec.canonical(data):
+            return data
+        return _read_back(self.model, data)
+
+
+def _model(store: Store) -> Model:
+    return SearchItemV2 if (store.params() or {}).get("api") == "v2" else SearchItem
+
+
 def export_records(store: Store) -> Iterator[ExportRecord]:
     """Every record an export holds, in input order: one per item, one per itemless row."""
-    v2 = (store.params() or {}).get("api") == "v2"
-    model: type[SearchItem] | type[SearchItemV2] = SearchItemV2 if v2 else SearchItem
-    for account, position, data in store.iter_account_items():
-        item = None if data is None else _read_back(model, data)
-        yield ExportRecord(account, position, item)
+    items = _Items(_model(store))
+    for account, stored in store.iter_account_texts():
+        if not stored:
+            yield ExportRecord(account, None, None)
+        for position, text in stored:
+            yield ExportRecord(account, position, items.exact(text))
+
+
+def _flat_values(data: dict[str, Any], values: list[Any], layout: list[Any]) -> None:
+    """The values of `flatten(data)`, in order; `layout` gets what its keys depend on:
+    the keys of each object, and the key of each nested object, bracketed."""
+    layout.append(tuple(data))
+    for key, value in data.items():
+        if type(value) is dict and value:
+            layout.append(key)
+            _flat_values(value, values, layout)
+            layout.append(None)
+        else:
+            values.append(value)
+
+
+def _flat(data: dict[str, Any], prefix: str, keys: list[str], values: list[Any]) -> None:
+    """`flatten(data, prefix)` as two lists, keys and values (items are plain dicts)."""
+    for key, value in data.items():
+        if type(value) is dict and value:
+            _flat(value, f"{prefix}{key}.", keys, values)
+        else:
+            keys.append(prefix + key)
+            values.append(value)
 
 
 def input_fields(account: InputAccount) -> dict[str, Any]:
@@ -111,49 +328,251 @@ def _flat_input(account: InputAccount) -> dict[str, Any]:
     return {INPUT + name: value for name, value in input_fields(account).items()}
 
 
-def _flat_rows(records: Iterable[ExportRecord]) -> Iterator[dict[str, Any]]:
-    for record in records:
-        row: dict[str, Any] = {"input_line": record.account.line}
-        row.update(status_fields(record.account))
-        row["position"] = record.position
-        row.update(_flat_input(record.account))
-        if record.item is not None:
-            row.update({ITEM + key: value for key, value in flatten(record.item).items()})
-        yield row
+def _item_keys(store: Store, items: _Items) -> dict[str, None]:
+    """Every `item.*` column, in first-seen order (a pass over the items)."""
+    seen: dict[str, None] = {}
+    known: set[tuple[str, ...]] = set()
+    for _, stored in store.iter_account_texts():
+        for _, text in stored:
+            keys: list[str] = []
+            _flat(items.read(text)[0], ITEM, keys, [])
+            layout = tuple(keys)
+            if layout not in known:
+                if len(known) < _MAX_SHAPES:
+                    known.add(layout)
+                seen.update(dict.fromkeys(layout))
+    return seen
 
 
 def item_sheet_columns(store: Store) -> list[str]:
     """The CSV/XLSX header: ours, then `input.*`, then every `item.*` seen (first pass)."""
-    seen: dict[str, None] = {}
-    for record in export_records(store):
-        if record.item is not None:
-            seen.update(dict.fromkeys(flatten(record.item)))
-    return [
-        "input_line",
-        *STATUS_COLUMNS,
-        "position",
-        *_input_columns(store),
-        *(ITEM + key for key in seen),
-    ]
+    return _columns(store, _item_keys(store, _Items(_model(store))))
 
 
-class _Counted:
-    """Counts the records by status as a writer consumes them."""
-
-    def __init__(self, records: Iterable[ExportRecord]) -> None:
-        self._records = records
-        self.by_status: Counter[str] = Counter()
-
-    def __iter__(self) -> Iterator[ExportRecord]:
-        for record in self._records:
-            self.by_status[record.account.status] += 1
-            yield record
+def _columns(store: Store, item_keys: Iterable[str]) -> list[str]:
+    return ["input_line", *STATUS_COLUMNS, "position", *_input_columns(store), *item_keys]
 
 
-def _xlsx(store: Store, records: Iterable[ExportRecord], out: IO[bytes]) -> int:
+# -- JSONL ---------------------------------------------------------------------------------
+def _make_encode() -> Callable[[Any], str]:
+    """`json.dumps(value, ensure_ascii=False)`, without building an encoder per call."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - a Python without json's C speed-ups
+        return json.JSONEncoder(ensure_ascii=False).encode
+    # the arguments `json.JSONEncoder(ensure_ascii=False).iterencode` passes (no
+    # circular-reference markers: stored JSON has no cycles)
+    chunks = make(None, None, encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_encode = _make_encode()
+_dumps = _encode
+
+
+def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
+    """`{"input_line", "status", "error_code", "error_message", "position", "input", "item"}`
+
+    per line, exactly as `json.dumps(line, ensure_ascii=False)` writes it.
+    """
+    items = _Items(_model(store))
+    count = 0
+    with utf8_text(out, bom=False) as text:
+        write = text.write
+        for account, stored in store.iter_account_texts():
+            head = _dumps(status_fields(account))[1:-1]
+            head = f'{{"input_line": {_dumps(account.line)}, {head}, "position": '
+            middle = f', "input": {_dumps(input_fields(account))}, "item": '
+            by_status[account.status] += max(len(stored), 1)
+            if not stored:
+                write(f"{head}null{middle}null}}\n")
+                count += 1
+                continue
+            for position, data in stored:
+                item, spliced = items.read(data, splice=True)
+                if not spliced:
+                    if _ORJSON and _has_big_float(item):
+                        item = items.exact(data)
+                    data = _dumps(item)
+                write(f"{head}{position}{middle}{data}}}\n")
+            count += len(stored)
+    return count
+
+
+# -- CSV -----------------------------------------------------------------------------------
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+
+
+class _SpoolError(OSError):
+    """CSV's temporary body could not be written: the message names its folder."""
+
+    def __init__(self, error: OSError, folder: Path) -> None:
+        why = error.strerror or str(error)
+        super().__init__(error.errno, f"cannot write a temporary file in {folder}: {why}")
+
+
+class _BigFloat(Exception):
+    """A float that may have been an integer beyond 64 bits (see `_BIG`)."""
+
+
+def _csv_cell(value: Any) -> str:
+    """`rows._csv_cell(value)`, the common types inline."""
+    kind = type(value)
+    if kind is str:
+        return neutralise(value) if value[:1] in _FORMULA_FIRST else value
+    if kind is int:
+        return str(value)  # numbers stay numbers
+    if kind is float:
+        if _ORJSON and not -_BIG < value < _BIG:
+            raise _BigFloat
+        return str(value)
+    if value is None:
+        return ""
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is list or kind is dict:
+        return _encode(value)  # starts with [ or {: never formula-like
+    return _slow_csv_cell(value)
+
+
+def _csv(
+    store: Store,
+    out: IO[bytes],
+    by_status: Counter[str],
+    *,
+    bom: bool,
+    spool_dir: Path | None,
+) -> int:
+    items = _Items(_model(store))
+    fixed = _columns(store, ())
+    inputs = [name[len(INPUT) :] for name in fixed if name.startswith(INPUT)]
+    width = len(fixed)
+    item_columns: dict[str, int] = {}  # `item.*` name -> index in the row
+    layouts: dict[tuple[str, ...], list[int]] = {}  # an item's flat keys -> their indexes
+    where_sparse: dict[tuple[str, ...], list[int]] = {}  # ... where not the first columns
+    grew_after_first = False
+    count = 0
+    folder = spool_dir or Path(tempfile.gettempdir())
+    try:
+        spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by `with spool`)
+    except OSError as error:
+        raise _SpoolError(error, folder) from error
+    with spool:
+        try:
+            body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
+            writer = csv.writer(body, lineterminator="\r\n")
+            writerow = writer.writerow
+            formula, to_cell = _FORMULA_FIRST, _csv_cell
+            for account, stored in store.iter_account_texts():
+                values = input_fields(account)
+                head = [
+                    str(account.line),
+                    _csv_cell(account.status),
+                    _csv_cell(account.error_code),
+                    _csv_cell(account.error_message),
+                ]
+                cells = [_csv_cell(values.get(name)) for name in inputs]
+                by_status[account.status] += max(len(stored), 1)
+                if not stored:
+                    writerow([*head, "", *cells, *([""] * len(item_columns))])
+                    count += 1
+                    continue
+                for position, data in stored:
+                    item = items.read(data)[0]
+                    flat: list[Any] = []
+                    structure: list[Any] = []
+                    _flat_values(item, flat, structure)
+                    layout = tuple(structure)
+                    where = layouts.get(layout)
+                    if where is None:
+                        keys: list[str] = []
+                        _flat(item, ITEM, keys, [])
+                        for key in keys:
+                            if key not in item_columns:
+                                item_columns[key] = width + len(item_columns)
+                                grew_after_first = grew_after_first or count > 0
+                        where = [item_columns[key] for key in keys]
+                        if where != list(range(width, width + len(where))):
+                            where_sparse[layout] = where
+                        if len(layouts) < _MAX_SHAPES:
+                            layouts[layout] = where
+                    row = [*head, str(position), *cells]
+                    try:
+                        # csv writes an int as str() does and None as "": left to it
+                        item_cells = [
+                            value
+                            if (kind := type(value)) is int
+                            or value is None
+                            or (kind is str and value[:1] not in formula)
+                            else to_cell(value)
+                            for value in flat
+                        ]
+                    except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
+                        flat = []
+                        _flat(items.exact(data), ITEM, [], flat)
+                        item_cells = [_slow_csv_cell(value) for value in flat]
+                    sparse = where_sparse.get(layout)
+                    if sparse is None:
+                        row.extend(item_cells)
+                        if len(item_cells) < len(item_columns):
+                            row.extend([""] * (len(item_columns) - len(item_cells)))
+                    else:
+                        row.extend([""] * len(item_columns))
+                        for index, cell in zip(sparse, item_cells, strict=True):
+                            row[index] = cell
+                    writerow(row)
+                count += len(stored)
+            body.flush()
+            body.detach()
+            spool.seek(0)
+        except OSError as error:  # the temporary file, not the output: say so
+            raise _SpoolError(error, folder) from error
+        columns = [*fixed, *item_columns]
+        with utf8_text(out, bom=bom) as text:
+            header = csv.writer(text, lineterminator="\r\n")
+            header.writerow([neutralise(name) for name in columns])
+            if not grew_after_first:
+                text.flush()
+                shutil.copyfileobj(spool, out, 1 << 20)
+            else:  # pad the rows written before the last column appeared
+                reader = csv.reader(io.TextIOWrapper(spool, encoding="utf-8", newline=""))
+                for cells in reader:
+                    header.writerow(cells + [""] * (len(columns) - len(cells)))
+    return count
+
+
+# -- XLSX ----------------------------------------------------------------------------------
+def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
     from tmapi_search.bulk.xlsx import Sheet, write_xlsx
 
-    columns = item_sheet_columns(store)
+    items = _Items(_model(store))
+    columns = _columns(store, _item_keys(store, items))
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for account, stored in store.iter_account_texts():
+            row: dict[str, Any] = {"input_line": account.line}
+            row.update(status_fields(account))
+            row["position"] = None
+            row.update(_flat_input(account))
+            by_status[account.status] += max(len(stored), 1)
+            if not stored:
+                yield row
+            for position, data in stored:
+                item = items.read(data)[0]
+                if _ORJSON and _has_big_float(item):
+                    item = items.exact(data)
+                keys: list[str] = []
+                flat: list[Any] = []
+                _flat(item, ITEM, keys, flat)
+                full = dict(row, position=position)
+                full.update(zip(keys, flat, strict=True))
+                yield full
 
     def inputs() -> Iterator[dict[str, Any]]:
         for account in store.account():
@@ -168,7 +587,7 @@ def _xlsx(store: Store, records: Iterable[ExportRecord], out: IO[bytes]) -> int:
     items_sheet = Sheet(
         "items",
         columns,
-        _flat_rows(records),
+        rows(),
         link_columns=frozenset(ITEM + name for name in LINK_FIELDS) | {INPUT + "img_url"},
         price_columns=frozenset(c for c in columns if c.startswith(ITEM) and "price" in c),
         id_columns=frozenset(ITEM + name for name in ID_FIELDS),
@@ -190,32 +609,25 @@ def export(
     *,
     bom: bool = False,
     counts: Counter[str] | None = None,
+    spool_dir: str | Path | None = None,
 ) -> int:
     """Write every record (`export_records`) to the binary stream `out`; returns how many.
 
     Text formats are UTF-8 whatever the locale; `bom` puts a byte-order mark before CSV.
-    `counts`, when given, receives the number of records by status.
+    `counts`, when given, receives the number of records by status. `spool_dir`: where
+    CSV's temporary body goes (default: the system's temporary folder); give the
+    output's folder so that it takes no room elsewhere.
     """
-    records = _Counted(export_records(store))
+    by_status: Counter[str] = Counter()
     if fmt == "jsonl":
-        count = 0
-        with utf8_text(out, bom=False) as text:
-            for count, record in enumerate(records, start=1):  # noqa: B007
-                line = {
-                    "input_line": record.account.line,
-                    **status_fields(record.account),
-                    "position": record.position,
-                    "input": input_fields(record.account),
-                    "item": record.item,
-                }
-                text.write(json.dumps(line, ensure_ascii=False) + "\n")
+        count = _jsonl(store, out, by_status)
     elif fmt == "csv":
-        with utf8_text(out, bom=bom) as text:
-            count = write_csv(_flat_rows(records), text, columns=item_sheet_columns(store))
+        spool = None if spool_dir is None else Path(spool_dir)
+        count = _csv(store, out, by_status, bom=bom, spool_dir=spool)
     elif fmt == "xlsx":
-        count = _xlsx(store, records, out)
+        count = _xlsx(store, out, by_status)
     else:
         raise ValueError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
     if counts is not None:
-        counts.update(records.by_status)
+        counts.update(by_status)
     return count

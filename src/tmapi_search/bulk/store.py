@@ -154,6 +154,26 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 PARAMS_KEY = "search_params"
 
+#: the per-input account (see `_account`): the serving row's line by a self-join
+_ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra, im.status,
+    im.error_class, im.error_message, im.attempts, im.item_count, srv.line AS served_by_line
+    FROM images AS im LEFT JOIN images AS srv ON srv.id = im.served_by
+    ORDER BY im.line, im.id"""
+#: one image's items, by the UNIQUE (image_id, position) index: no sort
+_ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
+#: the rows of one account status (`account(status)`)
+_ACCOUNT_WHERE = {
+    "ok": "im.status = 'done' AND im.item_count",
+    "no_match": "im.status = 'done' AND NOT coalesce(im.item_count, 0)",
+    "failed": "im.status = 'failed'",
+    "pending": "im.status = 'pending'",
+}
+#: the same for a database older than shared searches (no `served_by` column)
+_ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra,
+    im.status, im.error_class, im.error_message, im.attempts, im.item_count,
+    NULL AS served_by_line
+    FROM images AS im ORDER BY im.line, im.id"""
+
 
 class ParamsMismatchError(ValueError):
     """The database was started with other search parameters than this run's."""
@@ -314,10 +334,28 @@ def _image(row: sqlite3.Row) -> ImageRecord:
     )
 
 
-def _account_status(record: ImageRecord) -> AccountStatus:
-    if record.status == "done":
-        return "ok" if record.item_count else "no_match"
-    return record.status
+def _account(row: sqlite3.Row) -> InputAccount:
+    """One row of `Store._account_sql()` as its account."""
+    stored = row[6]
+    if stored == "done":
+        status: AccountStatus = "ok" if row[10] else "no_match"
+    else:
+        status = stored
+    unsettled = status in ("failed", "pending")
+    return InputAccount(
+        line=row[1],
+        img_url=row[2],
+        sku=row[3],
+        ext_id=row[4],
+        extra=json.loads(row[5]),
+        status=status,
+        error_code=row[7] if unsettled else None,
+        error_message=row[8] if unsettled else None,
+        item_count=row[10] or 0 if stored == "done" else 0,
+        attempts=row[9],
+        served_by=row[11],
+        image_id=row[0],
+    )
 
 
 def _ro_uri(path: Path, *, immutable: bool = False) -> str:
@@ -900,47 +938,53 @@ class Store:
         return counts
 
     def iter_items(self) -> Iterator[StoredItem]:
-        """Every stored item with its image, in input order then result order."""
-        cursor = self._db.execute(
-            """SELECT images.*, items.position AS item_position, items.data AS item_data
-               FROM items JOIN images ON images.id = items.image_id
-               ORDER BY images.line, images.id, items.position"""
-        )
-        for row in cursor:
-            yield StoredItem(
-                image=_image(row), position=row["item_position"], data=json.loads(row["item_data"])
-            )
+        """Every stored item with its image, in input order then result order (streamed,
+        like `iter_account_texts`: only the images are sorted)."""
+        reader = self._db.cursor()
+        for row in self._db.execute("SELECT * FROM images ORDER BY line, id"):
+            items = reader.execute(_ITEMS_SQL, (row["id"],)).fetchall()
+            if items:
+                image = _image(row)
+                for position, data in items:
+                    yield StoredItem(image=image, position=position, data=json.loads(data))
 
-    def _account(self, record: ImageRecord, lines: Mapping[int, int]) -> InputAccount:
-        status = _account_status(record)
-        return InputAccount(
-            line=record.line,
-            img_url=record.img_url,
-            sku=record.sku,
-            ext_id=record.ext_id,
-            extra=record.extra,
-            status=status,
-            error_code=record.error_class if status in ("failed", "pending") else None,
-            error_message=record.error_message if status in ("failed", "pending") else None,
-            item_count=record.item_count or 0 if record.status == "done" else 0,
-            attempts=record.attempts,
-            served_by=None if record.served_by is None else lines.get(record.served_by),
-            image_id=record.id,
-        )
+    def _account_sql(self) -> str:
+        """The per-input account, in input order; `served_by` as the serving row's line.
 
-    def _lines(self) -> dict[int, int]:
-        return {row[0]: row[1] for row in self._db.execute("SELECT id, line FROM images")}
+        The serving row's line comes from a self-join (no map of every id in memory); a
+        database older than shared searches (no `served_by` column) has none.
+        """
+        if self.readonly and not self._has_column("images", "served_by"):
+            return _ACCOUNT_SQL_UNSHARED
+        return _ACCOUNT_SQL
 
     def account(self, status: AccountStatus | None = None) -> Iterator[InputAccount]:
         """The per-input account, in input order: every row, its status, code, message.
 
-        `status` keeps only the rows with that status (e.g. "failed").
+        `status` keeps only the rows with that status (e.g. "failed"). Streamed from a
+        cursor: nothing is held but the current row.
         """
-        lines = self._lines()
-        for row in self._db.execute("SELECT * FROM images ORDER BY line, id"):
-            entry = self._account(_image(row), lines)
+        sql = self._account_sql()
+        if status is not None:  # only that status's rows are read (see `_account`)
+            sql = sql.replace("ORDER BY", f"WHERE {_ACCOUNT_WHERE[status]} ORDER BY")
+        for row in self._db.execute(sql):
+            entry = _account(row)
             if status is None or entry.status == status:
                 yield entry
+
+    def iter_account_texts(self) -> Iterator[tuple[InputAccount, list[tuple[int, str]]]]:
+        """Every input row with its items as stored: (account, [(position, JSON text)]).
+
+        In input order then result order. Streamed: one cursor over the rows (only the
+        rows are sorted, never the items' data), and each row's items read by the
+        (image_id, position) index when its turn comes, so at most one row's items are
+        held at a time.
+        """
+        reader = self._db.cursor()
+        for row in self._db.execute(self._account_sql()):
+            account = _account(row)
+            items = reader.execute(_ITEMS_SQL, (account.image_id,)).fetchall()
+            yield account, items
 
     def iter_account_items(
         self,
@@ -948,20 +992,13 @@ class Store:
         """Every input row with each of its items, or once with None when it has none.
 
         In input order then result order: what an export that accounts for every row
-        writes (see `tmapi_search.bulk.export.export_records`).
+        writes (see `tmapi_search.bulk.export.export_records`). Streamed.
         """
-        lines = self._lines()
-        cursor = self._db.execute(
-            """SELECT images.*, items.position AS item_position, items.data AS item_data
-               FROM images LEFT JOIN items ON items.image_id = images.id
-               ORDER BY images.line, images.id, items.position"""
-        )
-        for row in cursor:
-            entry = self._account(_image(row), lines)
-            if row["item_position"] is None:
-                yield entry, None, None
-            else:
-                yield entry, row["item_position"], json.loads(row["item_data"])
+        for account, items in self.iter_account_texts():
+            if not items:
+                yield account, None, None
+            for position, data in items:
+                yield account, position, json.loads(data)
 
     def extra_columns(self) -> list[str]:
         """The input's extra column names, in first-seen order."""

@@ -115,7 +115,12 @@ def export(
         try:
             with atomic_write(target, binary=True, force=force) as handle:
                 count = export_records(
-                    store, fmt.value, cast(IO[bytes], handle), bom=bom is not False, counts=counts
+                    store,
+                    fmt.value,
+                    cast(IO[bytes], handle),
+                    bom=bom is not False,
+                    counts=counts,
+                    spool_dir=target.parent,  # CSV's temporary body: beside the output
                 )
         except FileExistsError:
             die(config, EXIT_USAGE, f"--out: {target} exists; add --force to replace it")

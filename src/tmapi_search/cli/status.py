@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -82,8 +83,11 @@ def status(
             holder = live_holder(db)
             runs = store.runs()
             counts = store.counts()
-            failed = list(store.account("failed"))
-            pending = list(store.account("pending"))
+            # the table lists --limit rows of each: only those are read (the counts say
+            # how many there are); json lists them all
+            shown = limit if limit and fmt == "table" else None
+            failed = list(islice(store.account("failed"), shown))
+            pending = list(islice(store.account("pending"), shown))
     except sqlite3.Error as error:
         die(config, EXIT_STORAGE, f"--db: cannot read {db}: {error}")
     run_rows = [
@@ -147,14 +151,16 @@ def status(
                 run["message"] or (run["outcome"] if run["state"] == "failed" else ""),
             )
         stdout.print(table)
-    for title, entries in (("failed", failed), ("pending", pending)):
+    for title, entries, total in (
+        ("failed", failed, counts.failed),
+        ("pending", pending, counts.pending),
+    ):
         if not entries:
             continue
-        shown = entries if not limit else entries[:limit]
-        table = Table(title=f"{title} ({len(entries)})", title_justify="left", show_edge=False)
+        table = Table(title=f"{title} ({total})", title_justify="left", show_edge=False)
         for name in ("line", "sku", "id", "code", "message"):
             table.add_column(name, overflow="fold")
-        for entry in shown:
+        for entry in entries:
             table.add_row(
                 str(entry.line),
                 entry.sku or "",
@@ -163,9 +169,9 @@ def status(
                 entry.error_message or "",
             )
         stdout.print(table)
-        if len(shown) < len(entries):
+        if len(entries) < total:
             stdout.print(
-                f"... and {len(entries) - len(shown)} more (--limit 0 or --format json)",
+                f"... and {total - len(entries)} more (--limit 0 or --format json)",
                 markup=False,
             )
     if not run_rows and not counts.total:
