@@ -130,7 +130,7 @@ bench: $(PY_STAMP) browser  ## every figure of issue 14 with its goal (client CP
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/bulk_concurrency.py
-	$(BIN)/python bench/catalogue.py --skip-export
+	$(BIN)/python bench/catalogue.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/report_render.py
 
@@ -138,5 +138,5 @@ bench-quick: $(PY_STAMP)  ## the same, smaller (two grid points, short runs, 50k
 	$(BIN)/python bench/client_cpu.py --rounds 5
 	$(BIN)/python bench/import_time.py --runs 5
 	$(BIN)/python bench/bulk_concurrency.py --quick
-	$(BIN)/python bench/catalogue.py --quick --skip-export
+	$(BIN)/python bench/catalogue.py --quick
 	$(BIN)/python bench/export.py --quick

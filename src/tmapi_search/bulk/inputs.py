@@ -30,9 +30,11 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
+import hashlib
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,8 @@ __all__ = [
     "InputError",
     "InputImage",
     "InputRows",
+    "InputStream",
+    "open_input",
     "parse_delimiter",
     "read_input",
 ]
@@ -72,6 +76,9 @@ _MULTIBYTE = frozenset(
         "utf_32_le", "utf_32_be",
     }
 )  # fmt: skip
+#: checked with one regex each, not character by character (`\s` is `str.isspace`)
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_SPACE = re.compile(r"\s")
 #: charset-normalizer's "chaos" above which a guess is not trusted.
 _MAX_CHAOS = 0.2
 
@@ -148,9 +155,9 @@ def url_problem(value: str) -> str | None:
     """Why `value` cannot be searched as an image URL, or None when it can."""
     if not value.strip():
         return "blank img_url"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         return "img_url contains control characters"
-    if any(ch.isspace() for ch in value.strip()):
+    if _SPACE.search(value.strip()):
         return "img_url contains whitespace"
     text = value.strip()
     if is_converted_path(text):  # the SDK's own rule for converted paths
@@ -282,21 +289,6 @@ def _no_img_url(path: Path, columns: Sequence[str], hint: str) -> InputError:
     )
 
 
-def _csv_records(
-    path: Path, text: str, delimiter: str
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, [])
-
-    def records() -> Iterator[tuple[int, list[str]]]:
-        start = reader.line_num + 1
-        for cells in reader:
-            yield start, cells
-            start = reader.line_num + 1
-
-    return header, records()
-
-
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -349,14 +341,166 @@ def _xlsx_records(
     return header, records(), f"xlsx, sheet {chosen!r}"
 
 
-def read_input(
+# -- text: encoding, streamed ---------------------------------------------------------
+#: Bytes read at a time when hashing and checking a text catalogue's encoding.
+_CHUNK = 1 << 20
+#: A file up to this size is given whole to charset-normalizer (as before streaming);
+#: a bigger one, its first `_SAMPLE` bytes (cut at a line end), then checked whole.
+_WHOLE_DETECT = 4 << 20
+_SAMPLE = 1 << 20
+#: Part of the fingerprint: a change in how rows are read makes every catalogue "new".
+_READER_VERSION = "1"
+
+
+def _scan(path: Path, codec: str | None) -> tuple[bool, str, int]:
+    """Read the file once: (decodes cleanly as `codec`, sha256 hex, size in bytes).
+
+    `codec` None: only the hash. The text is never held: decoding is incremental.
+    """
+    digest = hashlib.sha256()
+    decoder = None if codec is None else codecs.getincrementaldecoder(codec)()
+    ok = True
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                if decoder is not None and ok:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        ok = False
+            if decoder is not None and ok:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    ok = False
+    except OSError as exc:
+        raise InputError(f"INPUT: cannot read {path}: {exc.strerror or exc}") from None
+    return ok, digest.hexdigest(), size
+
+
+def _read_all(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"INPUT: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _sample(path: Path, size: int) -> bytes:
+    if size <= _WHOLE_DETECT:
+        return _read_all(path)
+    with path.open("rb") as handle:
+        data = handle.read(_SAMPLE)
+    end = data.rfind(b"\n")
+    return data[: end + 1] if end > 0 else data
+
+
+def _encoding_of(path: Path, head: bytes, encoding: str | None) -> tuple[str, str, str, int]:
+    """(codec to read with, how it was decided, sha256 hex, size): one pass over the file.
+
+    The same decisions and errors as `_decode` on the whole text, without holding it:
+    a BOM, else UTF-8 checked chunk by chunk, else charset-normalizer on the file (a
+    sample of a big one, then the whole file checked with the guess).
+    """
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"--encoding: unknown encoding {encoding!r}") from None
+        ok, digest, size = _scan(path, encoding)
+        if not ok:
+            _decode(path, _read_all(path), encoding)  # raises, naming line and byte
+        return encoding, encoding, digest, size
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            ok, digest, size = _scan(path, name)
+            if not ok:
+                _decode(path, _read_all(path), None)  # raises the BOM error
+            return name, f"{name} (BOM)", digest, size
+    ok, digest, size = _scan(path, "utf-8")
+    if ok:
+        return "utf-8", "utf-8", digest, size
+    data = _sample(path, size)
+    if size <= _WHOLE_DETECT:
+        _text, how = _decode(path, data, None)  # raises when it cannot tell
+        return how.removesuffix(" (detected)"), how, digest, size
+    try:
+        _text, how = _decode(path, data, None)
+    except InputError:
+        _decode(path, _read_all(path), None)  # the whole file: the same verdict as before
+        raise
+    codec = how.removesuffix(" (detected)")
+    ok, _digest, _size = _scan(path, codec)
+    if not ok:
+        raise InputError(
+            f"INPUT: cannot tell the encoding of {path}: its beginning reads as {codec} but "
+            f"the rest does not. Give it with --encoding (e.g. --encoding gb18030, "
+            "--encoding utf-16, --encoding cp1252)"
+        )
+    return codec, how, digest, size
+
+
+# -- the stream ------------------------------------------------------------------------
+#: What a stream yields: ("image", InputImage), ("bad", BadRow) or ("warning", BadRow).
+Event = tuple[str, "InputImage | BadRow"]
+
+
+@dataclass(slots=True)
+class InputStream:
+    """An open catalogue: its header is checked, its rows come one by one (`events`).
+
+    Duplicates (the same key twice) are not detected here: `read_input` does it in
+    memory, `bulk` in the database, batch by batch. `fingerprint` identifies the bytes
+    and the reading options (a catalogue given again unchanged need not be read again).
+    """
+
+    path: Path
+    columns: list[str]
+    read_as: str
+    fingerprint: str
+    size: int
+    events: Iterator[Event]
+    #: catalogue columns carried as `extra` (all but img_url, sku, id)
+    extra_columns: list[str] = field(default_factory=list)
+    #: rows (records) read so far
+    rows_read: int = 0
+    _close: Any = None
+
+    def __iter__(self) -> Iterator[Event]:
+        for event in self.events:
+            self.rows_read += 1
+            yield event
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+    def __enter__(self) -> InputStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fingerprint(digest: str, size: int, **options: str | None) -> str:
+    text = json.dumps({"sha256": digest, "size": size, "v": _READER_VERSION, **options})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def open_input(
     path: str | Path,
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
-) -> InputRows:
-    """Read the input file; raise InputError when it cannot be used at all."""
+) -> InputStream:
+    """Open the input file and check its header; raise InputError when it cannot be used.
+
+    The rows are read as the stream is iterated, never all at once.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"INPUT: {path} does not exist")
@@ -367,42 +511,71 @@ def read_input(
         raise InputError(f"--sheet: only for .xlsx workbooks, and {path} is a text file")
     if delimiter is not None:
         delimiter = parse_delimiter(delimiter)
+    options = {"encoding": encoding, "delimiter": delimiter, "sheet": sheet}
 
-    result = InputRows()
     if suffix in _SPREADSHEET_SUFFIXES:
         for name, given in (("--encoding", encoding), ("--delimiter", delimiter)):
             if given is not None:
                 raise InputError(f"{name}: only for text catalogues, and {path} is a workbook")
-        header, records, result.read_as = _xlsx_records(path, sheet)
+        _ok, digest, size = _scan(path, None)
+        header, records, read_as = _xlsx_records(path, sheet)
         columns = _columns(path, header)
         if IMG_URL not in [name.lower() for name in columns]:
-            raise _no_img_url(path, columns, f" in {result.read_as}; pick one with --sheet")
-        _read_table(result, columns, records, workbook=True)
-        return result
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()
+            raise _no_img_url(path, columns, f" in {read_as}; pick one with --sheet")
+        events, extra = _table_events(columns, records, workbook=True)
+        return InputStream(
+            path,
+            columns,
+            read_as,
+            _fingerprint(digest, size, **options),
+            size,
+            events,
+            extra,
+            _close=getattr(records, "close", None),
+        )
 
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            head = handle.read(8)
     except OSError as exc:
         raise InputError(f"INPUT: cannot read {path}: {exc.strerror or exc}") from None
-    if suffix in (".xls", ".ods", ".numbers") or data.startswith(b"\xd0\xcf\x11\xe0"):
+    if suffix in (".xls", ".ods", ".numbers") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(
             f"INPUT: {path} is a spreadsheet format not read here (old Excel .xls, "
             ".ods, .numbers); save it as .xlsx or CSV"
         )
-    if data.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04"):
         raise InputError(
             f"INPUT: {path} is a zip archive (an .xlsx workbook saved under another name?); "
             "name it .xlsx, or save the sheet as CSV"
         )
-    text, how = _decode(path, data, encoding)
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), None)
+    codec, how, digest, size = _encoding_of(path, head, encoding)
+    fingerprint = _fingerprint(digest, size, **options)
+    try:
+        handle_text = path.open(encoding=codec, newline="")
+    except OSError as exc:
+        raise InputError(f"INPUT: cannot read {path}: {exc.strerror or exc}") from None
+    head_lines: list[str] = []
+    first: str | None = None
+    for raw in handle_text:
+        if not head_lines:
+            raw = raw.removeprefix("\ufeff")
+        head_lines.append(raw)
+        if raw.strip():
+            first = raw.rstrip("\r\n")
+            break
     if first is None:
+        handle_text.close()
         raise InputError(f"INPUT: {path} is empty")
+    lines: Iterator[str] = itertools.chain(head_lines, handle_text)
     sniffed = delimiter or _sniff_delimiter(first)
     if sniffed is None and suffix == ".tsv":
         sniffed = "\t"
     if sniffed is None and suffix in _TABLE_SUFFIXES:
+        handle_text.close()
         likely = _likely_delimiter(first)
         columns = _header_cells(first, likely)
         raise _no_img_url(
@@ -412,85 +585,143 @@ def read_input(
             "name the image column img_url, or give the delimiter with --delimiter",
         )
     if sniffed is None:
-        result.read_as = how
-        result.columns = [IMG_URL]
-        _read_url_list(result, lines)
-        return result
-    result.read_as = f"{how}, {_DELIMITER_NAMES.get(sniffed, repr(sniffed))}-separated"
-    header, records = _csv_records(path, text.lstrip("\r\n"), sniffed)
+        return InputStream(
+            path,
+            [IMG_URL],
+            how,
+            fingerprint,
+            size,
+            _url_events(line.rstrip("\r\n") for line in lines),
+            [],
+            _close=handle_text.close,
+        )
+    read_as = f"{how}, {_DELIMITER_NAMES.get(sniffed, repr(sniffed))}-separated"
+    skipped_lines = 0  # lines of nothing but line breaks before the header
+    while head_lines and not head_lines[0].strip("\r\n"):
+        skipped_lines += head_lines.pop(0).count("\n")
+    reader = csv.reader(itertools.chain(head_lines, handle_text), delimiter=sniffed)
+    header = next(reader, [])
     columns = _columns(path, header)
     if IMG_URL not in [name.lower() for name in columns]:
-        raise _no_img_url(path, columns, f" (read as {result.read_as}); check --delimiter")
-    offset = len(text) - len(text.lstrip("\r\n"))
-    skipped_lines = text[:offset].count("\n")
-    _read_table(result, columns, ((n + skipped_lines, cells) for n, cells in records))
+        handle_text.close()
+        raise _no_img_url(path, columns, f" (read as {read_as}); check --delimiter")
+
+    def csv_records() -> Iterator[tuple[int, list[str]]]:
+        start = reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a cell longer than csv's field limit
+                line = reader.line_num + skipped_lines
+                raise InputError(f"INPUT: {path}: line {line}: {exc}") from None
+            yield start + skipped_lines, cells
+            start = reader.line_num + 1
+
+    events, extra = _table_events(columns, csv_records())
+    return InputStream(
+        path, columns, read_as, fingerprint, size, events, extra, _close=handle_text.close
+    )
+
+
+def read_input(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> InputRows:
+    """Read the whole input file into memory (`open_input`, collected; duplicates found).
+
+    Raise InputError when it cannot be used at all.
+    """
+    stream = open_input(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    result = InputRows(columns=stream.columns, read_as=stream.read_as)
+    seen: dict[str, int] = {}
+    with stream:
+        for kind, row in stream:
+            if kind == "image":
+                assert isinstance(row, InputImage)
+                _accept(result, seen, row)
+            elif kind == "warning":
+                assert isinstance(row, BadRow)
+                result.warnings.append(row)
+            else:
+                assert isinstance(row, BadRow)
+                result.bad.append(row)
     return result
 
 
-def _read_table(
-    result: InputRows,
+def _table_events(
     columns: list[str],
     records: Iterator[tuple[int, list[str]]],
     *,
     workbook: bool = False,
-) -> None:
-    result.columns = columns
+) -> tuple[Iterator[Event], list[str]]:
     lower = {name.lower(): index for index, name in enumerate(columns)}
     url_at = lower[IMG_URL]
     ids_at = {col: lower[col] for col in ID_COLUMNS if col in lower}
     width = len(columns)
-    seen: dict[str, int] = {}
+    special = {url_at, *ids_at.values()}
+    extra_names = [(i, name) for i, name in enumerate(columns) if i not in special]
+    sku_at = ids_at.get("sku")
+    id_at = ids_at.get("id")
 
     def rejected(line: int, cells: list[str], url: str, reason: str) -> BadRow:
         cells = cells[:width]
-        special = {url_at, *ids_at.values()}
         return BadRow(
             line,
             url,
             reason,
-            sku=_cell_at(cells, ids_at.get("sku")),
-            ext_id=_cell_at(cells, ids_at.get("id")),
+            sku=_cell_at(cells, sku_at),
+            ext_id=_cell_at(cells, id_at),
             extra={
                 name: cells[i] for i, name in enumerate(columns[: len(cells)]) if i not in special
             },
         )
 
-    for line, cells in records:
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank line
-        if len(cells) > width:
-            hint = (
-                "values right of the last named column: name the column"
-                if workbook
-                else "quote a value that contains the delimiter (or check --delimiter)"
-            )
-            reason = f"{len(cells)} cells but the header has {width}: {hint}; row skipped"
-            result.bad.append(rejected(line, cells, "", reason))
-            continue
-        if len(cells) < width:
-            result.warnings.append(
-                BadRow(
-                    line,
-                    "",
-                    f"{len(cells)} cells but the header has {width}; kept, the "
-                    "missing ones are blank",
+    def events() -> Iterator[Event]:
+        for line, cells in records:
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(cells) > width:
+                hint = (
+                    "values right of the last named column: name the column"
+                    if workbook
+                    else "quote a value that contains the delimiter (or check --delimiter)"
                 )
+                reason = f"{len(cells)} cells but the header has {width}: {hint}; row skipped"
+                yield "bad", rejected(line, cells, "", reason)
+                continue
+            if len(cells) < width:
+                yield (
+                    "warning",
+                    BadRow(
+                        line,
+                        "",
+                        f"{len(cells)} cells but the header has {width}; kept, the "
+                        "missing ones are blank",
+                    ),
+                )
+                cells = [*cells, *([""] * (width - len(cells)))]
+            url = cells[url_at]
+            problem = url_problem(url)
+            if problem is not None:
+                yield "bad", rejected(line, cells, url, problem)
+                continue
+            yield (
+                "image",
+                InputImage(
+                    line=line,
+                    img_url=url.strip(),
+                    sku=None if sku_at is None else cells[sku_at].strip() or None,
+                    ext_id=None if id_at is None else cells[id_at].strip() or None,
+                    extra={name: cells[i] for i, name in extra_names},
+                ),
             )
-            cells = [*cells, *([""] * (width - len(cells)))]
-        url = cells[url_at]
-        problem = url_problem(url)
-        if problem is not None:
-            result.bad.append(rejected(line, cells, url, problem))
-            continue
-        special = {url_at, *ids_at.values()}
-        image = InputImage(
-            line=line,
-            img_url=url.strip(),
-            sku=cells[ids_at["sku"]].strip() or None if "sku" in ids_at else None,
-            ext_id=cells[ids_at["id"]].strip() or None if "id" in ids_at else None,
-            extra={name: cells[i] for i, name in enumerate(columns) if i not in special},
-        )
-        _accept(result, seen, image)
+
+    return events(), [name for _i, name in extra_names]
 
 
 def _cell_at(cells: list[str], index: int | None) -> str | None:
@@ -499,24 +730,26 @@ def _cell_at(cells: list[str], index: int | None) -> str | None:
     return cells[index].strip() or None
 
 
-def _read_url_list(result: InputRows, lines: list[str]) -> None:
-    seen: dict[str, int] = {}
+def _url_events(lines: Iterable[str]) -> Iterator[Event]:
     for number, raw in enumerate(lines, start=1):
         problem = url_problem(raw)
         if problem is not None:
-            result.bad.append(BadRow(number, raw, problem.replace("img_url", "line")))
+            yield "bad", BadRow(number, raw, problem.replace("img_url", "line"))
             continue
-        _accept(result, seen, InputImage(line=number, img_url=raw.strip()))
+        yield "image", InputImage(line=number, img_url=raw.strip())
 
 
 def _accept(result: InputRows, seen: dict[str, int], image: InputImage) -> None:
     first = seen.get(image.key)
     if first is not None:
-        result.bad.append(
-            BadRow(
-                image.line, image.img_url, f"duplicate of line {first}, skipped", duplicate_of=first
-            )
-        )
+        result.bad.append(duplicate(image, first))
         return
     seen[image.key] = image.line
     result.images.append(image)
+
+
+def duplicate(image: InputImage, first: int) -> BadRow:
+    """The report of a row repeating line `first` (same sku/id and img_url)."""
+    return BadRow(
+        image.line, image.img_url, f"duplicate of line {first}, skipped", duplicate_of=first
+    )

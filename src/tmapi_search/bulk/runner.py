@@ -49,11 +49,18 @@ How a run ends:
   ("network"). An image whose call got no answer is never marked failed: it stays
   pending (with the error noted), so the next run searches it.
 
+Where the rows come from: a list (`Store.images_to_do`), or a `PendingFeed` that pages
+the rows to search out of the database while the catalogue is still being read (the
+CLI stores it batch by batch meanwhile); a feeder hands them to the workers through a
+small queue, so memory stays flat whatever the catalogue size.
+
 Paying once per image: rows with the same normalised image URL (`Store` keeps it as
 `url_key`; the search parameters are the database's) share one search -- one paid call,
-the items saved for each row in one transaction. A row whose URL an earlier run already
-settled (done, or failed for good) is served from it without a call, and a converted
-path is reused by every row with the same URL.
+the items saved for each row in one transaction. A row whose URL is queued or in flight
+in this run joins that search (whenever it is read); a row whose URL an earlier search
+already settled (done, or failed for good) is served from it without a call, as is one
+whose URL's search ended unsettled in this run (failed transiently, or no answer: it
+shares that end); a converted path is reused by every row with the same URL.
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tmapi_client.models import SearchData, SearchDataV2
 
@@ -91,7 +98,10 @@ __all__ = [
     "BulkRunner",
     "BulkSettings",
     "BulkStats",
+    "ListSource",
+    "PendingFeed",
     "RunOutcome",
+    "WorkSource",
 ]
 #: Seconds a stored converted path is reused (field reports: valid >= ~70 min).
 CONVERTED_TTL = 60 * 60.0
@@ -176,6 +186,77 @@ class _Image:
     page: int = 1
     attempts: int = 0
     in_call: bool = False
+    #: waiting for a slot of the limiter: never cancelled by `stop()` (see `_cancel_once`);
+    #: the slots freed by the calls in flight wake it, and it stops by itself
+    in_limiter: bool = False
+    url_key: str = ""
+
+    def ids(self) -> list[int]:
+        """This search's row and the rows sharing it (followers join while it runs)."""
+        return [self.record.id, *(other.id for other in self.followers)]
+
+
+class WorkSource(Protocol):
+    """Where a run's rows come from, page by page (`ListSource`, `PendingFeed`)."""
+
+    async def next_page(self) -> list[ImageRecord] | None:
+        """The next rows to search, in input order; None when there are no more."""
+        ...
+
+
+class ListSource:
+    """A list of rows known up front (`Store.images_to_do`): one page."""
+
+    def __init__(self, images: Sequence[ImageRecord]) -> None:
+        self._images: list[ImageRecord] | None = list(images)
+
+    async def next_page(self) -> list[ImageRecord] | None:
+        page, self._images = self._images, None
+        return page or None
+
+
+class PendingFeed:
+    """The rows of a catalogue reading that a run must search, paged out of the database.
+
+    Follows `Store.pending_page` (a partial index, a cursor on the line) while the
+    catalogue is still being read: when it has caught up with the reading it waits
+    for the next batch (`notify()`), and ends once the reading is over (`close()`).
+    Only one page is held at a time, so memory stays flat whatever the catalogue size.
+    """
+
+    def __init__(
+        self, store: Store, ingestion: int, *, retry_failed: bool = False, page: int = 500
+    ) -> None:
+        self.store = store
+        self.ingestion = ingestion
+        self.retry_failed = retry_failed
+        self.page = page
+        self.after_line = 0
+        self.reading = True
+        self._more = asyncio.Event()
+
+    def notify(self) -> None:
+        """A batch of the catalogue was stored."""
+        self._more.set()
+
+    def close(self) -> None:
+        """The reading is over (read to its end, or stopped): no more rows will come."""
+        self.reading = False
+        self._more.set()
+
+    async def next_page(self) -> list[ImageRecord] | None:
+        while True:
+            reading = self.reading  # rows stored before this point are all visible below
+            self._more.clear()
+            page = self.store.pending_page(
+                self.ingestion, self.after_line, self.page, retry_failed=self.retry_failed
+            )
+            if page:
+                self.after_line = page[-1].line
+                return page
+            if not reading:
+                return None
+            await self._more.wait()
 
 
 class BulkRunner:
@@ -210,6 +291,11 @@ class BulkRunner:
         self._no_answer = 0
         self._stopping = asyncio.Event()
         self._current: dict[asyncio.Task[None], _Image | None] = {}
+        #: image URL -> its search queued or in flight in this run (rows join it)
+        self._live: dict[str, _Image] = {}
+        #: image URL -> the row whose search ended unsettled in this run (failed, or
+        #: -1: left pending): a later row with the URL shares that end, with no call
+        self._ended: dict[str, int] = {}
 
     # -- control -----------------------------------------------------------------------
     def stop(self, outcome: RunOutcome = "interrupted", reason: str | None = None) -> None:
@@ -220,8 +306,8 @@ class BulkRunner:
             self._stopping.set()
         current = asyncio.current_task()
         for task, image in self._current.items():
-            if task is not current and (image is None or not image.in_call):
-                task.cancel()
+            if task is not current and (image is None or not (image.in_call or image.in_limiter)):
+                _cancel_once(task)
         self._changed()
 
     def abandon(self) -> None:
@@ -230,7 +316,7 @@ class BulkRunner:
         current = asyncio.current_task()
         for task in self._current:
             if task is not current:
-                task.cancel()
+                _cancel_once(task)
 
     @property
     def stopping(self) -> bool:
@@ -247,6 +333,11 @@ class BulkRunner:
                 "stopped before any further paid call"
             )
             self._changed()
+
+    def storage_failed(self, error: sqlite3.Error) -> None:
+        """A write outside the runner (the catalogue reading) failed: stop the spending."""
+        logger.error("bulk: cannot save to %s: %s", self.store.path, error)
+        self._storage_failed(error)
 
     def _save(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
         """A write to the Store; False (and the run stops) when it failed."""
@@ -286,70 +377,128 @@ class BulkRunner:
             self.on_change(self.stats)
 
     # -- the run ---------------------------------------------------------------------
-    async def run(self, images: Sequence[ImageRecord], run_id: int) -> BulkStats:
-        """Search `images` (as returned by `Store.images_to_do`); returns the final stats."""
+    async def run(self, images: Sequence[ImageRecord] | WorkSource, run_id: int) -> BulkStats:
+        """Search `images`; returns the final stats.
+
+        `images`: a list (as `Store.images_to_do` returns it), or a `WorkSource` that
+        hands out pages while the catalogue is still being read (`PendingFeed`). The
+        workers start on the first page; only a few pages are held at a time.
+        """
         self.run_id = run_id
-        self.stats = BulkStats(total=len(images), limit=self.limiter.limit)
-        queue: asyncio.Queue[_Image] = asyncio.Queue()
-        for group in self._groups(images, run_id):
-            queue.put_nowait(group)
-        workers = min(queue.qsize(), self.settings.max_concurrency * 2 + 4)
+        self.stats = BulkStats(limit=self.limiter.limit)
+        if isinstance(images, Sequence):
+            workers = min(len(images), self.settings.max_concurrency * 2 + 4)
+            source: WorkSource = ListSource(images)
+        else:
+            workers = self.settings.max_concurrency * 2 + 4
+            source = images
+        queue: asyncio.Queue[_Image | None] = asyncio.Queue(maxsize=max(workers, 1))
         tasks = [asyncio.create_task(self._worker(queue)) for _ in range(workers)]
-        self._current = dict.fromkeys(tasks)
+        feeder = asyncio.create_task(self._feed(source, queue, workers))
+        self._current = dict.fromkeys([feeder, *tasks])
         self._changed()
         stopper = asyncio.create_task(self._enforce_grace(tasks))
         try:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(feeder, *tasks, return_exceptions=True)
         finally:
             stopper.cancel()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, stopper, return_exceptions=True)
+            await _cancel_all([feeder, *tasks])
+            await asyncio.gather(feeder, *tasks, stopper, return_exceptions=True)
             self.stats.finished = time.monotonic()
             self._changed()
         return self.stats
 
-    def _groups(self, images: Sequence[ImageRecord], run_id: int) -> list[_Image]:
-        """One search per image URL: the rows that share it, and those served already."""
-        groups: dict[str, list[ImageRecord]] = {}
-        for record in images:
-            groups.setdefault(record.url_key or normalise_url(record.img_url), []).append(record)
-        work = []
-        for url_key, records in groups.items():
-            if self.stopping:
-                break
+    async def _feed(self, source: WorkSource, queue: asyncio.Queue[_Image | None], n: int) -> None:
+        """Hand the source's rows to the workers, one search per image URL in flight."""
+        try:
+            while not self.stopping:
+                try:
+                    page = await source.next_page()
+                except sqlite3.Error as error:  # the database cannot be read: stop
+                    self._storage_failed(error)
+                    return
+                if page is None:
+                    break
+                for count, record in enumerate(page, start=1):
+                    if self.stopping:
+                        return
+                    image = self._dispatch(record)
+                    if image is not None:
+                        await queue.put(image)
+                    elif count % 200 == 0:
+                        await asyncio.sleep(0)  # rows served without a call: let calls run
+                self._changed()
+        finally:
+            if not self.stopping:
+                for _ in range(n):
+                    await queue.put(None)
+
+    def _dispatch(self, record: ImageRecord) -> _Image | None:
+        """The work for one row: a new search, or none (joined or served: no new call)."""
+        assert self.run_id is not None
+        self.stats.total += 1
+        url_key = record.url_key or normalise_url(record.img_url)
+        live = self._live.get(url_key)
+        if live is not None:  # the same image URL is queued or in flight: one call for both
+            live.followers.append(record)
+            return None
+        ended = self._ended.get(url_key)
+        if ended is not None:  # its search ended unsettled in this run: the same fate
+            if ended < 0:
+                self.stats.left_pending += 1
+                return None
+            try:
+                source = self.store.image(ended)
+            except sqlite3.Error as error:
+                self._storage_failed(error)
+                return None
+            if self._save(self.store.copy_result, source, [record.id], self.run_id):
+                self.stats.shared += 1
+                self.stats.failed += 1
+            return None
+        try:
             settled = self.store.settled_for(url_key, retry_failed=self.settings.retry_failed)
-            if settled is not None:  # an earlier run paid for this URL already
-                ids = [record.id for record in records]
-                if self._save(self.store.copy_result, settled, ids, run_id):
-                    self.stats.shared += len(ids)
-                    if settled.status == "done":
-                        self.stats.done += len(ids)
-                        self.stats.items += len(ids) * (settled.item_count or 0)
-                    else:
-                        self.stats.failed += len(ids)
-                continue
-            leader, *followers = records
-            converted = next((r.converted_url for r in records if self._fresh(r)), None)
-            if converted is None:
+        except sqlite3.Error as error:
+            self._storage_failed(error)
+            return None
+        if settled is not None:  # an earlier search paid for this URL already
+            if self._save(self.store.copy_result, settled, [record.id], self.run_id):
+                self.stats.shared += 1
+                if settled.status == "done":
+                    self.stats.done += 1
+                    self.stats.items += settled.item_count or 0
+                else:
+                    self.stats.failed += 1
+            return None
+        converted = record.converted_url if self._fresh(record) else None
+        if converted is None:
+            try:
                 converted = self.store.converted_for(url_key, max_age=self.settings.converted_ttl)
-            work.append(_Image(leader, converted or leader.img_url, followers=followers))
-        self._changed()
-        return work
+            except sqlite3.Error as error:
+                self._storage_failed(error)
+                return None
+        image = _Image(record, converted or record.img_url, url_key=url_key)
+        self._live[url_key] = image
+        return image
 
     async def _enforce_grace(self, tasks: list[asyncio.Task[None]]) -> None:
         await self._stopping.wait()
         await asyncio.sleep(self.settings.grace)
-        for task in tasks:
-            task.cancel()
+        # the calls in flight first: their slots, freed, wake the tasks waiting for one
+        images = self._current
+        waiting = {task for task in tasks if (image := images.get(task)) and image.in_limiter}
+        await _cancel_all([task for task in tasks if task not in waiting], wait=False)
+        left = [task for task in tasks if not task.done()]
+        if left:
+            await asyncio.wait(left, timeout=2.0)
+        await _cancel_all(tasks)
 
-    async def _worker(self, queue: asyncio.Queue[_Image]) -> None:
+    async def _worker(self, queue: asyncio.Queue[_Image | None]) -> None:
         task = asyncio.current_task()
         assert task is not None
         while not self.stopping:
-            try:
-                image = queue.get_nowait()
-            except asyncio.QueueEmpty:
+            image = await queue.get()
+            if image is None:
                 return
             self._current[task] = image
             try:
@@ -358,21 +507,20 @@ class BulkRunner:
                 return
             finally:
                 self._current[task] = None
+                self._live.pop(image.url_key, None)
 
     async def _process(self, image: _Image) -> None:
         assert self.run_id is not None
         record = image.record
-        shared = [other.id for other in image.followers]
-        rows = 1 + len(shared)
         try:
             mode = True if self.settings.api == "v2" else self.settings.convert
             convert = needs_conversion(record.img_url, mode)
             if image.url == record.img_url and convert:
-                await self._reconvert(image, shared)
+                await self._reconvert(image)
             elif (
                 image.url != record.img_url
                 and image.url != record.converted_url
-                and not self._save(self.store.save_converted, [record.id, *shared], image.url)
+                and not self._save(self.store.save_converted, image.ids(), image.url)
             ):  # a converted path paid for by another row with the same URL: keep it too
                 raise _StopRun()
             reconverted = False
@@ -385,7 +533,7 @@ class BulkRunner:
                     # 422 for a converted path: it may have expired early. Once.
                     reconverted = True
                     logger.info("bulk: line %d: 422 on a converted path, reconverting", record.line)
-                    await self._reconvert(image, shared)
+                    await self._reconvert(image)
                     continue
                 if not self._take_page(image, data):
                     break
@@ -398,10 +546,12 @@ class BulkRunner:
                 raise _StopRun() from error
             if isinstance(error, APIConnectionError):
                 # no answer is never the image's fault: it stays pending, the reason noted
+                rows = len(image.ids())
+                self._ended[image.url_key] = -1
                 if image.attempts:
                     self._save(
                         self.store.save_pending_error,
-                        [record.id, *shared],
+                        image.ids(),
                         self.run_id,
                         error_class=type(error).__name__,
                         error_message=_describe(error),
@@ -418,6 +568,8 @@ class BulkRunner:
         except ValueError as error:  # local validation of this row's URL
             self._save_failed(image, "ValueError", str(error), False)
             return
+        shared = image.ids()[1:]
+        rows = 1 + len(shared)
         saved = self._save(
             self.store.save_done,
             record.id,
@@ -436,7 +588,8 @@ class BulkRunner:
 
     def _save_failed(self, image: _Image, error_class: str, message: str, transient: bool) -> None:
         assert self.run_id is not None
-        shared = [other.id for other in image.followers]
+        shared = image.ids()[1:]
+        self._ended[image.url_key] = image.record.id
         saved = self._save(
             self.store.save_failed,
             image.record.id,
@@ -459,9 +612,9 @@ class BulkRunner:
             return False
         return time.time() - record.converted_at < self.settings.converted_ttl
 
-    async def _reconvert(self, image: _Image, shared: list[int]) -> None:
+    async def _reconvert(self, image: _Image) -> None:
         image.url = await self._call(image, self._convert)
-        if not self._save(self.store.save_converted, [image.record.id, *shared], image.url):
+        if not self._save(self.store.save_converted, image.ids(), image.url):
             raise _StopRun()
 
     def _stops_run(self, error: TmapiError) -> bool:
@@ -606,7 +759,9 @@ class BulkRunner:
         # `in_call` protects the image from `stop()` from the moment its request may be
         # sent until its slot is released (an answer that was paid for is kept)
         try:
+            image.in_limiter = True
             async with self.limiter.slot() as slot:  # its release runs the AIMD rule
+                image.in_limiter = False
                 if self.stopping:
                     raise _StopRun()
                 image.in_call = True
@@ -627,7 +782,34 @@ class BulkRunner:
                 slot.success()
                 return result
         finally:
-            image.in_call = False
+            image.in_call = image.in_limiter = False
+
+
+def _cancel_once(task: asyncio.Task[Any]) -> None:
+    """Cancel a task unless a cancellation is already under way in it.
+
+    Cancelling a task that waits for a slot of the limiter is avoided where possible,
+    and never done twice: on Python 3.11, a task cancelled inside
+    `asyncio.wait_for(condition.wait(), ...)` (the limiter's timed ramp) just after the
+    timeout fired leaves without waiting for the inner wait, which then takes the
+    condition's lock for good -- every other worker hangs on it (seen after SIGTERM
+    while reading a big catalogue: the process never exited).
+    """
+    if not task.done() and not task.cancelling():
+        task.cancel()
+
+
+async def _cancel_all(
+    tasks: Sequence[asyncio.Task[Any]], patience: float = 1.0, *, wait: bool = True
+) -> None:
+    """Cancel the tasks and wait for them; again only for one that swallowed its cancel."""
+    pending = {task for task in tasks if not task.done()}
+    for task in pending:
+        _cancel_once(task)
+    while pending and wait:
+        _finished, pending = await asyncio.wait(pending, timeout=patience)
+        for task in pending:
+            task.cancel()
 
 
 def _describe(error: TmapiError) -> str:

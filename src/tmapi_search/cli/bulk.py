@@ -4,17 +4,24 @@ One writer per database: the run holds `<db>.lock` (see `tmapi_search.bulk.lock`
 before its first write to its end; a second run is refused (exit 2) or, with `--wait`,
 waits. A storage failure stops the paid calls at once (exit 6), a dead API stops the
 run (exit 5) with the images it did not search left pending.
+
+The catalogue is streamed: read and stored a batch at a time (one transaction each),
+the searches starting on the first batch while the rest is read in the same event
+loop; a catalogue read to its end before is not read again when given unchanged (its
+fingerprint is in the database).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import socket
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -172,7 +179,7 @@ def bulk(
     ] = 60.0,
 ) -> None:
     """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
-    from tmapi_search.bulk.inputs import InputError, read_input
+    from tmapi_search.bulk.inputs import InputError, open_input
     from tmapi_search.bulk.runner import BulkSettings
 
     config = get_config(ctx)
@@ -196,20 +203,18 @@ def bulk(
         start, end = check_price_range(price_start, price_end)  # checked above: no error
         options = {**options, "price_start": start, "price_end": end}
     try:
-        rows = read_input(input_path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+        stream = open_input(input_path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     except InputError as error:
         die(config, EXIT_USAGE, str(error))
-    if "detected" in rows.read_as:
-        stderr.print(f"read {input_path} as {rows.read_as} (--encoding to change)", markup=False)
-    for warning in rows.warnings[:20]:
-        stderr.print(f"warning: {escape(str(warning))}", style="yellow")
-    if rows.bad:
-        stderr.print(f"skipped {len(rows.bad)} bad row(s) of {input_path}:", style="yellow")
-        for bad in rows.bad[:20]:
-            stderr.print(f"  {escape(str(bad))}", style="yellow")
-        if len(rows.bad) > 20:
-            stderr.print(f"  ... and {len(rows.bad) - 20} more", style="yellow")
-    if not rows.images:
+    if "detected" in stream.read_as:
+        stderr.print(f"read {input_path} as {stream.read_as} (--encoding to change)", markup=False)
+    catalogue = _Catalogue(input_path, stream)
+    try:
+        has_image = catalogue.has_image()  # reads up to the first searchable row, nothing stored
+    except InputError as error:
+        die(config, EXIT_USAGE, str(error))
+    if not has_image:
+        catalogue.report_rows()
         die(config, EXIT_USAGE, f"INPUT: {input_path} has no image URL to search")
     settings = BulkSettings(
         search=options,
@@ -223,8 +228,8 @@ def bulk(
         api=api.value,
         converted_ttl=converted_ttl * 60,
     )
-    rejected = [bad for bad in rows.bad if bad.duplicate_of is None]
-    code = _run_bulk(config, input_path, db, rows.images, settings, progress, wait, rejected)
+    with stream:
+        code = _run_bulk(config, input_path, db, catalogue, settings, progress, wait)
     raise typer.Exit(code)
 
 
@@ -232,11 +237,10 @@ def _run_bulk(
     config: Config,
     input_path: Path,
     db: Path,
-    images: list[Any],
+    catalogue: _Catalogue,
     settings: Any,
     show_progress: bool,
     wait: bool = False,
-    rejected: Sequence[Any] = (),
 ) -> int:
     from tmapi_search.bulk.lock import DatabaseBusyError, RunLock
     from tmapi_search.bulk.store import Store, check_usable
@@ -268,7 +272,7 @@ def _run_bulk(
             die(config, EXIT_STORAGE, f"--db: cannot open {db}: {_cause(error)}")
         with store:
             return _run_locked(
-                config, input_path, db, images, settings, show_progress, store, lock, rejected
+                config, input_path, db, catalogue, settings, show_progress, store, lock
             )
 
 
@@ -282,20 +286,21 @@ def _run_locked(
     config: Config,
     input_path: Path,
     db: Path,
-    images: list[Any],
+    catalogue: _Catalogue,
     settings: Any,
     show_progress: bool,
     store: Any,
     lock: Any,
-    rejected: Sequence[Any] = (),
 ) -> int:
-    from tmapi_search.bulk.runner import BulkRunner, BulkStats
+    from tmapi_search.bulk.inputs import InputError
+    from tmapi_search.bulk.runner import BulkRunner, BulkStats, PendingFeed
     from tmapi_search.bulk.store import ParamsMismatchError
     from tmapi_search.client import AsyncTmapiClient
 
     search_params = {**settings.search, "max_items_per_image": settings.max_items_per_image}
     if settings.api != "v1":  # v1 databases keep their parameters as before
         search_params["api"] = settings.api
+    display = _ProgressDisplay(enabled=show_progress and stderr.is_terminal)
     try:
         stale = store.mark_interrupted()
         if stale:
@@ -308,24 +313,51 @@ def _run_locked(
             store.check_params(search_params)
         except ParamsMismatchError as error:
             die(config, EXIT_USAGE, str(error))
-        rows = [image.db_row() for image in images]
-        changes = store.update_catalogue(rows)
-        if changes:
-            stderr.print(_describe_changes(input_path, changes), style="yellow", markup=False)
-        store.add_images(rows)
-        # rejected rows are part of the account (failed, InvalidInput), never searched
-        store.replace_rejected([bad.db_row() for bad in rejected])
-        todo = store.images_to_do(
-            [image.key for image in images], retry_failed=settings.retry_failed
+        last = store.last_catalogue()
+        if last is not None and last.get("fingerprint") == catalogue.stream.fingerprint:
+            # the same bytes read the same way: its rows are all in the database already
+            catalogue.stream.close()
+            number = int(last["ingestion"])
+            stderr.print(
+                f"{input_path} is unchanged since it was last read ({last.get('rows', 0)} "
+                f"row(s), {last.get('rejected', 0)} rejected, {last.get('duplicates', 0)} "
+                "duplicate(s)): not read again, resuming from the database",
+                markup=False,
+            )
+            _print_already(store, db, number, None, settings.retry_failed)
+            display.todo = store.pending_count(number, retry_failed=settings.retry_failed)
+        else:
+            catalogue.start(store, settings.retry_failed, display)
+            number = catalogue.number
+            # read until there is something to search (or the end): with nothing to do,
+            # no run is started and no client made, as before
+            display.start()
+            with _sigterm_interrupts():
+                while not catalogue.finished and catalogue.todo == 0:
+                    catalogue.step()
+            if catalogue.finished:
+                catalogue.report_end(store, db, None)
+        if not store.pending_page(number, 0, 1, retry_failed=settings.retry_failed):
+            display.stop()
+            _print_summary(store, db, None)
+            return _exit_for([], "completed", None)
+    except InputError as error:  # a row the csv module cannot read, say
+        display.stop()
+        die(config, EXIT_USAGE, f"{error}; nothing was sent")
+    except KeyboardInterrupt:
+        display.stop()
+        stderr.print(
+            f"interrupted while reading {input_path}: nothing was sent; what was read is "
+            "stored, run the same command again to resume",
+            style="yellow",
         )
+        return EXIT_INTERRUPTED
     except (sqlite3.Error, OSError) as error:
+        display.stop()
         die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}; nothing was sent")
-    already = len(images) - len(todo)
-    if already:
-        stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
-    if not todo:
-        _print_summary(store, db, None)
-        return _exit_for(store, [], "completed", None)
+    except BaseException:
+        display.stop()
+        raise
     with api_errors(config):
         client = AsyncTmapiClient(
             **config.client_kwargs(), max_concurrency=settings.max_concurrency
@@ -344,8 +376,49 @@ def _run_locked(
         lock.describe(run_id=run_id)
     except (sqlite3.Error, OSError) as error:
         die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}; nothing was sent")
-    display = _ProgressDisplay(len(todo), enabled=show_progress and stderr.is_terminal)
     runner = BulkRunner(client, store, settings, on_change=display.update)
+    feed = PendingFeed(store, number, retry_failed=settings.retry_failed)
+
+    async def read_on() -> None:
+        """The rest of the catalogue, a batch at a time, while the runner searches."""
+        try:
+            if not catalogue.reading:
+                return  # read already (or not at all: unchanged since the last run)
+            # the first paid call goes out before reading on (it needs a few turns of
+            # the event loop, each of which would otherwise wait for a batch)
+            started = time.monotonic()
+            while runner.stats.calls == 0 and time.monotonic() - started < 1.0:
+                if runner.stopping or runner.stats.finished is not None:
+                    break
+                await asyncio.sleep(0.01)
+            while catalogue.reading and not runner.stopping:
+                began = time.monotonic()
+                try:
+                    catalogue.step(RUN_BATCH_ROWS)
+                except InputError as error:
+                    catalogue.error = str(error)
+                    runner.stop(
+                        "interrupted",
+                        f"{error}; stopped (the rows before it are stored): fix the "
+                        "catalogue, then run the same command again",
+                    )
+                    return
+                except (sqlite3.Error, OSError) as error:
+                    runner.storage_failed(
+                        error if isinstance(error, sqlite3.Error) else sqlite3.Error(_cause(error))
+                    )
+                    return
+                feed.notify()
+                if catalogue.finished:
+                    catalogue.report_end(store, db, run_id)
+                # A batch holds the event loop; a call needs many turns of it (a slot,
+                # the connection, the answer, each hand-over of the limiter's lock among
+                # 100+ workers). With calls under way, reading takes at most about two
+                # thirds of the time, so they are not starved (1 call/s, measured).
+                busy = runner.limiter.in_flight or runner.limiter.waiting
+                await asyncio.sleep((time.monotonic() - began) / 2 if busy else 0)
+        finally:
+            feed.close()
 
     async def main() -> BulkStats:
         loop = asyncio.get_running_loop()
@@ -370,10 +443,13 @@ def _run_locked(
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
                 loop.add_signal_handler(signum, on_signal, signum)
                 handled.append(signum)
+        reader = asyncio.create_task(read_on())
         try:
             async with client:
-                return await runner.run(todo, run_id)
+                return await runner.run(feed, run_id)
         finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
             for signum in handled:
                 loop.remove_signal_handler(signum)
 
@@ -382,6 +458,12 @@ def _run_locked(
     outcome = "failed" if runner.outcome == "storage" else runner.outcome
     if runner.outcome == "storage":
         lock.free_reserve()  # the disk is full: room for the run's final state
+    if catalogue.reading and catalogue.error is None:
+        stderr.print(
+            f"stopped while reading {input_path}: {catalogue.stream.rows_read} row(s) read "
+            "and stored; the same command reads it again and resumes",
+            style="yellow",
+        )
     try:
         store.finish_run(
             run_id,
@@ -390,8 +472,7 @@ def _run_locked(
             shared=stats.shared,
             message=redact_for(runner.stop_reason, config) if runner.stop_reason else None,
         )
-        this_run = {record.id for record in todo}
-        failed_now = [image for image in store.images("failed") if image.id in this_run]
+        failed_now = store.failed_in_run(run_id)
         _print_summary(store, db, stats)
     except sqlite3.Error as error:
         if runner.outcome != "storage":
@@ -407,7 +488,156 @@ def _run_locked(
     if runner.stop_reason:
         style = "red" if runner.outcome in ("billing", "auth", "network") else "yellow"
         stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
-    return _exit_for(store, failed_now, runner.outcome, stats)
+    if catalogue.error is not None:
+        return EXIT_USAGE
+    return _exit_for(failed_now, runner.outcome, stats)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While reading before the run: SIGTERM stops like Ctrl-C (each batch is atomic)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_already(store: Any, db: Path, number: int, run_id: int | None, retry: bool) -> None:
+    already = store.already_finished(number, run_id=run_id, retry_failed=retry)
+    if already:
+        stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
+
+
+#: Catalogue rows stored per transaction while reading, before the run starts ...
+BATCH_ROWS = 2000
+#: ... and once it runs (a batch holds up the event loop, and the calls with it).
+RUN_BATCH_ROWS = 500
+
+
+class _Catalogue:
+    """The catalogue being read into the database, a batch (one transaction) at a time."""
+
+    def __init__(self, path: Path, stream: Any) -> None:
+        self.path = path
+        self.stream = stream
+        self._events = iter(stream)
+        self._head: list[Any] = []
+        self.ingestion: Any = None
+        self.display: _ProgressDisplay | None = None
+        self.finished = False
+        #: why the reading stopped before the end (a row that cannot be read)
+        self.error: str | None = None
+        self.bad: list[Any] = []  # the first few, for the report
+        self.bad_count = 0
+        self.warnings: list[Any] = []
+        self.warning_count = 0
+        self.started = time.monotonic()
+
+    def has_image(self) -> bool:
+        """Read (and keep) rows up to the first searchable one; False when there is none."""
+        for event in self._events:
+            self._head.append(event)
+            if event[0] == "image":
+                return True
+        for kind, row in self._head:
+            if kind == "warning":
+                self.warning_count += 1
+                self.warnings.extend([row][: 20 - len(self.warnings)])
+            else:
+                self.bad_count += 1
+                self.bad.extend([row][: 20 - len(self.bad)])
+        return False
+
+    def start(self, store: Any, retry_failed: bool, display: _ProgressDisplay) -> None:
+        self.ingestion = store.start_ingestion(
+            self.stream.fingerprint, self.stream.extra_columns, retry_failed=retry_failed
+        )
+        self.display = display
+        self._events = itertools.chain(self._head, self._events)
+        self._head = []
+
+    @property
+    def number(self) -> int:
+        return int(self.ingestion.number)
+
+    @property
+    def todo(self) -> int:
+        return int(self.ingestion.todo)
+
+    @property
+    def reading(self) -> bool:
+        return self.ingestion is not None and not self.finished
+
+    def step(self, size: int = BATCH_ROWS) -> None:
+        """Read and store one batch; at the end of the file, close the reading."""
+        from tmapi_search.bulk.inputs import duplicate
+
+        images: list[Any] = []
+        bad: list[Any] = []
+        warnings: list[Any] = []
+        count = 0
+        for kind, row in itertools.islice(self._events, size):
+            count += 1
+            if kind == "image":
+                images.append(row)
+            elif kind == "warning":
+                warnings.append(row)
+            else:
+                bad.append(row)
+        duplicates = self.ingestion.add_batch(
+            [image.db_row() for image in images], [row.db_row() for row in bad]
+        )
+        for index, first in duplicates:
+            bad.append(duplicate(images[index], first))
+        self.bad_count += len(bad)
+        self.bad.extend(sorted(bad, key=lambda r: r.line)[: 20 - len(self.bad)])
+        self.warning_count += len(warnings)
+        self.warnings.extend(warnings[: 20 - len(self.warnings)])
+        if count < size:
+            self.ingestion.finish()
+            self.finished = True
+        if self.display is not None:
+            self.display.reading(self.stream.rows_read, done=self.finished, todo=self.todo)
+
+    def report_rows(self) -> None:
+        for warning in self.warnings:
+            stderr.print(f"warning: {escape(str(warning))}", style="yellow")
+        if self.warning_count > len(self.warnings):
+            stderr.print(
+                f"warning: ... and {self.warning_count - len(self.warnings)} more short row(s)",
+                style="yellow",
+            )
+        if self.bad_count:
+            stderr.print(f"skipped {self.bad_count} bad row(s) of {self.path}:", style="yellow")
+            for row in self.bad:
+                stderr.print(f"  {escape(str(row))}", style="yellow")
+            if self.bad_count > len(self.bad):
+                stderr.print(f"  ... and {self.bad_count - len(self.bad)} more", style="yellow")
+
+    def report_end(self, store: Any, db: Path, run_id: int | None) -> None:
+        """The catalogue was read to its end: what was in it, what changed, what is done."""
+        elapsed = time.monotonic() - self.started
+        if (self.display is None or not self.display.enabled) and (
+            self.stream.rows_read >= BATCH_ROWS or elapsed >= 1.0
+        ):
+            stderr.print(
+                f"read {self.path}: {self.stream.rows_read} row(s) in {elapsed:.1f} s",
+                markup=False,
+            )
+        self.report_rows()
+        changes = self.ingestion.changes
+        if changes:
+            stderr.print(_describe_changes(self.path, changes), style="yellow", markup=False)
+        _print_already(store, db, self.number, run_id, self.ingestion.retry_failed)
 
 
 def _describe_changes(input_path: Path, changes: Any) -> str:
@@ -433,7 +663,8 @@ def _describe_changes(input_path: Path, changes: Any) -> str:
     return f"{input_path} changed since the last run: " + "; ".join(parts)
 
 
-def _exit_for(store: Any, failed_now: list[Any], outcome: str, stats: Any) -> int:
+def _exit_for(failed_now: Sequence[str], outcome: str, stats: Any) -> int:
+    """The exit code; `failed_now`: the error classes of the rows failed by this run."""
     if outcome == "storage":
         return EXIT_STORAGE
     if outcome in ("billing", "auth"):
@@ -444,7 +675,7 @@ def _exit_for(store: Any, failed_now: list[Any], outcome: str, stats: Any) -> in
         return EXIT_NETWORK
     if failed_now:
         network = {"APIConnectionError", "APITimeoutError"}
-        if all(image.error_class in network for image in failed_now):
+        if all(name in network for name in failed_now):
             return EXIT_NETWORK
         return EXIT_API
     if stats is not None and stats.left_pending:
@@ -476,14 +707,18 @@ def _print_summary(store: Any, db: Path, stats: Any) -> None:
 
 
 class _ProgressDisplay:
-    """A rich progress bar: done / failed / retrying / in flight, rate and ETA."""
+    """A rich progress line: rows read so far, then done / failed / retrying / in flight.
 
-    def __init__(self, total: int, *, enabled: bool) -> None:
+    The total grows while the catalogue is read (rows handed to the run so far).
+    Disabled (a pipe, `--no-progress`): nothing is drawn.
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
         self._progress = Progress(
             TextColumn("[bold]bulk"),
             BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
+            TextColumn("{task.fields[count]}"),
             TextColumn(
                 "[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
                 "[yellow]{task.fields[retrying]} retrying[/] "
@@ -491,43 +726,70 @@ class _ProgressDisplay:
             ),
             TextColumn("{task.fields[rate]:.1f} img/s"),
             TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("{task.fields[read]}"),
             TimeElapsedColumn(),
             console=stderr,
             transient=False,
         )
         self._task: TaskID | None = None
-        self._total = total
+        self._started = False
+        self._read = ""
+        self._reading = False
+        #: rows to search known so far (from the reading, or counted in the database)
+        self.todo = 0
+
+    def start(self) -> None:
+        if not self.enabled or self._started:
+            return
+        self._started = True
+        self._progress.start()
+        self._task = self._progress.add_task(
+            "bulk",
+            total=None,
+            count="0",
+            done=0,
+            failed=0,
+            retrying=0,
+            in_flight=0,
+            limit=0,
+            rate=0.0,
+            eta="-",
+            read=self._read,
+        )
+
+    def stop(self) -> None:
+        if self._started:
+            self._started = False
+            self._progress.stop()
 
     def __enter__(self) -> _ProgressDisplay:
-        if self.enabled:
-            self._progress.start()
-            self._task = self._progress.add_task(
-                "bulk",
-                total=self._total,
-                done=0,
-                failed=0,
-                retrying=0,
-                in_flight=0,
-                limit=0,
-                rate=0.0,
-                eta="-",
-            )
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self._progress.stop()
+        self.stop()
+
+    def reading(self, rows: int, *, done: bool, todo: int = 0) -> None:
+        """Rows of the catalogue read so far (`done`: all of them), `todo` of them to search."""
+        self._reading = not done
+        self.todo = todo
+        self._read = f"read {rows:,} rows" + ("" if done else "...")
+        if self._task is not None:
+            self._progress.update(self._task, read=self._read)
 
     def update(self, stats: Any) -> None:
         if self._task is None:
             return
         finished = stats.done + stats.failed
         rate = stats.rate
-        left = max(stats.total - finished, 0)
-        eta = f"{left / rate:.0f}s" if rate > 0 else "-"
+        total = max(stats.total, self.todo)
+        left = max(total - finished, 0)
+        eta = f"{left / rate:.0f}s" if rate > 0 and not self._reading else "-"
         self._progress.update(
             self._task,
+            total=max(total, 1),
             completed=finished,
+            count=f"{finished}/{total}" + ("+" if self._reading else ""),
             done=stats.done,
             failed=stats.failed,
             retrying=stats.retrying,
@@ -535,4 +797,5 @@ class _ProgressDisplay:
             limit=stats.limit,
             rate=rate,
             eta=eta,
+            read=self._read,
         )
