@@ -12,7 +12,8 @@ How calls are made:
   a fixed number (`concurrency=N`) or adaptive AIMD (`concurrency=None`, "auto")
   bounded by `max_concurrency`.
 - The client is called with `max_retries=0`, and the runner retries per call with
-  stamina, outside the slot (a call waiting for its retry does not hold a slot; other
+  stamina (which takes over once a call failed; the first attempt is made directly),
+  outside the slot (a call waiting for its retry does not hold a slot; other
   images use it meanwhile). The waits are the client's policy
   (`tmapi_search.retries.backoff_delay`: exponential with jitter, longer for 503,
   `Retry-After` honoured), and `max_retries` counts retries per call as in the client.
@@ -72,7 +73,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-import stamina
 from tmapi_client.models import SearchData, SearchDataV2
 
 from tmapi_search.auth import redact
@@ -683,11 +683,31 @@ class BulkRunner:
         return True
 
     async def _call(self, image: _Image, call: Callable[[_Image], Any]) -> Any:
-        """One HTTP call of an image, under a slot, retried (outside the slot) by stamina."""
+        """One HTTP call of an image, under a slot, retried (outside the slot) by stamina.
+
+        The first attempt is made directly: the happy path pays for no retry machinery.
+        Once it failed, stamina takes over and decides on that first error exactly as if
+        it had made the attempt itself (`_retry`): same hook, same budget, same waits.
+        """
+        if self.stopping:
+            raise _StopRun()
+        first: TmapiError | None = None
+        try:
+            return await self._one_call(image, call)
+        except TmapiError as error:
+            first = error
+        # retried outside the except block: no `__context__` chain between attempts
+        return await self._retry(image, call, first)
+
+    async def _retry(self, image: _Image, call: Callable[[_Image], Any], first: TmapiError) -> Any:
+        """Attempts 2.. of `_call` in stamina's loop; attempt 1 (`first`) is fed to it first."""
+        import stamina  # only a call that failed pays for importing it
+
         adaptive = self.limiter.adaptive
         failures = 0
         refusals = 0
         waiting = False
+        pending: TmapiError | None = first
 
         def backoff(error: Exception) -> bool | float:
             nonlocal failures, refusals, waiting
@@ -720,6 +740,9 @@ class BulkRunner:
                 on=backoff, attempts=None, timeout=None, wait_jitter=0.0
             ):
                 with attempt:
+                    if pending is not None:  # attempt 1, already made: stamina decides on it
+                        error, pending = pending, None
+                        raise error
                     if waiting:
                         waiting = False
                         self.stats.retrying -= 1

@@ -451,6 +451,14 @@ def check_usable(path: str | Path) -> None:
             raise ValueError(f"--db: {path} is not a tmapi-search results database")
 
 
+_INSERT_ITEM = """INSERT INTO items(image_id, position, item_id, title, price, product_url, data)
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(image_id, position) DO NOTHING"""
+_MARK_DONE = """UPDATE images SET status = 'done', error_class = NULL, error_message = NULL,
+        transient = NULL, attempts = attempts + ?, total_count = ?, item_count = ?, run_id = ?,
+        updated_at = ?, served_by = ?
+    WHERE id = ?"""
+
+
 class Store:
     """A results database. Use as a context manager, or call `close()`."""
 
@@ -923,22 +931,19 @@ class Store:
         targets = [(image_id, served_by, attempts)] + [
             (other, image_id, 0) for other in shared_with
         ]
+        # one statement per table for the whole group (not one per row that shares it)
         with self.transaction():
-            for target, server, tries in targets:
+            if encoded:
                 self._db.executemany(
-                    """INSERT INTO items(image_id, position, item_id, title, price, product_url,
-                                         data)
-                       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(image_id, position) DO NOTHING""",
-                    [(target, *row) for row in encoded],
+                    _INSERT_ITEM, [(target, *row) for target, _, _ in targets for row in encoded]
                 )
-                self._db.execute(
-                    """UPDATE images SET status = 'done', error_class = NULL,
-                           error_message = NULL, transient = NULL, attempts = attempts + ?,
-                           total_count = ?, item_count = ?, run_id = ?, updated_at = ?,
-                           served_by = ?
-                       WHERE id = ?""",
-                    (tries, total_count, len(items), run_id, now, server, target),
-                )
+            self._db.executemany(
+                _MARK_DONE,
+                [
+                    (tries, total_count, len(items), run_id, now, server, target)
+                    for target, server, tries in targets
+                ],
+            )
             self._run_calls(run_id, calls)
 
     def save_failed(
