@@ -17,6 +17,7 @@ from tmapi_search.bulk.inputs import read_input
 from tmapi_search.bulk.store import Store
 from tmapi_search.testing.local_server import LocalTmapiServer
 
+from ._whole_file import replace_rejected
 from .conftest import ALI
 
 
@@ -142,7 +143,7 @@ def test_kept_rows_with_a_warning_and_duplicates_are_not_failed_rows(tmp_path: P
     assert [w.line for w in rows.warnings] == [2]  # fewer cells: kept, with a warning
     with Store(tmp_path / "r.sqlite") as store:
         store.add_images([image.db_row() for image in rows.images])
-        store.replace_rejected([bad.db_row() for bad in rows.bad if bad.duplicate_of is None])
+        replace_rejected(store, [bad.db_row() for bad in rows.bad if bad.duplicate_of is None])
         account = list(store.account())
         assert [(a.line, a.status, a.error_code) for a in account] == [
             (2, "pending", None),

@@ -2,9 +2,10 @@
 
 The streamed path (`open_input` -> `Ingestion` batches -> `PendingFeed`) must give what
 the whole-file path (`read_input` -> `update_catalogue`/`add_images`/`replace_rejected`
--> `images_to_do`) gave: the same rows, the same to-do set, the same change report. The
-runner starts while reading goes on and still pays once per image URL; a finished run
-given the same catalogue again is not read again; a run stopped while reading resumes.
+(kept in `_whole_file`) -> `images_to_do`) gave: the same rows, the same to-do set, the
+same change report. The runner starts while reading goes on and still pays once per image
+URL; a finished run given the same catalogue again is not read again; a run stopped while
+reading resumes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tmapi_search.bulk.store import CatalogueChanges, Store
 from tmapi_search.cli.bulk import _Catalogue, _ProgressDisplay
 from tmapi_search.testing.local_server import LocalTmapiServer
 
+from ._whole_file import replace_rejected, update_catalogue
 from .conftest import ALI, TOKEN
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
@@ -68,9 +70,9 @@ def legacy(store: Store, path: Path) -> CatalogueChanges:
     """The whole-file path `bulk` took before streaming."""
     rows = read_input(path)
     db_rows = [image.db_row() for image in rows.images]
-    changes = store.update_catalogue(db_rows)
+    changes = update_catalogue(store, db_rows)
     store.add_images(db_rows)
-    store.replace_rejected([bad.db_row() for bad in rows.bad if bad.duplicate_of is None])
+    replace_rejected(store, [bad.db_row() for bad in rows.bad if bad.duplicate_of is None])
     return changes
 
 

@@ -1,7 +1,7 @@
 """`tmapi-search export`: a complete account of the catalogue, as CSV, JSONL or a workbook.
 
-Which records exist is decided in one place, `export_records(store)`, separate from the
-format writers (which only lay them out):
+Which records an export holds (every writer writes the same ones, from
+`Store.iter_account_texts`):
 
 - one record per stored item of an input row (`status` `ok`), in input order then
   result order;
@@ -54,7 +54,6 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -68,11 +67,8 @@ __all__ = [
     "EXPORT_FORMATS",
     "STATUS_COLUMNS",
     "ExportFormat",
-    "ExportRecord",
     "export",
-    "export_records",
     "input_fields",
-    "item_sheet_columns",
     "status_fields",
 ]
 
@@ -87,19 +83,6 @@ LINK_FIELDS = ("product_url", "img", "shop_info.shop_url")
 ID_FIELDS = ("item_id",)
 
 Model = type[SearchItem] | type[SearchItemV2]
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRecord:
-    """One record of the export: an input row, and one of its items (or None)."""
-
-    account: InputAccount
-    position: int | None
-    item: dict[str, Any] | None
-    """The item as `SearchItem.from_dict(...).to_dict()` (`SearchItemV2` for a database
-    searched with `--api v2`: its v2 fields, `currency`, `moq`, `price_info.sale_price`,
-    `shop_info.score_info.composite_score` ...); None for a row without items. An item the
-    model cannot read back (a null where it expects a list) is kept as stored."""
 
 
 def _read_back(model: Model, data: Any) -> Any:
@@ -274,16 +257,6 @@ def _model(store: Store) -> Model:
     return SearchItemV2 if (store.params() or {}).get("api") == "v2" else SearchItem
 
 
-def export_records(store: Store) -> Iterator[ExportRecord]:
-    """Every record an export holds, in input order: one per item, one per itemless row."""
-    items = _Items(_model(store))
-    for account, stored in store.iter_account_texts():
-        if not stored:
-            yield ExportRecord(account, None, None)
-        for position, text in stored:
-            yield ExportRecord(account, position, items.exact(text))
-
-
 def _flat_values(data: dict[str, Any], values: list[Any], layout: list[Any]) -> None:
     """The values of `flatten(data)`, in order; `layout` gets what its keys depend on:
     the keys of each object, and the key of each nested object, bracketed."""
@@ -342,11 +315,6 @@ def _item_keys(store: Store, items: _Items) -> dict[str, None]:
                     known.add(layout)
                 seen.update(dict.fromkeys(layout))
     return seen
-
-
-def item_sheet_columns(store: Store) -> list[str]:
-    """The CSV/XLSX header: ours, then `input.*`, then every `item.*` seen (first pass)."""
-    return _columns(store, _item_keys(store, _Items(_model(store))))
 
 
 def _columns(store: Store, item_keys: Iterable[str]) -> list[str]:
@@ -611,7 +579,7 @@ def export(
     counts: Counter[str] | None = None,
     spool_dir: str | Path | None = None,
 ) -> int:
-    """Write every record (`export_records`) to the binary stream `out`; returns how many.
+    """Write every record (see the module docstring) to the binary stream `out`; returns how many.
 
     Text formats are UTF-8 whatever the locale; `bom` puts a byte-order mark before CSV.
     `counts`, when given, receives the number of records by status. `spool_dir`: where

@@ -118,7 +118,7 @@ class BadRow:
     """A row that was skipped (or, as a warning, kept), and why.
 
     A skipped row keeps its catalogue columns (`sku`, `ext_id`, `extra`) so that `bulk`
-    can store it as a failed row of the account (`Store.replace_rejected`); a duplicate
+    can store it as a failed row of the account (`Store.Ingestion`); a duplicate
     (`duplicate_of` set) is the same row twice and is not stored again.
     """
 
@@ -131,7 +131,7 @@ class BadRow:
     duplicate_of: int | None = None
 
     def db_row(self) -> tuple[int, str, str | None, str | None, str, str]:
-        """(line, img_url, sku, ext_id, extra JSON, reason) for `Store.replace_rejected`."""
+        """(line, img_url, sku, ext_id, extra JSON, reason) for storing it (`Store.Ingestion`)."""
         extra = json.dumps(self.extra, ensure_ascii=False)
         return (self.line, self.value, self.sku, self.ext_id, extra, self.reason)
 

@@ -17,7 +17,7 @@ Tables (see `SCHEMA`):
 Rows the catalogue reader rejected (blank or non-http(s) `img_url`, too many cells) are
 `images` rows too, `rejected` = 1: `failed` with error class `InvalidInput` and the
 reason, never searched (`images_to_do` and `settled_for` skip them), and replaced as a
-whole by each run's rejected rows (`replace_rejected`), so a row fixed in the catalogue
+whole by each reading's rejected rows (`Ingestion`), so a row fixed in the catalogue
 stops being one and is searched as a new row.
 
 A catalogue is read in batches by an `Ingestion` (`start_ingestion`): every row it sees
@@ -158,7 +158,7 @@ _ADDED_COLUMNS = {
         "seen_in": "INTEGER",
     },
 }
-#: The error code of a catalogue row rejected while reading it (see `Store.replace_rejected`).
+#: The error code of a catalogue row rejected while reading it (see `Ingestion`).
 INVALID_INPUT = "InvalidInput"
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS images_url_key ON images(url_key);
@@ -293,7 +293,7 @@ class InputAccount:
 
 @dataclass(slots=True)
 class CatalogueChanges:
-    """How a catalogue differs from what the database holds (see `Store.update_catalogue`)."""
+    """How a catalogue differs from what the database holds (see `Ingestion`)."""
 
     #: rows never seen (each a new image to search)
     new: int = 0
@@ -736,89 +736,6 @@ class Store:
             )
         ]
 
-    def replace_rejected(
-        self, rows: Iterable[tuple[int, str, str | None, str | None, str, str]]
-    ) -> None:
-        """Store the catalogue's rejected rows (line, img_url, sku, ext_id, extra JSON, reason).
-
-        One transaction: the rejected rows of the previous run go (a row since fixed is
-        an ordinary row now) and these take their place, `failed` with `InvalidInput`.
-        """
-        now = time.time()
-        with self.transaction():
-            self._db.execute("DELETE FROM images WHERE rejected = 1")
-            self._db.executemany(
-                """INSERT INTO images(key, line, img_url, sku, ext_id, extra, status,
-                                      error_class, error_message, transient, updated_at,
-                                      rejected)
-                   VALUES (?, ?, ?, ?, ?, ?, 'failed', ?, ?, 0, ?, 1)""",
-                [
-                    (
-                        json.dumps(["rejected", line]),
-                        line,
-                        img_url,
-                        sku,
-                        ext_id,
-                        extra,
-                        INVALID_INPUT,
-                        reason,
-                        now,
-                    )
-                    for line, img_url, sku, ext_id, extra, reason in rows
-                ],
-            )
-
-    def update_catalogue(
-        self, rows: Sequence[tuple[str, int, str, str | None, str | None, str]]
-    ) -> CatalogueChanges:
-        """Bring the stored rows in line with the catalogue, before `add_images`.
-
-        A known row (same sku/id and img_url) takes the catalogue's current columns and
-        line, so exports show the catalogue as it is now; its status and items are kept.
-        Returns what changed; new rows are only counted (add_images inserts them).
-        """
-        changes = CatalogueChanges()
-        if not rows:
-            return changes
-        stored = {
-            row["key"]: (row["line"], json.loads(row["extra"]))
-            for row in self._db.execute("SELECT key, line, extra FROM images WHERE NOT rejected")
-        }
-        if not stored:
-            return changes  # a first run: nothing to compare with
-        urls_by_ident: dict[tuple[str, str], set[str]] = {}
-        for row in self._db.execute("SELECT sku, ext_id, img_url FROM images WHERE NOT rejected"):
-            if row["sku"] or row["ext_id"]:
-                ident = (row["sku"] or "", row["ext_id"] or "")
-                urls_by_ident.setdefault(ident, set()).add(row["img_url"])
-        before_columns = self.extra_columns()
-        updates = []
-        now_columns: dict[str, None] = {}
-        for key, line, img_url, sku, ext_id, extra_json in rows:
-            extra = json.loads(extra_json)
-            now_columns.update(dict.fromkeys(extra))
-            known = stored.get(key)
-            if known is None:
-                changes.new += 1
-                urls = urls_by_ident.get((sku or "", ext_id or ""))
-                if (sku or ext_id) and urls and img_url not in urls:
-                    changes.url_changed += 1
-                continue
-            if known[1] != extra:
-                changes.edited += 1
-            if known != (line, extra):
-                updates.append((line, extra_json, time.time(), key))
-        changes.gone = len(stored.keys() - {row[0] for row in rows})
-        changes.new_columns = [name for name in now_columns if name not in before_columns]
-        changes.dropped_columns = [name for name in before_columns if name not in now_columns]
-        if updates:
-            with self.transaction():
-                self._db.executemany(
-                    "UPDATE images SET line = ?, extra = ?, updated_at = ? WHERE key = ?",
-                    updates,
-                )
-        return changes
-
     def images_to_do(self, keys: Sequence[str], *, retry_failed: bool = False) -> list[ImageRecord]:
         """Of the images with these keys, those a run must search, in input order.
 
@@ -1108,7 +1025,7 @@ class Store:
         """Every input row with each of its items, or once with None when it has none.
 
         In input order then result order: what an export that accounts for every row
-        writes (see `tmapi_search.bulk.export.export_records`). Streamed.
+        writes (see `tmapi_search.bulk.export`). Streamed.
         """
         for account, items in self.iter_account_texts():
             if not items:
@@ -1143,7 +1060,7 @@ class Ingestion:
     stopped) leaves every committed batch in place and records no fingerprint: the
     next run reads the catalogue again.
 
-    `changes` is what `Store.update_catalogue` reports, from a first reading on: new
+    `changes` is what the catalogue changed, from a first reading on: new
     rows (of them, a known sku/id with a new img_url), edited, gone, new and dropped
     columns.
     """
