@@ -54,7 +54,14 @@ from tmapi_search.errors import (
 from tmapi_search.images import V2_SEARCH_API_ENDPOINT as _V2_ENDPOINT
 from tmapi_search.images import ConvertMode, needs_conversion
 from tmapi_search.paging import PagePlan
-from tmapi_search.retries import DEFAULT_MAX_RETRIES, RetryHook, RetryState, parse_retry_after
+from tmapi_search.retries import (
+    DEFAULT_MAX_RETRIES,
+    RetryHook,
+    RetryState,
+    aretry_after_first,
+    parse_retry_after,
+    retry_after_first,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -672,19 +679,13 @@ class TmapiClient(_BaseClient):
         timeout: httpx.Timeout | None,
     ) -> T:
         """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
-        import stamina  # only a call that failed pays for importing it
-
-        pending: TmapiError | None = first
-        for attempt in stamina.retry_context(
-            on=state.backoff_hook, attempts=state.max_attempts, timeout=None
-        ):
-            with attempt:
-                state.attempt = attempt.num
-                if pending is not None:  # attempt 1, already made: stamina decides on it
-                    error, pending = pending, None
-                    raise error
-                return self._send_once(kwargs, parse, timeout)
-        raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+        return retry_after_first(
+            first,
+            lambda: self._send_once(kwargs, parse, timeout),
+            on=state.backoff_hook,
+            attempts=state.max_attempts,
+            on_attempt=state.start_attempt,
+        )
 
     def _call(
         self,
@@ -1046,19 +1047,13 @@ class AsyncTmapiClient(_BaseClient):
         timeout: httpx.Timeout | None,
     ) -> T:
         """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
-        import stamina  # only a call that failed pays for importing it
-
-        pending: TmapiError | None = first
-        async for attempt in stamina.retry_context(
-            on=state.backoff_hook, attempts=state.max_attempts, timeout=None
-        ):
-            with attempt:
-                state.attempt = attempt.num
-                if pending is not None:  # attempt 1, already made: stamina decides on it
-                    error, pending = pending, None
-                    raise error
-                return await self._send_once(kwargs, parse, timeout)
-        raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+        return await aretry_after_first(
+            first,
+            lambda: self._send_once(kwargs, parse, timeout),
+            on=state.backoff_hook,
+            attempts=state.max_attempts,
+            on_attempt=state.start_attempt,
+        )
 
     async def _call(
         self,

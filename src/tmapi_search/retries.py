@@ -33,8 +33,9 @@ import datetime as dt
 import email.utils
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from tmapi_search.errors import APIStatusError, ConcurrencyLimitError, TmapiError, is_retryable
 
@@ -44,11 +45,14 @@ __all__ = [
     "RetryEvent",
     "RetryHook",
     "RetryState",
+    "aretry_after_first",
     "backoff_delay",
     "parse_retry_after",
+    "retry_after_first",
 ]
 
 logger = logging.getLogger("tmapi_search")
+T = TypeVar("T")
 
 DEFAULT_MAX_RETRIES = 2
 BASE_DELAY, MAX_DELAY, JITTER = 0.5, 8.0, 0.5
@@ -128,6 +132,10 @@ class RetryState:
         self.on_retry = on_retry
         self.attempt = 1  # the attempt being made (the first is always made)
 
+    def start_attempt(self, number: int) -> None:
+        """`on_attempt` of `retry_after_first`: the attempt being made."""
+        self.attempt = number
+
     def backoff_hook(self, error: Exception) -> bool | float:
         """stamina's `on=`: False = raise now; a float = retry after that many seconds."""
         if not isinstance(error, TmapiError) or not is_retryable(error):
@@ -160,3 +168,58 @@ class RetryState:
                 )
             )
         return delay
+
+
+def retry_after_first(
+    first: Exception,
+    again: Callable[[], T],
+    *,
+    on: Callable[[Exception], bool | float],
+    attempts: int | None,
+    on_attempt: Callable[[int], None] | None = None,
+    **options: Any,
+) -> T:
+    """Attempts 2.. of a call whose attempt 1 (made outside stamina) raised `first`.
+
+    stamina's loop is entered only once a call failed (it builds a tenacity policy per
+    loop: too dear for every call); `first` is fed to it as its attempt 1, so the hook
+    `on`, the budget `attempts` and the waits decide exactly as if stamina had made that
+    attempt itself. `on_attempt(n)` runs at the start of each attempt; `options` go to
+    `stamina.retry_context` (e.g. `wait_jitter`).
+    """
+    import stamina  # only a call that failed pays for importing it
+
+    pending: Exception | None = first
+    for attempt in stamina.retry_context(on=on, attempts=attempts, timeout=None, **options):
+        with attempt:
+            if on_attempt is not None:
+                on_attempt(attempt.num)
+            if pending is not None:  # attempt 1, already made: stamina decides on it
+                error, pending = pending, None
+                raise error
+            return again()
+    raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+
+
+async def aretry_after_first(
+    first: Exception,
+    again: Callable[[], Awaitable[T]],
+    *,
+    on: Callable[[Exception], bool | float],
+    attempts: int | None,
+    on_attempt: Callable[[int], None] | None = None,
+    **options: Any,
+) -> T:
+    """`retry_after_first` for a coroutine: stamina's async loop."""
+    import stamina  # only a call that failed pays for importing it
+
+    pending: Exception | None = first
+    async for attempt in stamina.retry_context(on=on, attempts=attempts, timeout=None, **options):
+        with attempt:
+            if on_attempt is not None:
+                on_attempt(attempt.num)
+            if pending is not None:  # attempt 1, already made: stamina decides on it
+                error, pending = pending, None
+                raise error
+            return await again()
+    raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover

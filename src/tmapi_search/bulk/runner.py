@@ -90,7 +90,7 @@ from tmapi_search.errors import (
     is_retryable,
 )
 from tmapi_search.images import V2_SEARCH_API_ENDPOINT, ConvertMode, needs_conversion
-from tmapi_search.retries import backoff_delay
+from tmapi_search.retries import aretry_after_first, backoff_delay
 
 __all__ = [
     "AUTH_STATUSES",
@@ -701,13 +701,10 @@ class BulkRunner:
 
     async def _retry(self, image: _Image, call: Callable[[_Image], Any], first: TmapiError) -> Any:
         """Attempts 2.. of `_call` in stamina's loop; attempt 1 (`first`) is fed to it first."""
-        import stamina  # only a call that failed pays for importing it
-
         adaptive = self.limiter.adaptive
         failures = 0
         refusals = 0
         waiting = False
-        pending: TmapiError | None = first
 
         def backoff(error: Exception) -> bool | float:
             nonlocal failures, refusals, waiting
@@ -735,25 +732,23 @@ class BulkRunner:
                 self._changed()
             return delay
 
+        async def again() -> Any:
+            nonlocal waiting
+            if waiting:
+                waiting = False
+                self.stats.retrying -= 1
+            if self.stopping:
+                raise _StopRun()
+            return await self._one_call(image, call)
+
         try:
-            async for attempt in stamina.retry_context(
-                on=backoff, attempts=None, timeout=None, wait_jitter=0.0
-            ):
-                with attempt:
-                    if pending is not None:  # attempt 1, already made: stamina decides on it
-                        error, pending = pending, None
-                        raise error
-                    if waiting:
-                        waiting = False
-                        self.stats.retrying -= 1
-                    if self.stopping:
-                        raise _StopRun()
-                    return await self._one_call(image, call)
+            return await aretry_after_first(
+                first, again, on=backoff, attempts=None, wait_jitter=0.0
+            )
         finally:
             if waiting:
                 self.stats.retrying -= 1
                 self._changed()
-        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _one_call(self, image: _Image, call: Callable[[_Image], Any]) -> Any:
         # `in_call` protects the image from `stop()` from the moment its request may be
