@@ -59,6 +59,7 @@ from typing import IO, Any, Literal
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
+from tmapi_search.bulk._flatcsv import FlatWriter
 from tmapi_search.bulk.rows import FORMULA_PREFIXES, neutralise, utf8_text
 from tmapi_search.bulk.rows import _csv_cell as _slow_csv_cell
 from tmapi_search.bulk.store import InputAccount, Store
@@ -93,15 +94,16 @@ def _read_back(model: Model, data: Any) -> Any:
 
 
 # -- reading stored items ---------------------------------------------------------------
-def _make_loads() -> tuple[Callable[[str], Any], bool]:
-    """orjson where installed, else json; and whether it is orjson."""
+def _make_loads() -> tuple[Callable[[str | bytes], Any], bool]:
+    """orjson where installed, else json; and whether it is orjson. Reads text, or the
+    UTF-8 bytes SQLite stores (orjson reads them as they are: no str made first)."""
     try:
         import orjson  # optional dependency
     except ImportError:  # pragma: no cover - depends on the install
         return json.loads, False
     fast, error = orjson.loads, orjson.JSONDecodeError
 
-    def loads(text: str) -> Any:
+    def loads(text: str | bytes) -> Any:
         try:
             return fast(text)
         except error:  # what orjson refuses (NaN, lone surrogates ...): as json reads it
@@ -114,6 +116,10 @@ _loads, _ORJSON = _make_loads()
 #: orjson reads an integer beyond 64 bits as a float (json keeps it whole): an item with
 #: a float this big is read again by json (`_exact`)
 _BIG = float(2**63)
+
+
+def _never(value: Any) -> bool:
+    return False
 
 
 def _has_big_float(value: Any) -> bool:
@@ -184,16 +190,22 @@ class _Spec:
             value = data[key]
             spec, is_list = self.nested[key]
             if is_list:
-                if type(value) is not list:
-                    return False  # e.g. "" reads as an empty list: let the model say
-                for element in value:
-                    if type(element) is dict:
-                        if not spec.canonical(element):
-                            return False
-                    elif type(element) is list or element == "":
-                        return False  # dict() of these succeeds: let the model say
+                if not spec.list_canonical(value):
+                    return False
             elif type(value) is dict and not spec.canonical(value):
                 return False
+        return True
+
+    def list_canonical(self, value: Any) -> bool:
+        """`canonical` for a list of this model (the value of a field holding a list of them)."""
+        if type(value) is not list:
+            return False  # e.g. "" reads as an empty list: let the model say
+        for element in value:
+            if type(element) is dict:
+                if not self.canonical(element):
+                    return False
+            elif type(element) is list or element == "":
+                return False  # dict() of these succeeds: let the model say
         return True
 
 
@@ -217,35 +229,41 @@ class _Items:
         self._first_key_end: dict[str, int] = {}
         self._writer_ok = True
 
-    def read(self, text: str, *, splice: bool = False) -> tuple[Any, bool]:
-        """(the item as exported, and with `splice`, True when `text` is already its
-        JSON as exported)."""
+    def read(self, text: str | bytes, *, splice: bool = False) -> tuple[Any, bool]:
+        """(the item as exported, and with `splice`, True when `text`, the stored UTF-8
+        bytes, is already its JSON as exported)."""
         data = _loads(text)
         if type(data) is dict and self.spec is not None and self.spec.canonical(data):
-            return data, splice and self._splice(data, text)
+            return data, splice and type(text) is bytes and self._splice(data, text)
         return _read_back(self.model, data), False
 
-    def _splice(self, data: dict[str, Any], text: str) -> bool:
-        """Is `text` the item's `json.dumps(..., ensure_ascii=False)`? `save_done` writes
-        it so; checked exactly for each new key order, and for every item, that no
-        \\u escape is in it (an ASCII-only writer) and that its first key is followed by
-        json.dumps's `": "` (not another writer's separators)."""
-        if "\\u" in text or not data:
+    def exported(self, data: Any) -> Any:
+        """The item `_loads` read as `data`, as exported."""
+        if type(data) is dict and self.spec is not None and self.spec.canonical(data):
+            return data
+        return _read_back(self.model, data)
+
+    def _splice(self, data: dict[str, Any], raw: bytes) -> bool:
+        """Is `raw` the UTF-8 of the item's `json.dumps(..., ensure_ascii=False)`?
+        `save_done` writes it so; checked exactly for each new key order, and for every
+        item, that no \\u escape is in it (an ASCII-only writer) and that its first key
+        is followed by json.dumps's `": "` (not another writer's separators)."""
+        if b"\\u" in raw or not data:
             return False
         keys = tuple(data)
         after_first_key = self._first_key_end.get(keys[0])
         if after_first_key is None:
-            after_first_key = 1 + len(_dumps(keys[0]))
+            after_first_key = 1 + len(_dumps(keys[0]).encode())
             if len(self._first_key_end) < _MAX_SHAPES:
                 self._first_key_end[keys[0]] = after_first_key
-        if not text.startswith(": ", after_first_key):  # another writer's separators
+        if not raw.startswith(b": ", after_first_key):  # another writer's separators
             return False
         if keys not in self._writer_checked and len(self._writer_checked) < _MAX_SHAPES:
             self._writer_checked.add(keys)
-            self._writer_ok = self._writer_ok and _dumps(json.loads(text)) == text
+            self._writer_ok = self._writer_ok and _dumps(json.loads(raw)).encode() == raw
         return self._writer_ok
 
-    def exact(self, text: str) -> Any:
+    def exact(self, text: str | bytes) -> Any:
         """The item read by json (no orjson), as exported."""
         data = json.loads(text)
         if type(data) is dict and self.spec is not None and self.spec.canonical(data):
@@ -347,29 +365,34 @@ _dumps = _encode
 def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
     """`{"input_line", "status", "error_code", "error_message", "position", "input", "item"}`
 
-    per line, exactly as `json.dumps(line, ensure_ascii=False)` writes it.
+    per line, exactly the UTF-8 of `json.dumps(line, ensure_ascii=False)`. Built as
+    bytes: a stored item that is already its exported JSON is copied as it is stored.
     """
     items = _Items(_model(store))
     count = 0
-    with utf8_text(out, bom=False) as text:
-        write = text.write
-        for account, stored in store.iter_account_texts():
-            head = _dumps(status_fields(account))[1:-1]
-            head = f'{{"input_line": {_dumps(account.line)}, {head}, "position": '
-            middle = f', "input": {_dumps(input_fields(account))}, "item": '
-            by_status[account.status] += max(len(stored), 1)
-            if not stored:
-                write(f"{head}null{middle}null}}\n")
-                count += 1
-                continue
-            for position, data in stored:
-                item, spliced = items.read(data, splice=True)
-                if not spliced:
-                    if _ORJSON and _has_big_float(item):
-                        item = items.exact(data)
-                    data = _dumps(item)
-                write(f"{head}{position}{middle}{data}}}\n")
-            count += len(stored)
+    batch: list[bytes] = []
+    write = out.write
+    for account, stored in store.iter_account_bytes():
+        head = _dumps(status_fields(account))[1:-1]
+        head_bytes = f'{{"input_line": {_dumps(account.line)}, {head}, "position": '.encode()
+        middle = f', "input": {_dumps(input_fields(account))}, "item": '.encode()
+        by_status[account.status] += max(len(stored), 1)
+        if not stored:
+            batch.append(b"%snull%snull}\n" % (head_bytes, middle))
+            count += 1
+            continue
+        for position, raw in stored:
+            item, spliced = items.read(raw, splice=True)
+            if not spliced:
+                if _ORJSON and _has_big_float(item):
+                    item = items.exact(raw)
+                raw = _dumps(item).encode()
+            batch.append(b"%s%d%s%s}\n" % (head_bytes, position, middle, raw))
+        count += len(stored)
+        if len(batch) >= 512:
+            write(b"".join(batch))
+            batch.clear()
+    write(b"".join(batch))
     return count
 
 
@@ -405,6 +428,8 @@ def _csv_cell(value: Any) -> str:
     if kind is bool:
         return "true" if value else "false"
     if kind is list or kind is dict:
+        if _ORJSON and _has_big_float(value):
+            raise _BigFloat
         return _encode(value)  # starts with [ or {: never formula-like
     return _slow_csv_cell(value)
 
@@ -435,9 +460,23 @@ def _csv(
         try:
             body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
             writer = csv.writer(body, lineterminator="\r\n")
-            writerow = writer.writerow
+            writerow, write, loads = writer.writerow, body.write, _loads
+            fast = None
+            if items.spec is not None:
+                fast = FlatWriter(items.spec, _encode, _has_big_float if _ORJSON else _never)
+            buffer = io.StringIO()
+            # the same line end as the body's writer: it decides what gets quotes (\r)
+            cells_writer = csv.writer(buffer, lineterminator="\r\n")
+            batch: list[str] = []  # fast-path lines not yet written
+
+            def csv_text(cells: list[str]) -> str:
+                buffer.seek(0)
+                buffer.truncate()
+                cells_writer.writerow(cells)
+                return buffer.getvalue()[:-2]
+
             formula, to_cell = _FORMULA_FIRST, _csv_cell
-            for account, stored in store.iter_account_texts():
+            for account, stored in store.iter_account_bytes():
                 values = input_fields(account)
                 head = [
                     str(account.line),
@@ -448,11 +487,41 @@ def _csv(
                 cells = [_csv_cell(values.get(name)) for name in inputs]
                 by_status[account.status] += max(len(stored), 1)
                 if not stored:
+                    if batch:
+                        write("".join(batch))
+                        batch.clear()
                     writerow([*head, "", *cells, *([""] * len(item_columns))])
                     count += 1
                     continue
+                before = after = ""
+                if fast is not None:  # the row's own cells, as csv.writer writes them
+                    before = f"{csv_text(head)},"
+                    after = f",{csv_text(cells)},"
                 for position, data in stored:
-                    item = items.read(data)[0]
+                    parsed = loads(data)
+                    hit = fast.write(parsed) if fast is not None and type(parsed) is dict else None
+                    if hit:
+                        fit, line = hit
+                        if fit.where is None:
+                            for key in fit.names:
+                                if ITEM + key not in item_columns:
+                                    item_columns[ITEM + key] = width + len(item_columns)
+                                    grew_after_first = grew_after_first or count > 0
+                            fit.where = [item_columns[ITEM + key] for key in fit.names]
+                            fit.dense = fit.where == list(
+                                range(width, width + len(fit.where))
+                            )
+                        if fit.dense:
+                            pad = "," * (len(item_columns) - len(fit.names))
+                            batch.append(f"{before}{position}{after}{line}{pad}\r\n")
+                            if len(batch) >= 512:
+                                write("".join(batch))
+                                batch.clear()
+                            continue
+                    if batch:  # the lines before this one first
+                        write("".join(batch))
+                        batch.clear()
+                    item = items.exported(parsed)
                     flat: list[Any] = []
                     structure: list[Any] = []
                     _flat_values(item, flat, structure)
@@ -496,6 +565,7 @@ def _csv(
                             row[index] = cell
                     writerow(row)
                 count += len(stored)
+            write("".join(batch))
             body.flush()
             body.detach()
             spool.seek(0)

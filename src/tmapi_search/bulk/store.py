@@ -182,6 +182,9 @@ _ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra
     ORDER BY im.line, im.id"""
 #: one image's items, by the UNIQUE (image_id, position) index: no sort
 _ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
+_ITEMS_BYTES_SQL = (
+    "SELECT position, CAST(data AS BLOB) FROM items WHERE image_id = ? ORDER BY position"
+)
 #: the rows of one account status (`account(status)`)
 _ACCOUNT_WHERE = {
     "ok": "im.status = 'done' AND im.item_count",
@@ -837,10 +840,10 @@ class Store:
         encoded = [
             (
                 position,
-                item.get("item_id"),
-                item.get("title"),
-                item.get("price"),
-                item.get("product_url"),
+                _sql_value(item.get("item_id")),
+                _sql_value(item.get("title")),
+                _sql_value(item.get("price")),
+                _sql_value(item.get("product_url")),
                 json.dumps(item, ensure_ascii=False),
             )
             for position, item in enumerate(items)
@@ -1013,10 +1016,18 @@ class Store:
         (image_id, position) index when its turn comes, so at most one row's items are
         held at a time.
         """
+        return self._iter_accounts(_ITEMS_SQL)
+
+    def iter_account_bytes(self) -> Iterator[tuple[InputAccount, list[tuple[int, bytes]]]]:
+        """`iter_account_texts`, each item's JSON as its stored UTF-8 bytes (not decoded:
+        an export that copies it, or parses it with orjson, has no use for a str)."""
+        return self._iter_accounts(_ITEMS_BYTES_SQL)
+
+    def _iter_accounts(self, items_sql: str) -> Iterator[tuple[InputAccount, list[Any]]]:
         reader = self._db.cursor()
         for row in self._db.execute(self._account_sql()):
             account = _account(row)
-            items = reader.execute(_ITEMS_SQL, (account.image_id,)).fetchall()
+            items = reader.execute(items_sql, (account.image_id,)).fetchall()
             yield account, items
 
     def iter_account_items(
@@ -1040,6 +1051,21 @@ class Store:
             for name in json.loads(row["extra"]):
                 seen.setdefault(name, None)
         return list(seen)
+
+
+def _sql_value(value: Any) -> Any:
+    """A value for one of `items`' lookup columns (item_id, title, price, product_url).
+
+    The whole item is in `data`; these are conveniences. What SQLite cannot hold as it
+    is (a list, an object, an integer beyond 64 bits: an odd answer of the API) is kept
+    as its JSON text, so that saving a result the user paid for never fails on it.
+    """
+    kind = type(value)
+    if kind is str or kind is float or value is None:
+        return value
+    if kind is int and -(2**63) <= value < 2**63:
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 _ImageRow = tuple[str, int, str, str | None, str | None, str]

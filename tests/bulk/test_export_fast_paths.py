@@ -1,0 +1,173 @@
+"""The text exports' fast paths write what the general path (and the old export) writes.
+
+CSV compiles a cell writer per item layout (`bulk/_flatcsv.py`) and JSONL copies the
+stored bytes of an item that is already its exported JSON. Both only take the common
+case and hand everything else to the general path; these tests throw hostile data at
+them and compare, byte for byte, with the export before streaming (`OldExport`, kept in
+test_export_streamed.py): text that needs quotes (comma, quote, CR, LF, CRLF) or a
+formula guard, in items and in the catalogue's columns; lists of text needing JSON
+escapes; every JSON type at every field, empty and non-empty objects where other items
+have values (and the reverse), integers beyond 64 bits, floats, flags, nulls; keys in
+another order than the model's; unknown fields; items written by other JSON writers.
+Seeded, so a failure repeats.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bulk.test_export_streamed import ALI, APIS, OldExport, example_items
+from tmapi_search.bulk._flatcsv import FlatWriter
+from tmapi_search.bulk.export import _encode, _Spec, export
+from tmapi_search.bulk.store import Store
+
+TEXTS = [
+    "plain",
+    "with, comma",
+    'with "quotes"',
+    "line\nbreak",
+    "carriage\rreturn",
+    "both\r\nends",
+    "=1+1",
+    "+1",
+    "-5",
+    "-x",
+    "@SUM(A1)",
+    "\tTAB",
+    "\rCR first",
+    "手机壳，保护套",  # noqa: RUF001
+    "\u2028sep",
+    "\x1fsep",
+    "back\\slash",
+    "ctl\x01",
+    "",
+    " lead space",
+]
+LISTS: list[Any] = [
+    [],
+    ["a"],
+    ["a", "b, c"],
+    ['quote"d'],
+    ["back\\slash"],
+    ["ctl\x02"],
+    ["新", "7×24H"],  # noqa: RUF001
+    [1, "a"],
+    ["a", 1],
+    ["a", None],
+    ["a", ["b"]],
+    ["a", {"b": 1}],
+    [{"b": 1}],
+    [2**70],
+    [1.5, True],
+]
+SCALARS: list[Any] = [None, True, False, 0, -7, 2**70, -(2**65), 1.5, -0.0, 1e300, *TEXTS]
+OBJECTS: list[Any] = [{}, {"x": 1}, {"y": "=z", "x": [1]}, {"deep": {"er": "a,b"}}]
+
+
+def _hostile(value: Any, rng: random.Random) -> Any:
+    """`value` with each leaf, now and then, replaced by a hostile one of any type."""
+    if isinstance(value, dict) and value:
+        if rng.random() < 0.05:
+            return copy.deepcopy(rng.choice([*OBJECTS, *SCALARS]))
+        return {key: _hostile(inner, rng) for key, inner in value.items()}
+    if rng.random() < 0.15:
+        return copy.deepcopy(rng.choice([*SCALARS, *LISTS, *OBJECTS]))
+    return value
+
+
+def _variant(item: dict[str, Any], rng: random.Random, n: int) -> dict[str, Any]:
+    out = {key: _hostile(value, rng) for key, value in copy.deepcopy(item).items()}
+    if n % 7 == 3:
+        out["zz_unknown"] = rng.choice([*SCALARS, *LISTS, *OBJECTS])
+    if n % 11 == 5:  # not the model's order
+        keys = list(out)
+        rng.shuffle(keys)
+        out = {key: out[key] for key in keys}
+    return out
+
+
+def build_hostile_db(path: Path, api: str, seed: int) -> None:
+    model, _ = APIS[api]
+    rng = random.Random(seed)
+    examples = [model.from_dict(item).to_dict() for item in example_items(api)]
+    with Store(path) as store:
+        store.check_params({"api": api} if api == "v2" else {"language": "en"})
+        images = 40
+        with store.transaction():
+            for n in range(images):
+                extra = {"brand": rng.choice(TEXTS), "note": rng.choice(TEXTS)}
+                store._db.execute(
+                    "INSERT INTO images(id, key, line, img_url, sku, extra, updated_at, url_key)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                    (
+                        n + 1,
+                        f"k{n}",
+                        n + 2,
+                        f"{ALI}?n={n}",
+                        rng.choice(TEXTS),
+                        json.dumps(extra, ensure_ascii=False),
+                        f"{ALI}?n={n}",
+                    ),
+                )
+        run = store.start_run("in.csv", {})
+        count = 0
+        for n in range(images):
+            if n % 9 == 4:
+                continue  # left pending
+            items = []
+            for _ in range(rng.randrange(0, 12)):
+                base = rng.choice(examples)
+                # most items as the runner stores them, a share hostile
+                items.append(_variant(base, rng, count) if rng.random() < 0.6 else base)
+                count += 1
+            store.save_done(n + 1, run, items, total_count=len(items), attempts=1)
+        # items in the model's order written by other JSON writers
+        with store.transaction():
+            text = [
+                json.dumps(examples[0]),
+                json.dumps(examples[0], ensure_ascii=False, separators=(",", ":")),
+            ]
+            for position, data in enumerate(text):
+                store._db.execute(
+                    "INSERT INTO items(image_id, position, item_id, data) VALUES (5, ?, 1, ?)",
+                    (position, data),
+                )
+            store._db.execute("UPDATE images SET status = 'done', item_count = 2 WHERE id = 5")
+
+
+@pytest.mark.parametrize("api", sorted(APIS))
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_fast_paths_write_what_the_old_export_wrote(tmp_path: Path, api: str, seed: int) -> None:
+    db = tmp_path / "hostile.sqlite"
+    build_hostile_db(db, api, seed)
+    with Store(db, readonly=True) as store:
+        for fmt, bom in (("csv", False), ("csv", True), ("jsonl", False)):
+            old, new = io.BytesIO(), io.BytesIO()
+            OldExport(store).export(fmt, old, bom=bom)
+            export(store, fmt, new, bom=bom)  # type: ignore[arg-type]
+            assert new.getvalue() == old.getvalue(), (fmt, bom)
+
+
+def test_the_csv_fast_path_takes_the_common_items_and_hands_on_the_rest() -> None:
+    """Guards the tests above: the compiled writer really writes the runner's items, and
+    answers "general path" (False) for what it must not take."""
+    api_model, _ = APIS["v1"]
+    writer = FlatWriter(_Spec(api_model), _encode)
+    stored = [api_model.from_dict(item).to_dict() for item in example_items("v1")]
+    for item in stored:
+        written = writer.write(item)
+        assert written, item
+        _, cells = written
+        assert cells.count(",") >= len(item) - 1
+    # a float that may be an integer beyond 64 bits, keys in another order, no keys
+    big = {**stored[0], "goods_score": float(2**70)}
+    assert writer.write(big) is False
+    assert writer.write(dict(reversed(list(stored[0].items())))) is False
+    assert writer.write({}) is False
