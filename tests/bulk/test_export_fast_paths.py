@@ -171,3 +171,27 @@ def test_the_csv_fast_path_takes_the_common_items_and_hands_on_the_rest() -> Non
     assert writer.write(big) is False
     assert writer.write(dict(reversed(list(stored[0].items())))) is False
     assert writer.write({}) is False
+
+
+def test_odd_values_at_the_lookup_columns_are_saved_and_exported(tmp_path: Path) -> None:
+    """An answer with a list for a title or an item_id beyond 64 bits is still saved
+    (the lookup columns keep its JSON text; SQLite makes the INTEGER column's text a
+    number) and exported as the API sent it, the big integer whole."""
+    model, _ = APIS["v1"]
+    item = model.from_dict(example_items("v1")[0]).to_dict()
+    odd = {**item, "item_id": 2**70, "title": ["a", "b"], "price": {"min": "1.00"}}
+    with Store(tmp_path / "odd.sqlite") as store:
+        store.check_params({"language": "en"})
+        with store.transaction():
+            store._db.execute(
+                "INSERT INTO images(id, key, line, img_url, sku, extra, updated_at, url_key)"
+                " VALUES (1, 'k', 2, ?, 'S', '{}', 0, ?)",
+                (ALI, ALI),
+            )
+        run = store.start_run("in.csv", {})
+        store.save_done(1, run, [odd], total_count=1, attempts=1)
+        row = store._db.execute("SELECT title, price FROM items").fetchone()
+        assert tuple(row) == ('["a", "b"]', '{"min": "1.00"}')
+        out = io.BytesIO()
+        export(store, "jsonl", out)
+    assert json.loads(out.getvalue())["item"] == odd

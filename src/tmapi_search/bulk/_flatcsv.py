@@ -223,7 +223,9 @@ class FlatWriter:
         are kept, by the tuple of their texts (only lists of text are kept, so a tuple
         found is one of texts equal to these: `"1" != 1`).
         """
-        if type(value) is list and value and type(value[0]) is str:
+        if not value:
+            return "[]" if type(value) is list else "{}"
+        if type(value) is list and type(value[0]) is str:
             key = tuple(value)
             try:
                 cell = self._lists.get(key)

@@ -508,9 +508,7 @@ def _csv(
                                     item_columns[ITEM + key] = width + len(item_columns)
                                     grew_after_first = grew_after_first or count > 0
                             fit.where = [item_columns[ITEM + key] for key in fit.names]
-                            fit.dense = fit.where == list(
-                                range(width, width + len(fit.where))
-                            )
+                            fit.dense = fit.where == list(range(width, width + len(fit.where)))
                         if fit.dense:
                             pad = "," * (len(item_columns) - len(fit.names))
                             batch.append(f"{before}{position}{after}{line}{pad}\r\n")
