@@ -43,6 +43,13 @@ text: checked). Any other item (an older writer, keys in another order, odd valu
 the model expects objects) keeps the round trip. orjson reads the items when installed;
 an item with a float beyond 64-bit range (orjson's reading of a huge integer) is read
 again by json.
+
+JSONL is built as bytes: the items are read as the UTF-8 SQLite stores
+(`Store.iter_account_bytes`), parsed by orjson from those bytes, and copied into the
+line as they are. CSV writes the common items through a cell writer compiled once per
+item layout (`bulk/_flatcsv.py`: no per-cell Python calls, text cells checked for
+quotes and formula prefixes in one probe); anything else takes the general path below.
+Both are tested byte for byte against the export as it was before streaming.
 """
 
 from __future__ import annotations
