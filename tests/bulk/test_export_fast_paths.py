@@ -15,15 +15,19 @@ Seeded, so a failure repeats.
 from __future__ import annotations
 
 import copy
+import errno
 import io
 import json
+import os
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.bulk.test_export_streamed import ALI, APIS, OldExport, example_items
+from tmapi_search.bulk import export as export_module
 from tmapi_search.bulk._flatcsv import FlatWriter
 from tmapi_search.bulk.export import _encode, _Spec, export
 from tmapi_search.bulk.store import Store
@@ -195,3 +199,107 @@ def test_odd_values_at_the_lookup_columns_are_saved_and_exported(tmp_path: Path)
         out = io.BytesIO()
         export(store, "jsonl", out)
     assert json.loads(out.getvalue())["item"] == odd
+
+
+# -- two processes ----------------------------------------------------------------------------
+@pytest.mark.parametrize("api", sorted(APIS))
+@pytest.mark.parametrize("seed", [5, 6])
+def test_two_csv_workers_write_what_one_writes(tmp_path: Path, api: str, seed: int) -> None:
+    """The body split in two (this process and a forked worker), joined under one header:
+    the same bytes, whatever columns each half met first (hostile items bring columns in
+    either half, in other orders)."""
+    db = tmp_path / "hostile.sqlite"
+    build_hostile_db(db, api, seed)
+    with Store(db, readonly=True) as store:
+        assert store.split_point() is not None
+        one, two = io.BytesIO(), io.BytesIO()
+        counts_one: Counter[str] = Counter()
+        counts_two: Counter[str] = Counter()
+        assert export(store, "csv", one, workers=1, counts=counts_one) == export(
+            store, "csv", two, workers=2, counts=counts_two
+        )
+    assert two.getvalue() == one.getvalue()
+    assert counts_two == counts_one
+
+
+def test_the_second_half_may_bring_columns_the_first_never_saw(tmp_path: Path) -> None:
+    model, _ = APIS["v1"]
+    base = model.from_dict(example_items("v1")[0]).to_dict()
+    db = tmp_path / "late.sqlite"
+    with Store(db) as store:
+        store.check_params({"language": "en"})
+        with store.transaction():
+            for n in range(6):
+                store._db.execute(
+                    "INSERT INTO images(id, key, line, img_url, sku, extra, updated_at, url_key)"
+                    " VALUES (?, ?, ?, ?, 'S', '{}', 0, ?)",
+                    (n + 1, f"k{n}", n + 2, f"{ALI}?n={n}", f"{ALI}?n={n}"),
+                )
+        run = store.start_run("in.csv", {})
+        for n in range(6):
+            item = dict(base) if n < 3 else {"zz_new": n, **base, "aa_obj": {"b": n}}
+            store.save_done(n + 1, run, [item, item], total_count=2, attempts=1)
+    with Store(db, readonly=True) as store:
+        one, two = io.BytesIO(), io.BytesIO()
+        export(store, "csv", one, workers=1)
+        export(store, "csv", two, workers=2)
+    assert two.getvalue() == one.getvalue()
+    header = one.getvalue().decode("utf-8").split("\r\n")[0]
+    assert header.endswith("item.zz_new,item.aa_obj.b")
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_failing_worker_fails_the_export_and_names_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "hostile.sqlite"
+    build_hostile_db(db, "v1", 7)
+    parent = os.getpid()
+    real = export_module._csv_body
+
+    def full_disk_in_the_worker(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "_csv_body", full_disk_in_the_worker)
+    with Store(db, readonly=True) as store, pytest.raises(OSError, match="No space left") as raised:
+        export(store, "csv", io.BytesIO(), workers=2, spool_dir=tmp_path)
+    assert raised.value.errno == errno.ENOSPC
+    assert str(tmp_path) in str(raised.value) and "No space left" in str(raised.value)
+    assert _no_children_left()
+
+
+def test_a_failing_parent_stops_and_reaps_its_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "hostile.sqlite"
+    build_hostile_db(db, "v2", 8)
+    parent = os.getpid()
+    real = export_module._csv_body
+
+    def interrupted_in_the_parent(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "_csv_body", interrupted_in_the_parent)
+    with Store(db, readonly=True) as store, pytest.raises(KeyboardInterrupt):
+        export(store, "csv", io.BytesIO(), workers=2)
+    assert _no_children_left()
+
+
+def test_a_worker_whose_parent_is_gone_stops(tmp_path: Path) -> None:
+    db = tmp_path / "hostile.sqlite"
+    build_hostile_db(db, "v1", 9)
+    with Store(db, readonly=True) as store, pytest.raises(export_module._Orphaned):
+        export_module._csv_body(
+            store, io.BytesIO(), export_module._columns(store, ()), None, lambda: False
+        )

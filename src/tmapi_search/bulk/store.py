@@ -199,6 +199,10 @@ _ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id,
     FROM images AS im ORDER BY im.line, im.id"""
 
 
+#: a part of the input rows, in input order (`Store.iter_account_bytes`)
+Part = tuple[Literal["upto", "after"], tuple[int, int]] | None
+
+
 class ParamsMismatchError(ValueError):
     """The database was started with other search parameters than this run's."""
 
@@ -1018,14 +1022,46 @@ class Store:
         """
         return self._iter_accounts(_ITEMS_SQL)
 
-    def iter_account_bytes(self) -> Iterator[tuple[InputAccount, list[tuple[int, bytes]]]]:
+    def iter_account_bytes(
+        self, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[tuple[int, bytes]]]]:
         """`iter_account_texts`, each item's JSON as its stored UTF-8 bytes (not decoded:
-        an export that copies it, or parses it with orjson, has no use for a str)."""
-        return self._iter_accounts(_ITEMS_BYTES_SQL)
+        an export that copies it, or parses it with orjson, has no use for a str).
 
-    def _iter_accounts(self, items_sql: str) -> Iterator[tuple[InputAccount, list[Any]]]:
+        `part`: ("upto", (line, id)) for the rows up to that row (in input order,
+        included), ("after", (line, id)) for those after it; None for every row.
+        """
+        return self._iter_accounts(_ITEMS_BYTES_SQL, part)
+
+    def item_total(self) -> int:
+        """How many items the database holds (every row's)."""
+        return int(self._db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def split_point(self) -> tuple[int, int] | None:
+        """The (line, id) of the input row that ends the first half of the export's rows
+        (items, and 1 for a row without), in input order; None when there is no row."""
+        row = self._db.execute(
+            """SELECT line, id FROM (
+                   SELECT line, id,
+                          sum(max(coalesce(item_count, 0), 1)) OVER (ORDER BY line, id) AS upto,
+                          sum(max(coalesce(item_count, 0), 1)) OVER () AS whole
+                   FROM images)
+               WHERE upto * 2 >= whole ORDER BY line, id LIMIT 1"""
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def _iter_accounts(
+        self, items_sql: str, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[Any]]]:
+        sql = self._account_sql()
+        params: tuple[int, ...] = ()
+        if part is not None:
+            side, (line, image_id) = part
+            where = "(im.line, im.id) <= (?, ?)" if side == "upto" else "(im.line, im.id) > (?, ?)"
+            sql = sql.replace("ORDER BY", f"WHERE {where} ORDER BY")
+            params = (line, image_id)
         reader = self._db.cursor()
-        for row in self._db.execute(self._account_sql()):
+        for row in self._db.execute(sql, params):
             account = _account(row)
             items = reader.execute(items_sql, (account.image_id,)).fetchall()
             yield account, items
