@@ -496,7 +496,7 @@ def _csv_body(
 
     formula, to_cell = _FORMULA_FIRST, _csv_cell
     for rows_read, (account, stored) in enumerate(store.iter_account_bytes(part)):
-        if alive is not None and rows_read % 256 == 0 and not alive():
+        if alive is not None and rows_read % 16 == 0 and not alive():
             raise _Orphaned
         values = input_fields(account)
         head = [
@@ -655,10 +655,20 @@ def _csv_two(
     process is gone). Any failure of either stops both and is raised here."""
     parent = os.getpid()
     answer, child_end = os.pipe()
-    pid = os.fork()
+    # Ctrl-C / SIGTERM held during the fork (an exception raised in fork's own hooks is
+    # printed and dropped), delivered once the worker can be stopped
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.close(answer)
+        os.close(child_end)
+        raise
     if pid == 0:  # the worker: never returns into the caller's code
         status = 1
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(answer)
             message: dict[str, Any]
             try:
@@ -688,6 +698,7 @@ def _csv_two(
     os.close(child_end)
     try:
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
             body = _csv_body(store, first, fixed, ("upto", split))
         except OSError as error:  # the temporary file, not the output: say so
             raise _SpoolError(error, folder) from error
