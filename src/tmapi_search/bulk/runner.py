@@ -30,6 +30,13 @@ How calls are made:
   so a rerun never pays for the same conversion twice. Pages of one image are fetched
   as `iter_search_by_image` does (stop at `total_count`, at an empty page, at
   `max_items_per_image`), and a retry resumes at the failed page.
+- Each page but the last is stored (`Store.save_page`, with the page to ask for next)
+  before the next one is asked for; a failed save stops the run like any save. So an
+  image whose search stops between pages -- the run stops, a later page fails or gets
+  no answer -- keeps the pages paid for, and the next run (or `--retry-failed`) asks
+  only for the pages after them (`_resume`: the pages stored for the image's URL, on
+  any row sharing it, move to the row that resumes the search). Pages stored with other
+  search parameters are refused before any call (`ParamsMismatchError`).
 
 How a run ends:
 

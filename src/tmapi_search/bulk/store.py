@@ -33,9 +33,16 @@ items are copied to the others in the same transaction, and `served_by` names th
 whose paid search served them (see `normalise_url`).
 
 Durability: every finished image is one transaction (its items and its new status
-together). A process killed at any point leaves each image either `done` with all its
-items, or not done with none, and a rerun redoes only the latter. The API token is
-never written here.
+together). An image searched over several pages stores each page but the last as it
+comes (`save_page`: its items and `next_page`, the page to ask for next, with
+`page_params`, the search parameters they were fetched with), and the last one with
+its status `done`. A process killed at any point leaves each image either `done` with
+all its items, or not done with the pages stored so far (none for a one-page search);
+a rerun continues those at `next_page` (`partial_for`), never mixing pages of other
+search parameters (`check_page_params`). The API token is never written here.
+
+Schema changes add columns (`_ADDED_COLUMNS`) and indexes (`_INDEXES`) when `bulk`
+opens a database an older version made; read-only opens use what is there.
 
 Read-only opens (`Store(path, readonly=True)`, what `export` and `status` use) go
 through a `file:...?mode=ro` URI: no journal-mode change, no schema, nothing written,
@@ -888,6 +895,8 @@ class Store:
             (other, image_id, 0) for other in shared_with
         ]
         with self.transaction():
+            if served_by is not None:  # served whole by another row's search: only its items
+                self._db.execute("DELETE FROM items WHERE image_id = ?", (image_id,))
             if encoded:
                 self._db.executemany(_INSERT_ITEM, [(image_id, *row) for row in encoded])
             if shared_with:
@@ -951,7 +960,7 @@ class Store:
     def has_partial_pages(self) -> bool:
         """Some image not done holds pages already paid for (partial index)."""
         row = self._db.execute(
-            "SELECT 1 FROM images WHERE next_page IS NOT NULL AND status != 'done' LIMIT 1"
+            "SELECT 1 FROM images WHERE next_page IS NOT NULL LIMIT 1"  # (done: NULL)
         ).fetchone()
         return row is not None
 
@@ -962,7 +971,7 @@ class Store:
         with pages of another search (another page size, sort, filter, API).
         """
         row = self._db.execute(
-            "SELECT page_params FROM images WHERE next_page IS NOT NULL AND status != 'done' "
+            "SELECT page_params FROM images WHERE next_page IS NOT NULL "
             "AND page_params IS NOT ? LIMIT 1",
             (page_params,),
         ).fetchone()
@@ -1129,7 +1138,7 @@ class Store:
             ).fetchone()[0]
         if self._has_column("images", "next_page"):
             counts.partial = self._db.execute(
-                "SELECT count(*) FROM images WHERE next_page IS NOT NULL AND status != 'done'"
+                "SELECT count(*) FROM images WHERE next_page IS NOT NULL"  # (done: NULL)
             ).fetchone()[0]
         for row in self._db.execute(
             "SELECT error_class, count(*) AS n FROM images WHERE status = 'failed' "
