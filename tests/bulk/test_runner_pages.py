@@ -17,6 +17,7 @@ import asyncio
 import io
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -372,6 +373,29 @@ async def test_v2_resumes_at_the_missing_page_with_the_stored_converted_path(
         assert titles(store, image.id) == [f"p{n}" for n in (1, 2, 3) for _ in range(per_page)]
 
 
+async def test_v1_resumes_with_a_fresh_conversion_when_the_stored_path_aged(
+    tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    """A non-Alibaba image: the path is reconverted (it aged), the pages are not re-paid."""
+
+    def stop_at_2(runner: BulkRunner, request: httpx.Request) -> httpx.Response:
+        if page(request) == 2:
+            runner.stop()
+        return ok(runner, request)
+
+    csv_path = catalogue(tmp_path / "in.csv", ["https://shop.example.com/images/a.jpg"])
+    with Store(tmp_path / "r.sqlite") as store:
+        await run(tmapi_mock, store, csv_path, stop_at_2)
+        assert paid_pages(tmapi_mock) == [1, 2]
+        assert tmapi_mock.convert.call_count == 1
+        aged = BulkSettings(max_items_per_image=6, concurrency=1, converted_ttl=0.0)
+        await run(tmapi_mock, store, csv_path, ok, aged)
+        assert tmapi_mock.convert.call_count == 2  # the aged path converted again ...
+        assert paid_pages(tmapi_mock) == [3]  # ... and only the missing page searched
+        (image,) = store.images()
+        assert image.status == "done" and titles(store, image.id) == ALL
+
+
 # -- 7. the search parameters of stored pages are never mixed ---------------------------------
 async def test_stored_pages_of_other_parameters_are_refused_before_any_call(
     tmp_path: Path, tmapi_mock: TmapiMock
@@ -426,6 +450,8 @@ async def test_an_older_database_opens_and_resumes(tmp_path: Path, tmapi_mock: T
     paid_pages(tmapi_mock)
     with Store(db, readonly=True) as store:  # status / export open it as it is
         assert [a.status for a in store.account()] == ["ok", "pending", "pending"]
+        counts = store.counts()
+        assert (counts.done, counts.pending, counts.items, counts.partial) == (1, 2, 6, 0)
         assert export(store, "csv", io.BytesIO()) == 6 + 2
     with Store(db) as store:
         await run(tmapi_mock, store, csv_path, ok)
@@ -453,3 +479,35 @@ async def test_an_image_with_some_pages_stored_is_not_done(
         assert (run_row["done"], run_row["items"], run_row["calls"]) == (0, 0, 2)
         assert [a.status for a in store.account()] == ["pending", "pending"]
         assert counts.partial == 1  # rows holding some of their pages
+
+
+async def test_with_concurrency_every_page_is_paid_exactly_once_over_two_runs(
+    tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    """30 images, 4 calls in flight, a 439 after 40 answers; then the same command."""
+    answered: Counter[tuple[str, int]] = Counter()
+    calls = 0
+
+    def billing_after_40(runner: BulkRunner, request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls > 40:
+            return error(439, request)
+        answered[request.url.params["img_url"], page(request)] += 1
+        return ok(runner, request)
+
+    def counted(runner: BulkRunner, request: httpx.Request) -> httpx.Response:
+        answered[request.url.params["img_url"], page(request)] += 1
+        return ok(runner, request)
+
+    urls = [f"{ALI}?n={i}" for i in range(30)]
+    csv_path = catalogue(tmp_path / "in.csv", urls)
+    settings = BulkSettings(max_items_per_image=6, concurrency=4)
+    with Store(tmp_path / "r.sqlite") as store:
+        first = await run(tmapi_mock, store, csv_path, billing_after_40, settings)
+        assert first.outcome == "billing"
+        assert store.counts().partial > 0
+        await run(tmapi_mock, store, csv_path, counted, settings)
+        assert store.counts().done == 30
+        assert answered == Counter({(url, n): 1 for url in urls for n in (1, 2, 3)})
+        assert all(titles(store, image.id) == ALL for image in store.images())
