@@ -403,6 +403,9 @@ class BulkRunner:
     async def run(self, images: Sequence[ImageRecord] | WorkSource, run_id: int) -> BulkStats:
         """Search `images`; returns the final stats.
 
+        ParamsMismatchError (before any call) when the database holds pages of
+        unfinished images fetched with other search parameters (`Store.check_page_params`).
+
         `images`: a list (as `Store.images_to_do` returns it), or a `WorkSource` that
         hands out pages while the catalogue is still being read (`PendingFeed`). The
         workers start on the first page; only a few pages are held at a time.
@@ -410,10 +413,13 @@ class BulkRunner:
         self.run_id = run_id
         self.stats = BulkStats(limit=self.limiter.limit)
         self._page_params = self._page_key()
-        # stored pages of other search parameters are never mixed with this run's:
-        # ParamsMismatchError before any call (as `Store.check_params` for a database)
-        self.store.check_page_params(self._page_params)
-        self._resumable = self.store.has_partial_pages()
+        try:
+            # stored pages of other search parameters are never mixed with this run's:
+            # ParamsMismatchError before any call (as `Store.check_params` for a database)
+            self.store.check_page_params(self._page_params)
+            self._resumable = self.store.has_partial_pages()
+        except sqlite3.Error as error:
+            self._storage_failed(error)  # no call starts
         if isinstance(images, Sequence):
             workers = min(len(images), self.settings.max_concurrency * 2 + 4)
             source: WorkSource = ListSource(images)
@@ -506,8 +512,6 @@ class BulkRunner:
                 self._storage_failed(error)
                 return None
         image = _Image(record, converted or record.img_url, url_key=url_key)
-        if self._resumable and not self._resume(image):
-            return None
         self._live[url_key] = image
         return image
 
@@ -571,6 +575,8 @@ class BulkRunner:
     async def _process(self, image: _Image) -> None:
         assert self.run_id is not None
         record = image.record
+        if self._resumable and not self._resume(image):
+            raise _StopRun()
         try:
             mode = True if self.settings.api == "v2" else self.settings.convert
             convert = needs_conversion(record.img_url, mode)
