@@ -274,7 +274,9 @@ class InputAccount:
     `failed` (with `error_code`, the error's class, and `error_message`) or `pending`
     (not searched yet; `error_code`/`error_message` say why when a call was tried, e.g.
     a connection failure). `served_by` is the line of the row whose search served this
-    one (same image URL), None when it was its own.
+    one (same image URL), None when it was its own. `item_count`: the items stored; for
+    a `failed` or `pending` row, those of the pages stored before its search stopped
+    (several pages per image), 0 for most.
     """
 
     line: int
