@@ -196,6 +196,9 @@ _ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra
     ORDER BY im.line, im.id"""
 #: one image's items, by the UNIQUE (image_id, position) index: no sort
 _ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
+_ITEMS_BYTES_SQL = (
+    "SELECT position, CAST(data AS BLOB) FROM items WHERE image_id = ? ORDER BY position"
+)
 #: the rows of one account status (`account(status)`)
 _ACCOUNT_WHERE = {
     "ok": "im.status = 'done' AND im.item_count",
@@ -208,6 +211,10 @@ _ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id,
     im.status, im.error_class, im.error_message, im.attempts, im.item_count,
     NULL AS served_by_line
     FROM images AS im ORDER BY im.line, im.id"""
+
+
+#: a part of the input rows, in input order (`Store.iter_account_bytes`)
+Part = tuple[Literal["upto", "after"], tuple[int, int]] | None
 
 
 class ParamsMismatchError(ValueError):
@@ -370,10 +377,10 @@ def _encode(
     return [
         (
             position,
-            item.get("item_id"),
-            item.get("title"),
-            item.get("price"),
-            item.get("product_url"),
+            _sql_value(item.get("item_id")),
+            _sql_value(item.get("title")),
+            _sql_value(item.get("price")),
+            _sql_value(item.get("product_url")),
             json.dumps(item, ensure_ascii=False),
         )
         for position, item in enumerate(items, start=first_position)
@@ -1192,10 +1199,50 @@ class Store:
         (image_id, position) index when its turn comes, so at most one row's items are
         held at a time.
         """
+        return self._iter_accounts(_ITEMS_SQL)
+
+    def iter_account_bytes(
+        self, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[tuple[int, bytes]]]]:
+        """`iter_account_texts`, each item's JSON as its stored UTF-8 bytes (not decoded:
+        an export that copies it, or parses it with orjson, has no use for a str).
+
+        `part`: ("upto", (line, id)) for the rows up to that row (in input order,
+        included), ("after", (line, id)) for those after it; None for every row.
+        """
+        return self._iter_accounts(_ITEMS_BYTES_SQL, part)
+
+    def item_total(self) -> int:
+        """How many items the database holds (every row's)."""
+        return int(self._db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def split_point(self) -> tuple[int, int] | None:
+        """The (line, id) of the input row that ends the first half of the export's rows
+        (items, and 1 for a row without), in input order; None when there is no row."""
+        row = self._db.execute(
+            """SELECT line, id FROM (
+                   SELECT line, id,
+                          sum(max(coalesce(item_count, 0), 1)) OVER (ORDER BY line, id) AS upto,
+                          sum(max(coalesce(item_count, 0), 1)) OVER () AS whole
+                   FROM images)
+               WHERE upto * 2 >= whole ORDER BY line, id LIMIT 1"""
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def _iter_accounts(
+        self, items_sql: str, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[Any]]]:
+        sql = self._account_sql()
+        params: tuple[int, ...] = ()
+        if part is not None:
+            side, (line, image_id) = part
+            where = "(im.line, im.id) <= (?, ?)" if side == "upto" else "(im.line, im.id) > (?, ?)"
+            sql = sql.replace("ORDER BY", f"WHERE {where} ORDER BY")
+            params = (line, image_id)
         reader = self._db.cursor()
-        for row in self._db.execute(self._account_sql()):
+        for row in self._db.execute(sql, params):
             account = _account(row)
-            items = reader.execute(_ITEMS_SQL, (account.image_id,)).fetchall()
+            items = reader.execute(items_sql, (account.image_id,)).fetchall()
             yield account, items
 
     def iter_account_items(
@@ -1219,6 +1266,21 @@ class Store:
             for name in json.loads(row["extra"]):
                 seen.setdefault(name, None)
         return list(seen)
+
+
+def _sql_value(value: Any) -> Any:
+    """A value for one of `items`' lookup columns (item_id, title, price, product_url).
+
+    The whole item is in `data`; these are conveniences. What SQLite cannot hold as it
+    is (a list, an object, an integer beyond 64 bits: an odd answer of the API) is kept
+    as its JSON text, so that saving a result the user paid for never fails on it.
+    """
+    kind = type(value)
+    if kind is str or kind is float or value is None:
+        return value
+    if kind is int and -(2**63) <= value < 2**63:
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 _ImageRow = tuple[str, int, str, str | None, str | None, str]
