@@ -511,3 +511,27 @@ async def test_with_concurrency_every_page_is_paid_exactly_once_over_two_runs(
         assert store.counts().done == 30
         assert answered == Counter({(url, n): 1 for url in urls for n in (1, 2, 3)})
         assert all(titles(store, image.id) == ALL for image in store.images())
+
+
+def test_a_page_with_odd_values_is_saved_whole(tmp_path: Path) -> None:
+    """save_page keeps what save_done keeps: an odd lookup value never fails the save."""
+    item = spec.response_example()["data"]["items"][0]
+    odd = {**item, "item_id": 2**70, "title": ["a", "list"], "price": {"min": "1"}}
+    with Store(tmp_path / "r.sqlite") as store:
+        store.add_images([("k", 2, ALI, None, None, "{}")])
+        run_id = store.start_run("x", {})
+        (image,) = store.images()
+        store.save_page(
+            image.id,
+            run_id,
+            [odd],
+            first_position=0,
+            next_page=2,
+            page_params="{}",
+            total_count=666,
+            attempts=1,
+        )
+        store.save_done(image.id, run_id, [item], total_count=666, attempts=1, first_position=1)
+        stored = [json.loads(row[0]) for row in store._db.execute("SELECT data FROM items")]
+        assert stored == [odd, item]
+        assert store.image(image.id).item_count == 2
