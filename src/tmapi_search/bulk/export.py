@@ -8,6 +8,9 @@ Which records an export holds (every writer writes the same ones, from
 - one record for each input row without items: `no_match` (searched, nothing found),
   `failed` (with `error_code`, the error's class, and `error_message`) or `pending` (not
   searched yet; the code and message say why when a call was tried).
+- a `failed` or `pending` row whose search stopped after some of its pages were stored
+  (several pages per image: each page is stored as it comes) has one record per stored
+  item instead, with that status, code and message: those items were paid for.
 
 Each item is read back through the generated model (`SearchItem.from_dict`) and
 written with `to_dict()`, so the export carries exactly the fields the contract knows
