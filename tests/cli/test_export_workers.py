@@ -60,15 +60,19 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_big_csv_export_uses_a_worker_and_matches_jsonl(big_db: Path, tmp_path: Path) -> None:
-    out = tmp_path / "all.csv"
-    process = subprocess.Popen(
-        [cli_path(), "export", "--db", str(big_db), "--format", "csv", "--out", str(out)],
+def _export_csv(db: Path, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [cli_path(), "export", "--db", str(db), "--format", "csv", "--out", str(out)],
         env=cli_env(None),
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_big_csv_export_uses_a_worker_and_matches_jsonl(big_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "all.csv"
+    process = _export_csv(big_db, out)
     workers: set[int] = set()
     while process.poll() is None:
         workers.update(_children(process.pid))
@@ -88,13 +92,7 @@ def test_big_csv_export_uses_a_worker_and_matches_jsonl(big_db: Path, tmp_path: 
 def test_an_interrupted_big_export_leaves_nothing_behind(
     big_db: Path, tmp_path: Path, signum: int
 ) -> None:
-    out = tmp_path / "all.csv"
-    process = subprocess.Popen(
-        [cli_path(), "export", "--db", str(big_db), "--format", "csv", "--out", str(out)],
-        env=cli_env(None),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _export_csv(big_db, tmp_path / "all.csv")
     workers: list[int] = []
     while not workers and process.poll() is None:  # wait for the worker to start
         workers = _children(process.pid)
