@@ -21,6 +21,7 @@ import json
 import os
 import random
 import sqlite3
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -331,3 +332,23 @@ def test_a_utf16_database_exports_the_same_utf8(tmp_path: Path) -> None:
                 export(store, fmt, out)  # type: ignore[arg-type]
                 outputs.append(out.getvalue())
     assert outputs[:2] == outputs[2:]
+
+
+def test_two_workers_only_where_forking_is_safe_and_worth_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "hostile.sqlite"
+    build_hostile_db(db, "v1", 12)
+    with Store(db, readonly=True) as store:
+        assert export_module._workers(store, None) == 1  # a small export: one process
+        monkeypatch.setattr(export_module, "PARALLEL_CSV_ITEMS", 1)
+        assert export_module._workers(store, None) == 2
+        other = threading.Event()
+        thread = threading.Thread(target=other.wait)
+        thread.start()
+        try:  # another thread in the process: never forked
+            assert export_module._workers(store, None) == 1
+        finally:
+            other.set()
+            thread.join()
+        assert export_module._workers(store, 1) == 1
