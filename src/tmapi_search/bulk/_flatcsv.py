@@ -54,11 +54,19 @@ Cells = Callable[[dict[str, Any]], "str | bool | None"]
 class Layout:
     """One compiled layout: its cell writer, its flat key names, what the caller notes."""
 
-    __slots__ = ("cells", "dense", "names", "where")
+    __slots__ = ("cells", "check", "dense", "names", "spliced", "where")
 
-    def __init__(self, cells: Cells, names: tuple[str, ...]) -> None:
+    def __init__(
+        self, cells: Cells, check: Callable[[dict[str, Any]], bool | None], names: tuple[str, ...]
+    ) -> None:
         self.cells = cells
+        #: True when an item is of this layout's objects and the model's round trip is
+        #: an identity on it (whatever its values): what JSONL needs (`FlatWriter.canonical`)
+        self.check = check
         self.names = names
+        #: set by JSONL: whether this layout's stored text is json.dumps's own (None: not
+        #: checked yet)
+        self.spliced: bool | None = None
         #: set by the caller: the row indexes of `names`, and whether they are the first
         #: item columns in order (then a row is these cells, padded at the end)
         self.where: list[int] | None = None
@@ -109,6 +117,7 @@ class FlatWriter:
 
     def _compile(self, data: dict[str, Any]) -> Layout | None:
         checks: list[str] = []  # the layout's objects and lists of models
+        model_leaves: list[str] = []  # a model's field with no object: still none
         leaves: list[tuple[str, str, type]] = []  # (object, key literal, type of the value)
         names: list[str] = []
         specs: list[Any] = []
@@ -134,6 +143,11 @@ class FlatWriter:
                     spec_at = f"_specs[{len(specs) - 1}]"
                     checks.append(f"    if not {spec_at}.list_canonical({expr}[{literal}]):")
                     checks.append("        return None")
+                elif nested is not None:  # a model's field, not an object here
+                    model_leaves.append(
+                        f"    if type({expr}[{literal}]) is dict and {expr}[{literal}]:"
+                    )
+                    model_leaves.append("        return None")
                 leaves.append((expr, key, type(value)))
                 names.append(prefix + key)
 
@@ -214,7 +228,29 @@ class FlatWriter:
         }
         source = "\n".join(lines)
         exec(compile(source, "<tmapi_search export layout>", "exec"), namespace)  # noqa: S102
-        return Layout(namespace["cells"], tuple(names))
+        check = "\n".join(["def check(d):", *checks, *model_leaves, "    return True"])
+        exec(compile(check, "<tmapi_search export layout check>", "exec"), namespace)  # noqa: S102
+        return Layout(namespace["cells"], namespace["check"], tuple(names))
+
+    def canonical(self, data: dict[str, Any]) -> Layout | None:
+        """The item's layout when the model's round trip is an identity on it (what
+        `export._Spec.canonical` says, from a compiled check), else None."""
+        keys = tuple(data)
+        layouts = self._layouts.get(keys)
+        if layouts is None:
+            if len(self._layouts) >= _MAX_KEYS:
+                return None  # the caller takes the round trip: the same, slower
+            layouts = self._layouts[keys] = []
+        for layout in layouts:
+            if layout.check(data):
+                return layout
+        if len(layouts) >= _MAX_LAYOUTS or not data or not self._spec.canonical(data):
+            return None
+        new = self._compile(data)
+        if new is None:  # pragma: no cover - values JSON does not make
+            return None
+        layouts.append(new)
+        return new
 
     def _json(self, value: Any) -> str:
         """A list or an object as its cell: JSON text (never formula-like), quoted as needed.

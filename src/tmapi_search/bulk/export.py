@@ -242,43 +242,16 @@ class _Items:
             self.spec = _Spec(model)
         except Exception:  # pragma: no cover - a generated model this cannot read:
             self.spec = None  # the round trip for every item (slower, same output)
-        self._writer_checked: set[tuple[str, ...]] = set()
-        self._first_key_end: dict[str, int] = {}
-        self._writer_ok = True
 
-    def read(self, text: str | bytes, *, splice: bool = False) -> tuple[Any, bool]:
-        """(the item as exported, and with `splice`, True when `text`, the stored UTF-8
-        bytes, is already its JSON as exported)."""
-        data = _loads(text)
-        if type(data) is dict and self.spec is not None and self.spec.canonical(data):
-            return data, splice and type(text) is bytes and self._splice(data, text)
-        return _read_back(self.model, data), False
+    def read(self, text: str | bytes) -> Any:
+        """The stored item (JSON text, or its UTF-8) as exported."""
+        return self.exported(_loads(text))
 
     def exported(self, data: Any) -> Any:
         """The item `_loads` read as `data`, as exported."""
         if type(data) is dict and self.spec is not None and self.spec.canonical(data):
             return data
         return _read_back(self.model, data)
-
-    def _splice(self, data: dict[str, Any], raw: bytes) -> bool:
-        """Is `raw` the UTF-8 of the item's `json.dumps(..., ensure_ascii=False)`?
-        `save_done` writes it so; checked exactly for each new key order, and for every
-        item, that no \\u escape is in it (an ASCII-only writer) and that its first key
-        is followed by json.dumps's `": "` (not another writer's separators)."""
-        if b"\\u" in raw or not data:
-            return False
-        keys = tuple(data)
-        after_first_key = self._first_key_end.get(keys[0])
-        if after_first_key is None:
-            after_first_key = 1 + len(_dumps(keys[0]).encode())
-            if len(self._first_key_end) < _MAX_SHAPES:
-                self._first_key_end[keys[0]] = after_first_key
-        if not raw.startswith(b": ", after_first_key):  # another writer's separators
-            return False
-        if keys not in self._writer_checked and len(self._writer_checked) < _MAX_SHAPES:
-            self._writer_checked.add(keys)
-            self._writer_ok = self._writer_ok and _dumps(json.loads(raw)).encode() == raw
-        return self._writer_ok
 
     def exact(self, text: str | bytes) -> Any:
         """The item read by json (no orjson), as exported."""
@@ -343,7 +316,7 @@ def _item_keys(store: Store, items: _Items) -> dict[str, None]:
     for _, stored in store.iter_account_texts():
         for _, text in stored:
             keys: list[str] = []
-            _flat(items.read(text)[0], ITEM, keys, [])
+            _flat(items.read(text), ITEM, keys, [])
             layout = tuple(keys)
             if layout not in known:
                 if len(known) < _MAX_SHAPES:
@@ -383,9 +356,13 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
     """`{"input_line", "status", "error_code", "error_message", "position", "input", "item"}`
 
     per line, exactly the UTF-8 of `json.dumps(line, ensure_ascii=False)`. Built as
-    bytes: a stored item that is already its exported JSON is copied as it is stored.
+    bytes: a stored item that is already its exported JSON is copied as it is stored
+    (its layout's round trip an identity, `FlatWriter.canonical`; the layout's text
+    checked once to be json.dumps's own, and each item's to have no \\u escape and
+    json.dumps's separator after its first key).
     """
     items = _Items(_model(store))
+    layouts = None if items.spec is None else FlatWriter(items.spec, _encode)
     count = 0
     batch: list[bytes] = []
     write = out.write
@@ -399,18 +376,40 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
             count += 1
             continue
         for position, raw in stored:
-            item, spliced = items.read(raw, splice=True)
-            if not spliced:
-                if _ORJSON and _has_big_float(item):
-                    item = items.exact(raw)
-                raw = _dumps(item).encode()
-            batch.append(b"%s%d%s%s}\n" % (head_bytes, position, middle, raw))
+            data = _loads(raw)
+            layout = layouts.canonical(data) if layouts and type(data) is dict else None
+            if layout is not None and b"\\u" not in raw and _first_key_ok(data, raw):
+                if layout.spliced is None:  # json.dumps's own text? (once a layout)
+                    layout.spliced = _dumps(json.loads(raw)).encode() == raw
+                if layout.spliced:
+                    batch.append(b"%s%d%s%s}\n" % (head_bytes, position, middle, raw))
+                    continue
+            item = data if layout is not None else items.exported(data)
+            if _ORJSON and _has_big_float(item):
+                item = items.exact(raw)
+            batch.append(b"%s%d%s%s}\n" % (head_bytes, position, middle, _dumps(item).encode()))
         count += len(stored)
         if len(batch) >= 512:
             write(b"".join(batch))
             batch.clear()
     write(b"".join(batch))
     return count
+
+
+_FIRST_KEY_END: dict[str, int] = {}
+
+
+def _first_key_ok(data: dict[str, Any], raw: bytes) -> bool:
+    """Does json.dumps's `": "` follow the item's first key in `raw` (not another
+    writer's separator)?"""
+    for key in data:
+        end = _FIRST_KEY_END.get(key)
+        if end is None:
+            end = 1 + len(_dumps(key).encode())
+            if len(_FIRST_KEY_END) < _MAX_SHAPES:
+                _FIRST_KEY_END[key] = end
+        return raw.startswith(b": ", end)
+    return False
 
 
 # -- CSV -----------------------------------------------------------------------------------
@@ -783,7 +782,7 @@ def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
             if not stored:
                 yield row
             for position, data in stored:
-                item = items.read(data)[0]
+                item = items.read(data)
                 if _ORJSON and _has_big_float(item):
                     item = items.exact(data)
                 keys: list[str] = []
