@@ -273,6 +273,7 @@ def main() -> None:
         profile = cProfile.Profile() if args.profile else None
         cpu0 = time.process_time()
         started = time.perf_counter()
+        started_ns = time.monotonic_ns()
         if profile:
             profile.enable()
         asyncio.run(run_client(args.client, base_url, calls, args.cap))
@@ -285,6 +286,13 @@ def main() -> None:
         data = json.loads(trace_file.read_text())
     events = data["events"]
     ceiling = args.cap / args.latency
+    writes = sorted(t for times in trace.writes.values() for t in times)
+    print(
+        f"  first request written {(writes[0] - started_ns) / 1e6:.1f} ms after the start, "
+        f"the {args.cap}th {(writes[args.cap - 1] - started_ns) / 1e6:.1f} ms; last answer "
+        f"read {(elapsed * 1e9 - (max(map(max, trace.reads.values())) - started_ns)) / 1e6:.1f}"
+        " ms before the end"
+    )
     print(
         f"{args.client}: L={args.latency * 1000:.0f} ms C={args.cap}: {calls} calls in "
         f"{elapsed:.2f} s = {calls / elapsed:.1f}/s = {calls / elapsed / ceiling:.1%} of C/L; "

@@ -295,6 +295,8 @@ class BulkRunner:
         self.storage_error: sqlite3.Error | None = None
         self._no_answer = 0
         self._stopping = asyncio.Event()
+        #: the hand-overs under way (`_hand_over`): `stop()` releases them
+        self._on_hold: set[asyncio.Future[None]] = set()
         self._current: dict[asyncio.Task[None], _Image | None] = {}
         #: image URL -> its search queued or in flight in this run (rows join it)
         self._live: dict[str, _Image] = {}
@@ -309,6 +311,8 @@ class BulkRunner:
             self.outcome = outcome
             self.stop_reason = reason
             self._stopping.set()
+        for held in self._on_hold:
+            _release(held)  # the saves on hold run now: no call will be let through
         current = asyncio.current_task()
         for task, image in self._current.items():
             if task is not current and (
@@ -589,17 +593,24 @@ class BulkRunner:
         a few times before it writes). When a call waits for a slot, the save waits
         `HAND_OVER` seconds (a timer: the waiter's turns all run first) and then runs
         while that call is in flight. Safe for paid work: `saving` keeps `stop()` from
-        cancelling the image meanwhile; the caller saves in a `finally` (an `abandon()`
-        or the end of the grace in this wait still saves the answer first); a save that
+        cancelling the image meanwhile (`stop()` ends the wait at once: no call will be
+        let through); the caller saves in a `finally` (an `abandon()` or the end of the
+        grace in this wait still saves the answer first); a save that
         fails stops the run before any further call starts (the calls already in
         flight, the waiter's included, end and are saved as after any storage error).
         """
         if self.stopping or not self.limiter.waiting:
             return  # no call waits for the slot: nothing to let through
+        loop = asyncio.get_running_loop()
+        held = loop.create_future()  # released by the timer, or at once by `stop()`
+        timer = loop.call_later(HAND_OVER, _release, held)
         image.saving = True
+        self._on_hold.add(held)
         try:
-            await asyncio.sleep(HAND_OVER)
+            await held
         finally:
+            timer.cancel()
+            self._on_hold.discard(held)
             image.saving = False
 
     def _save_done(self, image: _Image) -> None:
@@ -814,6 +825,11 @@ class BulkRunner:
                 return result
         finally:
             image.in_call = image.in_limiter = False
+
+
+def _release(held: asyncio.Future[None]) -> None:
+    if not held.done():
+        held.set_result(None)
 
 
 def _cancel_once(task: asyncio.Task[Any]) -> None:
