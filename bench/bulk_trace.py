@@ -54,6 +54,7 @@ def serve(latency: float, cap: int, trace: Path) -> None:
     events: list[tuple[int, int, int, int, int]] = []  # port, parsed, slept, sent, status
     lock = threading.Lock()
     local = threading.local()
+    started: list[tuple[float, float]] = []
     original_handler_for = local_server._handler_for
     original_answer = local_server.LocalTmapiServer._answer
 
@@ -68,6 +69,9 @@ def serve(latency: float, cap: int, trace: Path) -> None:
         class Traced(base):  # type: ignore[misc, valid-type]
             def parse_request(self) -> bool:
                 local.parsed = time.monotonic_ns()
+                if not started:  # the server's CPU from its first request on (not its start-up)
+                    usage = resource.getrusage(resource.RUSAGE_SELF)
+                    started.append((usage.ru_utime, usage.ru_stime))
                 return bool(super().parse_request())
 
             def _serve(self, method: str) -> None:
@@ -84,7 +88,15 @@ def serve(latency: float, cap: int, trace: Path) -> None:
 
     def dump(*_: object) -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        trace.write_text(json.dumps({"events": events, "cpu": usage.ru_utime + usage.ru_stime}))
+        trace.write_text(
+            json.dumps(
+                {
+                    "events": events,
+                    "cpu": usage.ru_utime - started[0][0] + usage.ru_stime - started[0][1],
+                    "sys": usage.ru_stime - started[0][1],
+                }
+            )
+        )
         os._exit(0)
 
     signal.signal(signal.SIGUSR2, dump)
@@ -297,7 +309,8 @@ def main() -> None:
         f"{args.client}: L={args.latency * 1000:.0f} ms C={args.cap}: {calls} calls in "
         f"{elapsed:.2f} s = {calls / elapsed:.1f}/s = {calls / elapsed / ceiling:.1%} of C/L; "
         f"client CPU {cpu / calls * 1000:.2f} ms/call, server CPU "
-        f"{data['cpu'] / max(len(events), 1) * 1000:.2f} ms/call (all calls: {len(events)}); "
+        f"{data['cpu'] / max(len(events), 1) * 1000:.2f} ms/call "
+        f"({data['sys'] / data['cpu']:.0%} in the kernel; all calls: {len(events)}); "
         f"load {os.getloadavg()[0]:.2f}"
     )
     by_port: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
