@@ -20,6 +20,10 @@ How calls are made:
   In auto mode a 503 is the limiter's signal: the limit is decreased and the call goes
   back in line at once, with its own budget (`max_retries + 10` refusals) that is not
   taken from `max_retries`.
+- The slot is released as soon as the answer is read; when a call waits for it, the
+  answered image's save waits up to `HAND_OVER` (2 ms) so that the waiting request goes
+  out first (the save then runs while it is in flight). The image counts done only once
+  saved; `stop()`/`abandon()` in that moment still save it; a failed save stops the run.
 - Converted paths age (field reports: a new path per conversion, valid for at least ~70
   minutes; nothing documented): a stored path older than `converted_ttl` (default 60
   minutes; one stored without a time counts as old) is not reused, the image is
