@@ -8,6 +8,9 @@ Which records an export holds (every writer writes the same ones, from
 - one record for each input row without items: `no_match` (searched, nothing found),
   `failed` (with `error_code`, the error's class, and `error_message`) or `pending` (not
   searched yet; the code and message say why when a call was tried).
+- a `failed` or `pending` row whose search stopped after some of its pages were stored
+  (several pages per image: each page is stored as it comes) has one record per stored
+  item instead, with that status, code and message: those items were paid for.
 
 Each item is read back through the generated model (`SearchItem.from_dict`) and
 written with `to_dict()`, so the export carries exactly the fields the contract knows
@@ -43,25 +46,39 @@ text: checked). Any other item (an older writer, keys in another order, odd valu
 the model expects objects) keeps the round trip. orjson reads the items when installed;
 an item with a float beyond 64-bit range (orjson's reading of a huge integer) is read
 again by json.
+
+JSONL is built as bytes: the items are read as the UTF-8 SQLite stores
+(`Store.iter_account_bytes`), parsed by orjson from those bytes, and copied into the
+line as they are. CSV writes the common items through a cell writer compiled once per
+item layout (`bulk/_flatcsv.py`: no per-cell Python calls, text cells checked for
+quotes and formula prefixes in one probe); anything else takes the general path below.
+Both are tested byte for byte against the export as it was before streaming.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import shutil
+import signal
+import sqlite3
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
+from tmapi_search.bulk._flatcsv import FlatWriter
 from tmapi_search.bulk.rows import FORMULA_PREFIXES, neutralise, utf8_text
 from tmapi_search.bulk.rows import _csv_cell as _slow_csv_cell
-from tmapi_search.bulk.store import InputAccount, Store
+from tmapi_search.bulk.store import InputAccount, Part, Store
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -93,15 +110,16 @@ def _read_back(model: Model, data: Any) -> Any:
 
 
 # -- reading stored items ---------------------------------------------------------------
-def _make_loads() -> tuple[Callable[[str], Any], bool]:
-    """orjson where installed, else json; and whether it is orjson."""
+def _make_loads() -> tuple[Callable[[str | bytes], Any], bool]:
+    """orjson where installed, else json; and whether it is orjson. Reads text, or the
+    UTF-8 bytes SQLite stores (orjson reads them as they are: no str made first)."""
     try:
         import orjson  # optional dependency
     except ImportError:  # pragma: no cover - depends on the install
         return json.loads, False
     fast, error = orjson.loads, orjson.JSONDecodeError
 
-    def loads(text: str) -> Any:
+    def loads(text: str | bytes) -> Any:
         try:
             return fast(text)
         except error:  # what orjson refuses (NaN, lone surrogates ...): as json reads it
@@ -114,6 +132,10 @@ _loads, _ORJSON = _make_loads()
 #: orjson reads an integer beyond 64 bits as a float (json keeps it whole): an item with
 #: a float this big is read again by json (`_exact`)
 _BIG = float(2**63)
+
+
+def _never(value: Any) -> bool:
+    return False
 
 
 def _has_big_float(value: Any) -> bool:
@@ -184,16 +206,22 @@ class _Spec:
             value = data[key]
             spec, is_list = self.nested[key]
             if is_list:
-                if type(value) is not list:
-                    return False  # e.g. "" reads as an empty list: let the model say
-                for element in value:
-                    if type(element) is dict:
-                        if not spec.canonical(element):
-                            return False
-                    elif type(element) is list or element == "":
-                        return False  # dict() of these succeeds: let the model say
+                if not spec.list_canonical(value):
+                    return False
             elif type(value) is dict and not spec.canonical(value):
                 return False
+        return True
+
+    def list_canonical(self, value: Any) -> bool:
+        """`canonical` for a list of this model (the value of a field holding a list of them)."""
+        if type(value) is not list:
+            return False  # e.g. "" reads as an empty list: let the model say
+        for element in value:
+            if type(element) is dict:
+                if not self.canonical(element):
+                    return False
+            elif type(element) is list or element == "":
+                return False  # dict() of these succeeds: let the model say
         return True
 
 
@@ -217,35 +245,41 @@ class _Items:
         self._first_key_end: dict[str, int] = {}
         self._writer_ok = True
 
-    def read(self, text: str, *, splice: bool = False) -> tuple[Any, bool]:
-        """(the item as exported, and with `splice`, True when `text` is already its
-        JSON as exported)."""
+    def read(self, text: str | bytes, *, splice: bool = False) -> tuple[Any, bool]:
+        """(the item as exported, and with `splice`, True when `text`, the stored UTF-8
+        bytes, is already its JSON as exported)."""
         data = _loads(text)
         if type(data) is dict and self.spec is not None and self.spec.canonical(data):
-            return data, splice and self._splice(data, text)
+            return data, splice and type(text) is bytes and self._splice(data, text)
         return _read_back(self.model, data), False
 
-    def _splice(self, data: dict[str, Any], text: str) -> bool:
-        """Is `text` the item's `json.dumps(..., ensure_ascii=False)`? `save_done` writes
-        it so; checked exactly for each new key order, and for every item, that no
-        \\u escape is in it (an ASCII-only writer) and that its first key is followed by
-        json.dumps's `": "` (not another writer's separators)."""
-        if "\\u" in text or not data:
+    def exported(self, data: Any) -> Any:
+        """The item `_loads` read as `data`, as exported."""
+        if type(data) is dict and self.spec is not None and self.spec.canonical(data):
+            return data
+        return _read_back(self.model, data)
+
+    def _splice(self, data: dict[str, Any], raw: bytes) -> bool:
+        """Is `raw` the UTF-8 of the item's `json.dumps(..., ensure_ascii=False)`?
+        `save_done` writes it so; checked exactly for each new key order, and for every
+        item, that no \\u escape is in it (an ASCII-only writer) and that its first key
+        is followed by json.dumps's `": "` (not another writer's separators)."""
+        if b"\\u" in raw or not data:
             return False
         keys = tuple(data)
         after_first_key = self._first_key_end.get(keys[0])
         if after_first_key is None:
-            after_first_key = 1 + len(_dumps(keys[0]))
+            after_first_key = 1 + len(_dumps(keys[0]).encode())
             if len(self._first_key_end) < _MAX_SHAPES:
                 self._first_key_end[keys[0]] = after_first_key
-        if not text.startswith(": ", after_first_key):  # another writer's separators
+        if not raw.startswith(b": ", after_first_key):  # another writer's separators
             return False
         if keys not in self._writer_checked and len(self._writer_checked) < _MAX_SHAPES:
             self._writer_checked.add(keys)
-            self._writer_ok = self._writer_ok and _dumps(json.loads(text)) == text
+            self._writer_ok = self._writer_ok and _dumps(json.loads(raw)).encode() == raw
         return self._writer_ok
 
-    def exact(self, text: str) -> Any:
+    def exact(self, text: str | bytes) -> Any:
         """The item read by json (no orjson), as exported."""
         data = json.loads(text)
         if type(data) is dict and self.spec is not None and self.spec.canonical(data):
@@ -347,29 +381,34 @@ _dumps = _encode
 def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
     """`{"input_line", "status", "error_code", "error_message", "position", "input", "item"}`
 
-    per line, exactly as `json.dumps(line, ensure_ascii=False)` writes it.
+    per line, exactly the UTF-8 of `json.dumps(line, ensure_ascii=False)`. Built as
+    bytes: a stored item that is already its exported JSON is copied as it is stored.
     """
     items = _Items(_model(store))
     count = 0
-    with utf8_text(out, bom=False) as text:
-        write = text.write
-        for account, stored in store.iter_account_texts():
-            head = _dumps(status_fields(account))[1:-1]
-            head = f'{{"input_line": {_dumps(account.line)}, {head}, "position": '
-            middle = f', "input": {_dumps(input_fields(account))}, "item": '
-            by_status[account.status] += max(len(stored), 1)
-            if not stored:
-                write(f"{head}null{middle}null}}\n")
-                count += 1
-                continue
-            for position, data in stored:
-                item, spliced = items.read(data, splice=True)
-                if not spliced:
-                    if _ORJSON and _has_big_float(item):
-                        item = items.exact(data)
-                    data = _dumps(item)
-                write(f"{head}{position}{middle}{data}}}\n")
-            count += len(stored)
+    batch: list[bytes] = []
+    write = out.write
+    for account, stored in store.iter_account_bytes():
+        head = _dumps(status_fields(account))[1:-1]
+        head_bytes = f'{{"input_line": {_dumps(account.line)}, {head}, "position": '.encode()
+        middle = f', "input": {_dumps(input_fields(account))}, "item": '.encode()
+        by_status[account.status] += max(len(stored), 1)
+        if not stored:
+            batch.append(b"%snull%snull}\n" % (head_bytes, middle))
+            count += 1
+            continue
+        for position, raw in stored:
+            item, spliced = items.read(raw, splice=True)
+            if not spliced:
+                if _ORJSON and _has_big_float(item):
+                    item = items.exact(raw)
+                raw = _dumps(item).encode()
+            batch.append(b"%s%d%s%s}\n" % (head_bytes, position, middle, raw))
+        count += len(stored)
+        if len(batch) >= 512:
+            write(b"".join(batch))
+            batch.clear()
+    write(b"".join(batch))
     return count
 
 
@@ -405,8 +444,173 @@ def _csv_cell(value: Any) -> str:
     if kind is bool:
         return "true" if value else "false"
     if kind is list or kind is dict:
+        if _ORJSON and _has_big_float(value):
+            raise _BigFloat
         return _encode(value)  # starts with [ or {: never formula-like
     return _slow_csv_cell(value)
+
+
+@dataclass
+class _Body:
+    """What writing a CSV body found: the `item.*` columns (name -> index in the row, in
+    first-seen order), whether one appeared after the first row, the rows by status."""
+
+    item_columns: dict[str, int]
+    grew_after_first: bool = False
+    count: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+
+
+def _csv_body(
+    store: Store,
+    spool: IO[bytes],
+    fixed: list[str],
+    part: Part = None,
+    alive: Callable[[], bool] | None = None,
+) -> _Body:
+    """Write the CSV rows (no header) of the input rows in `part` (all when None) to
+    `spool`, each row as wide as the `item.*` columns known when it is written.
+    `alive`, when given, is asked now and then whether to go on."""
+    items = _Items(_model(store))
+    inputs = [name[len(INPUT) :] for name in fixed if name.startswith(INPUT)]
+    width = len(fixed)
+    item_columns: dict[str, int] = {}  # `item.*` name -> index in the row
+    layouts: dict[tuple[str, ...], list[int]] = {}  # an item's flat keys -> their indexes
+    where_sparse: dict[tuple[str, ...], list[int]] = {}  # ... where not the first columns
+    grew_after_first = False
+    count = 0
+    by_status: Counter[str] = Counter()
+    body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
+    writer = csv.writer(body, lineterminator="\r\n")
+    writerow, write, loads = writer.writerow, body.write, _loads
+    fast = None
+    if items.spec is not None:
+        fast = FlatWriter(items.spec, _encode, _has_big_float if _ORJSON else _never)
+    buffer = io.StringIO()
+    # the same line end as the body's writer: it decides what gets quotes (\r)
+    cells_writer = csv.writer(buffer, lineterminator="\r\n")
+    batch: list[str] = []  # fast-path lines not yet written
+
+    def csv_text(cells: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        cells_writer.writerow(cells)
+        return buffer.getvalue()[:-2]
+
+    formula, to_cell = _FORMULA_FIRST, _csv_cell
+    for rows_read, (account, stored) in enumerate(store.iter_account_bytes(part)):
+        if alive is not None and rows_read % 16 == 0 and not alive():
+            raise _Orphaned
+        values = input_fields(account)
+        head = [
+            str(account.line),
+            _csv_cell(account.status),
+            _csv_cell(account.error_code),
+            _csv_cell(account.error_message),
+        ]
+        cells = [_csv_cell(values.get(name)) for name in inputs]
+        by_status[account.status] += max(len(stored), 1)
+        if not stored:
+            if batch:
+                write("".join(batch))
+                batch.clear()
+            writerow([*head, "", *cells, *([""] * len(item_columns))])
+            count += 1
+            continue
+        before = after = ""
+        if fast is not None:  # the row's own cells, as csv.writer writes them
+            before = f"{csv_text(head)},"
+            after = f",{csv_text(cells)},"
+        for position, data in stored:
+            parsed = loads(data)
+            hit = fast.write(parsed) if fast is not None and type(parsed) is dict else None
+            if hit:
+                fit, line = hit
+                if fit.where is None:
+                    for key in fit.names:
+                        if ITEM + key not in item_columns:
+                            item_columns[ITEM + key] = width + len(item_columns)
+                            grew_after_first = grew_after_first or count > 0
+                    fit.where = [item_columns[ITEM + key] for key in fit.names]
+                    fit.dense = fit.where == list(range(width, width + len(fit.where)))
+                if fit.dense:
+                    pad = "," * (len(item_columns) - len(fit.names))
+                    batch.append(f"{before}{position}{after}{line}{pad}\r\n")
+                    if len(batch) >= 512:
+                        write("".join(batch))
+                        batch.clear()
+                    continue
+            if batch:  # the lines before this one first
+                write("".join(batch))
+                batch.clear()
+            item = items.exported(parsed)
+            flat: list[Any] = []
+            structure: list[Any] = []
+            _flat_values(item, flat, structure)
+            layout = tuple(structure)
+            where = layouts.get(layout)
+            if where is None:
+                keys: list[str] = []
+                _flat(item, ITEM, keys, [])
+                for key in keys:
+                    if key not in item_columns:
+                        item_columns[key] = width + len(item_columns)
+                        grew_after_first = grew_after_first or count > 0
+                where = [item_columns[key] for key in keys]
+                if where != list(range(width, width + len(where))):
+                    where_sparse[layout] = where
+                if len(layouts) < _MAX_SHAPES:
+                    layouts[layout] = where
+            row = [*head, str(position), *cells]
+            try:
+                # csv writes an int as str() does and None as "": left to it
+                item_cells = [
+                    value
+                    if (kind := type(value)) is int
+                    or value is None
+                    or (kind is str and value[:1] not in formula)
+                    else to_cell(value)
+                    for value in flat
+                ]
+            except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
+                flat = []
+                _flat(items.exact(data), ITEM, [], flat)
+                item_cells = [_slow_csv_cell(value) for value in flat]
+            sparse = where_sparse.get(layout)
+            if sparse is None:
+                row.extend(item_cells)
+                if len(item_cells) < len(item_columns):
+                    row.extend([""] * (len(item_columns) - len(item_cells)))
+            else:
+                row.extend([""] * len(item_columns))
+                for index, cell in zip(sparse, item_cells, strict=True):
+                    row[index] = cell
+            writerow(row)
+        count += len(stored)
+    write("".join(batch))
+    body.flush()
+    body.detach()
+    return _Body(item_columns, grew_after_first, count, by_status)
+
+
+class _Orphaned(Exception):
+    """The process that started this CSV worker is gone: stop."""
+
+
+#: an export's CSV is written by two processes from this many items on (`_csv_two`)
+PARALLEL_CSV_ITEMS = 50_000
+
+
+def _workers(store: Store, workers: int | None) -> int:
+    """How many processes write the CSV body: two where a second core and `fork` are
+    there and the export is big enough to gain from it (or as `workers` says)."""
+    if not hasattr(os, "fork") or sys.platform != "linux":
+        return 1  # fork is what keeps the worker's start cheap: Linux only
+    if workers is not None:
+        return min(max(workers, 1), 2)
+    if len(os.sched_getaffinity(0)) < 2 or store.item_total() < PARALLEL_CSV_ITEMS:
+        return 1
+    return 2
 
 
 def _csv(
@@ -416,103 +620,147 @@ def _csv(
     *,
     bom: bool,
     spool_dir: Path | None,
+    workers: int | None = None,
 ) -> int:
-    items = _Items(_model(store))
     fixed = _columns(store, ())
-    inputs = [name[len(INPUT) :] for name in fixed if name.startswith(INPUT)]
-    width = len(fixed)
-    item_columns: dict[str, int] = {}  # `item.*` name -> index in the row
-    layouts: dict[tuple[str, ...], list[int]] = {}  # an item's flat keys -> their indexes
-    where_sparse: dict[tuple[str, ...], list[int]] = {}  # ... where not the first columns
-    grew_after_first = False
-    count = 0
     folder = spool_dir or Path(tempfile.gettempdir())
-    try:
-        spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by `with spool`)
-    except OSError as error:
-        raise _SpoolError(error, folder) from error
-    with spool:
+    with contextlib.ExitStack() as stack:
         try:
-            body = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=False)
-            writer = csv.writer(body, lineterminator="\r\n")
-            writerow = writer.writerow
-            formula, to_cell = _FORMULA_FIRST, _csv_cell
-            for account, stored in store.iter_account_texts():
-                values = input_fields(account)
-                head = [
-                    str(account.line),
-                    _csv_cell(account.status),
-                    _csv_cell(account.error_code),
-                    _csv_cell(account.error_message),
-                ]
-                cells = [_csv_cell(values.get(name)) for name in inputs]
-                by_status[account.status] += max(len(stored), 1)
-                if not stored:
-                    writerow([*head, "", *cells, *([""] * len(item_columns))])
-                    count += 1
-                    continue
-                for position, data in stored:
-                    item = items.read(data)[0]
-                    flat: list[Any] = []
-                    structure: list[Any] = []
-                    _flat_values(item, flat, structure)
-                    layout = tuple(structure)
-                    where = layouts.get(layout)
-                    if where is None:
-                        keys: list[str] = []
-                        _flat(item, ITEM, keys, [])
-                        for key in keys:
-                            if key not in item_columns:
-                                item_columns[key] = width + len(item_columns)
-                                grew_after_first = grew_after_first or count > 0
-                        where = [item_columns[key] for key in keys]
-                        if where != list(range(width, width + len(where))):
-                            where_sparse[layout] = where
-                        if len(layouts) < _MAX_SHAPES:
-                            layouts[layout] = where
-                    row = [*head, str(position), *cells]
-                    try:
-                        # csv writes an int as str() does and None as "": left to it
-                        item_cells = [
-                            value
-                            if (kind := type(value)) is int
-                            or value is None
-                            or (kind is str and value[:1] not in formula)
-                            else to_cell(value)
-                            for value in flat
-                        ]
-                    except _BigFloat:  # an integer beyond 64 bits, read by orjson: read by json
-                        flat = []
-                        _flat(items.exact(data), ITEM, [], flat)
-                        item_cells = [_slow_csv_cell(value) for value in flat]
-                    sparse = where_sparse.get(layout)
-                    if sparse is None:
-                        row.extend(item_cells)
-                        if len(item_cells) < len(item_columns):
-                            row.extend([""] * (len(item_columns) - len(item_cells)))
-                    else:
-                        row.extend([""] * len(item_columns))
-                        for index, cell in zip(sparse, item_cells, strict=True):
-                            row[index] = cell
-                    writerow(row)
-                count += len(stored)
-            body.flush()
-            body.detach()
-            spool.seek(0)
+            first = stack.enter_context(tempfile.TemporaryFile(dir=spool_dir))
+            split = store.split_point() if _workers(store, workers) == 2 else None
+            second = stack.enter_context(tempfile.TemporaryFile(dir=spool_dir)) if split else None
+        except OSError as error:
+            raise _SpoolError(error, folder) from error
+        if split is None or second is None:
+            try:
+                bodies: list[tuple[_Body, IO[bytes]]] = [(_csv_body(store, first, fixed), first)]
+            except OSError as error:  # the temporary file, not the output: say so
+                raise _SpoolError(error, folder) from error
+        else:
+            bodies = _csv_two(store, fixed, split, first, second, folder)
+        for body, _ in bodies:
+            by_status.update(body.by_status)
+        _csv_join(out, fixed, bodies, bom=bom)
+        return sum(body.count for body, _ in bodies)
+
+
+def _csv_two(
+    store: Store,
+    fixed: list[str],
+    split: tuple[int, int],
+    first: IO[bytes],
+    second: IO[bytes],
+    folder: Path,
+) -> list[tuple[_Body, IO[bytes]]]:
+    """The CSV body in two halves at once: this process writes the rows up to `split`
+    to `first`, a forked worker those after it to `second` (its own read-only
+    connection; it answers with what it found, as JSON on a pipe, and stops when this
+    process is gone). Any failure of either stops both and is raised here."""
+    parent = os.getpid()
+    answer, child_end = os.pipe()
+    # Ctrl-C / SIGTERM held during the fork (an exception raised in fork's own hooks is
+    # printed and dropped), delivered once the worker can be stopped
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.close(answer)
+        os.close(child_end)
+        raise
+    if pid == 0:  # the worker: never returns into the caller's code
+        status = 1
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            os.close(answer)
+            message: dict[str, Any]
+            try:
+                with Store(store.path, readonly=True) as own:
+                    body = _csv_body(
+                        own, second, fixed, ("after", split), lambda: os.getppid() == parent
+                    )
+                second.flush()
+                message = {
+                    "columns": list(body.item_columns),
+                    "grew": body.grew_after_first,
+                    "count": body.count,
+                    "by_status": dict(body.by_status),
+                }
+                status = 0
+            except BaseException as error:
+                message = {
+                    "error": str(error) or type(error).__name__,
+                    "errno": error.errno if isinstance(error, OSError) else None,
+                    "database": isinstance(error, sqlite3.Error),
+                }
+            data = memoryview(json.dumps(message).encode())
+            while data:
+                data = data[os.write(child_end, data) :]
+        finally:
+            os._exit(status)
+    os.close(child_end)
+    try:
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
+            body = _csv_body(store, first, fixed, ("upto", split))
         except OSError as error:  # the temporary file, not the output: say so
             raise _SpoolError(error, folder) from error
-        columns = [*fixed, *item_columns]
-        with utf8_text(out, bom=bom) as text:
-            header = csv.writer(text, lineterminator="\r\n")
-            header.writerow([neutralise(name) for name in columns])
-            if not grew_after_first:
+        with os.fdopen(answer, "rb", closefd=False) as pipe:
+            raw = pipe.read()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        raise
+    finally:
+        os.close(answer)
+        _, status = os.waitpid(pid, 0)
+    if not raw:
+        raise RuntimeError(f"export: the CSV worker ended without an answer (status {status})")
+    message = json.loads(raw)
+    if "error" in message:
+        if message["database"]:
+            raise sqlite3.DatabaseError(message["error"])
+        if message["errno"] is not None:
+            raise _SpoolError(OSError(message["errno"], message["error"]), folder)
+        raise RuntimeError(f"export: the CSV worker failed: {message['error']}")
+    width = len(fixed)
+    other = _Body(
+        {name: width + n for n, name in enumerate(message["columns"])},
+        message["grew"],
+        message["count"],
+        Counter(message["by_status"]),
+    )
+    return [(body, first), (other, second)]
+
+
+def _csv_join(
+    out: IO[bytes], fixed: list[str], bodies: list[tuple[_Body, IO[bytes]]], *, bom: bool
+) -> None:
+    """The header, then each body in turn, every row as wide as the header: a body whose
+    rows already are (the usual case) is copied as it is; else its rows are read back
+    and their `item.*` cells put in the header's columns."""
+    names: dict[str, None] = {}
+    for body, _ in bodies:
+        names.update(dict.fromkeys(body.item_columns))
+    columns = [*fixed, *names]
+    with utf8_text(out, bom=bom) as text:
+        header = csv.writer(text, lineterminator="\r\n")
+        header.writerow([neutralise(name) for name in columns])
+        for body, spool in bodies:
+            spool.seek(0)
+            if list(body.item_columns) == list(names) and not body.grew_after_first:
                 text.flush()
                 shutil.copyfileobj(spool, out, 1 << 20)
-            else:  # pad the rows written before the last column appeared
-                reader = csv.reader(io.TextIOWrapper(spool, encoding="utf-8", newline=""))
-                for cells in reader:
-                    header.writerow(cells + [""] * (len(columns) - len(cells)))
-    return count
+                continue
+            # rows written before a column appeared, or another body's column order
+            index = {name: len(fixed) + n for n, name in enumerate(names)}
+            where = [index[name] for name in body.item_columns]
+            reader = csv.reader(io.TextIOWrapper(spool, encoding="utf-8", newline=""))
+            for cells in reader:
+                row = cells[: len(fixed)] + [""] * len(names)
+                for to, cell in zip(where, cells[len(fixed) :], strict=False):
+                    row[to] = cell
+                header.writerow(row)
 
 
 # -- XLSX ----------------------------------------------------------------------------------
@@ -578,20 +826,23 @@ def export(
     bom: bool = False,
     counts: Counter[str] | None = None,
     spool_dir: str | Path | None = None,
+    workers: int | None = None,
 ) -> int:
     """Write every record (see the module docstring) to the binary stream `out`; returns how many.
 
     Text formats are UTF-8 whatever the locale; `bom` puts a byte-order mark before CSV.
     `counts`, when given, receives the number of records by status. `spool_dir`: where
     CSV's temporary body goes (default: the system's temporary folder); give the
-    output's folder so that it takes no room elsewhere.
+    output's folder so that it takes no room elsewhere. `workers`: how many processes
+    write a CSV body (1 or 2; default: 2 from `PARALLEL_CSV_ITEMS` items on, where a
+    second core and fork are there; see `_csv_two`).
     """
     by_status: Counter[str] = Counter()
     if fmt == "jsonl":
         count = _jsonl(store, out, by_status)
     elif fmt == "csv":
         spool = None if spool_dir is None else Path(spool_dir)
-        count = _csv(store, out, by_status, bom=bom, spool_dir=spool)
+        count = _csv(store, out, by_status, bom=bom, spool_dir=spool, workers=workers)
     elif fmt == "xlsx":
         count = _xlsx(store, out, by_status)
     else:

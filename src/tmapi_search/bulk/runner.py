@@ -34,6 +34,13 @@ How calls are made:
   so a rerun never pays for the same conversion twice. Pages of one image are fetched
   as `iter_search_by_image` does (stop at `total_count`, at an empty page, at
   `max_items_per_image`), and a retry resumes at the failed page.
+- Each page but the last is stored (`Store.save_page`, with the page to ask for next)
+  before the next one is asked for; a failed save stops the run like any save. So an
+  image whose search stops between pages -- the run stops, a later page fails or gets
+  no answer -- keeps the pages paid for, and the next run (or `--retry-failed`) asks
+  only for the pages after them (`_resume`: the pages stored for the image's URL, on
+  any row sharing it, move to the row that resumes the search). Pages stored with other
+  search parameters are refused before any call (`ParamsMismatchError`).
 
 How a run ends:
 
@@ -70,6 +77,7 @@ shares that end); a converted path is reused by every row with the same URL.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 import time
@@ -187,10 +195,16 @@ class _Image:
     record: ImageRecord
     url: str
     followers: list[ImageRecord] = field(default_factory=list)
-    items: list[Any] = field(default_factory=list)  # SearchItem or SearchItemV2
+    #: the items of the page just in, not stored yet (SearchItem or SearchItemV2)
+    items: list[Any] = field(default_factory=list)
+    #: items stored by earlier pages (this run's or an earlier run's): positions 0..stored-1
+    stored: int = 0
     total_count: int | None = None
+    #: the page to ask for next
     page: int = 1
     attempts: int = 0
+    #: of `attempts`, those already counted in the database (with a stored page)
+    attempts_saved: int = 0
     in_call: bool = False
     #: waiting for a slot of the limiter: never cancelled by `stop()` (see `_cancel_once`);
     #: the slots freed by the calls in flight wake it, and it stops by itself
@@ -203,6 +217,11 @@ class _Image:
     def ids(self) -> list[int]:
         """This search's row and the rows sharing it (followers join while it runs)."""
         return [self.record.id, *(other.id for other in self.followers)]
+
+    def new_attempts(self) -> int:
+        """The attempts not counted in the database yet (and count them as saved now)."""
+        new, self.attempts_saved = self.attempts - self.attempts_saved, self.attempts
+        return new
 
 
 class WorkSource(Protocol):
@@ -307,6 +326,10 @@ class BulkRunner:
         #: image URL -> the row whose search ended unsettled in this run (failed, or
         #: -1: left pending): a later row with the URL shares that end, with no call
         self._ended: dict[str, int] = {}
+        #: the search parameters stored with each page (`Store.check_page_params`)
+        self._page_params = ""
+        #: the database holds pages of unfinished searches (looked up per image)
+        self._resumable = False
 
     # -- control -----------------------------------------------------------------------
     def stop(self, outcome: RunOutcome = "interrupted", reason: str | None = None) -> None:
@@ -395,12 +418,23 @@ class BulkRunner:
     async def run(self, images: Sequence[ImageRecord] | WorkSource, run_id: int) -> BulkStats:
         """Search `images`; returns the final stats.
 
+        ParamsMismatchError (before any call) when the database holds pages of
+        unfinished images fetched with other search parameters (`Store.check_page_params`).
+
         `images`: a list (as `Store.images_to_do` returns it), or a `WorkSource` that
         hands out pages while the catalogue is still being read (`PendingFeed`). The
         workers start on the first page; only a few pages are held at a time.
         """
         self.run_id = run_id
         self.stats = BulkStats(limit=self.limiter.limit)
+        self._page_params = self._page_key()
+        try:
+            # stored pages of other search parameters are never mixed with this run's:
+            # ParamsMismatchError before any call (as `Store.check_params` for a database)
+            self.store.check_page_params(self._page_params)
+            self._resumable = self.store.has_partial_pages()
+        except sqlite3.Error as error:
+            self._storage_failed(error)  # no call starts
         if isinstance(images, Sequence):
             workers = min(len(images), self.settings.max_concurrency * 2 + 4)
             source: WorkSource = ListSource(images)
@@ -496,6 +530,35 @@ class BulkRunner:
         self._live[url_key] = image
         return image
 
+    def _resume(self, image: _Image) -> bool:
+        """Continue a search whose first pages an earlier run stored; False: storage failed.
+
+        The pages stored for the image's URL (its own row's, or another row's with the
+        same URL: they move to this row, which resumes the search) are not asked for
+        again: the search goes on at the first page not stored.
+        """
+        try:
+            partial = self.store.partial_for(image.url_key, image.record.id)
+        except sqlite3.Error as error:
+            self._storage_failed(error)
+            return False
+        if partial is None:
+            return True
+        if partial.image_id != image.record.id and not self._save(
+            self.store.take_pages, partial.image_id, image.record.id
+        ):
+            return False
+        image.page = partial.next_page
+        image.stored = partial.stored
+        image.total_count = partial.total_count
+        logger.info(
+            "bulk: line %d: %d item(s) stored by an earlier run, resuming at page %d",
+            image.record.line,
+            partial.stored,
+            partial.next_page,
+        )
+        return True
+
     async def _enforce_grace(self, tasks: list[asyncio.Task[None]]) -> None:
         await self._stopping.wait()
         await asyncio.sleep(self.settings.grace)
@@ -527,6 +590,8 @@ class BulkRunner:
     async def _process(self, image: _Image) -> None:
         assert self.run_id is not None
         record = image.record
+        if self._resumable and not self._resume(image):
+            raise _StopRun()
         try:
             mode = True if self.settings.api == "v2" else self.settings.convert
             convert = needs_conversion(record.img_url, mode)
@@ -539,7 +604,9 @@ class BulkRunner:
             ):  # a converted path paid for by another row with the same URL: keep it too
                 raise _StopRun()
             reconverted = False
-            while True:
+            # each page is stored before the next one is asked for (`_save_page`); the
+            # last one is stored with the image's status (`save_done` below)
+            while image.stored < self.settings.max_items_per_image:
                 try:
                     data = await self._call(image, self._search_page)
                 except ParameterError:
@@ -552,6 +619,8 @@ class BulkRunner:
                     continue
                 if not self._take_page(image, data):
                     break
+                if not self._save_page(image):
+                    raise _StopRun()
         except _StopRun:
             raise
         except asyncio.CancelledError:
@@ -570,7 +639,7 @@ class BulkRunner:
                         self.run_id,
                         error_class=type(error).__name__,
                         error_message=_describe(error),
-                        attempts=image.attempts,
+                        attempts=image.new_attempts(),
                         calls=self.stats.calls,
                     )
                 self.stats.left_pending += rows
@@ -627,15 +696,40 @@ class BulkRunner:
             self.run_id,
             [item.to_dict() for item in image.items],
             total_count=image.total_count,
-            attempts=image.attempts,
+            attempts=image.new_attempts(),
             shared_with=shared,
             calls=self.stats.calls,
+            first_position=image.stored,
         )
         if saved:
             self.stats.done += rows
             self.stats.shared += len(shared)
-            self.stats.items += len(image.items) * rows
+            self.stats.items += (image.stored + len(image.items)) * rows
         self._changed()
+
+    def _save_page(self, image: _Image) -> bool:
+        """Store the page just in (more are needed) with the page to ask for next.
+
+        False when it could not be saved: the run stops (no next page is asked for).
+        """
+        assert self.run_id is not None
+        items = image.items
+        saved = self._save(
+            self.store.save_page,
+            image.record.id,
+            self.run_id,
+            [item.to_dict() for item in items],
+            first_position=image.stored,
+            next_page=image.page,
+            page_params=self._page_params,
+            total_count=image.total_count,
+            attempts=image.new_attempts(),
+            calls=self.stats.calls,
+        )
+        if saved:
+            image.stored += len(items)
+            image.items = []
+        return saved
 
     def _save_failed(self, image: _Image, error_class: str, message: str, transient: bool) -> None:
         assert self.run_id is not None
@@ -648,7 +742,7 @@ class BulkRunner:
             error_class=error_class,
             error_message=message,
             transient=transient,
-            attempts=image.attempts,
+            attempts=image.new_attempts(),
             shared_with=shared,
             calls=self.stats.calls,
         )
@@ -693,6 +787,16 @@ class BulkRunner:
         size = int(self.settings.search.get("page_size", 20))
         return min(size, self.settings.max_items_per_image)
 
+    def _page_key(self) -> str:
+        """What a page's items depend on: the API, the page size and the search options.
+
+        Stored with each page (`Store.save_page`); `max_items_per_image` is not part of
+        it (a run that wants more items per image continues the same pages).
+        """
+        options = {k: v for k, v in self.settings.search.items() if k != "page_size"}
+        key = {"api": self.settings.api, "page_size": self._page_size(), **options}
+        return json.dumps(key, sort_keys=True, default=str)
+
     async def _convert(self, image: _Image) -> str:
         endpoint = V2_SEARCH_API_ENDPOINT if self.settings.api == "v2" else "/global/search/image"
         return await self.client.convert_image_url(
@@ -719,11 +823,12 @@ class BulkRunner:
         )
 
     def _take_page(self, image: _Image, data: SearchData | SearchDataV2) -> bool:
-        """Keep a page's items; True when another page is needed (as iter_search_by_image)."""
-        wanted = self.settings.max_items_per_image - len(image.items)
-        image.items.extend(data.items[:wanted])
+        """Take a page's items (`image.items`, stored by the caller); True when another
+        page is needed (as iter_search_by_image)."""
+        wanted = max(0, self.settings.max_items_per_image - image.stored)
+        image.items = list(data.items[:wanted])
         image.total_count = data.total_count
-        if not data.items or len(image.items) >= self.settings.max_items_per_image:
+        if not data.items or image.stored + len(image.items) >= self.settings.max_items_per_image:
             return False
         has_next = getattr(data, "has_next_page", None)
         if has_next is False:

@@ -33,9 +33,16 @@ items are copied to the others in the same transaction, and `served_by` names th
 whose paid search served them (see `normalise_url`).
 
 Durability: every finished image is one transaction (its items and its new status
-together). A process killed at any point leaves each image either `done` with all its
-items, or not done with none, and a rerun redoes only the latter. The API token is
-never written here.
+together). An image searched over several pages stores each page but the last as it
+comes (`save_page`: its items and `next_page`, the page to ask for next, with
+`page_params`, the search parameters they were fetched with), and the last one with
+its status `done`. A process killed at any point leaves each image either `done` with
+all its items, or not done with the pages stored so far (none for a one-page search);
+a rerun continues those at `next_page` (`partial_for`), never mixing pages of other
+search parameters (`check_page_params`). The API token is never written here.
+
+Schema changes add columns (`_ADDED_COLUMNS`) and indexes (`_INDEXES`) when `bulk`
+opens a database an older version made; read-only opens use what is there.
 
 Read-only opens (`Store(path, readonly=True)`, what `export` and `status` use) go
 through a `file:...?mode=ro` URI: no journal-mode change, no schema, nothing written,
@@ -67,6 +74,7 @@ __all__ = [
     "ImageRecord",
     "InputAccount",
     "ParamsMismatchError",
+    "PartialPages",
     "RunCounts",
     "Store",
     "StoredItem",
@@ -156,6 +164,11 @@ _ADDED_COLUMNS = {
         # the catalogue reading (`Ingestion`) that last saw the row: "gone" rows, stale
         # rejected rows and the to-do set are found by it, with no set of every key
         "seen_in": "INTEGER",
+        # pages stored of a search not finished yet (see `save_page`): the page to ask
+        # for next (NULL: none stored, or the image is done) and the search parameters
+        # those pages were fetched with (JSON, `page_params`)
+        "next_page": "INTEGER",
+        "page_params": "TEXT",
     },
 }
 #: The error code of a catalogue row rejected while reading it (see `Ingestion`).
@@ -164,6 +177,7 @@ _INDEXES = """
 CREATE INDEX IF NOT EXISTS images_url_key ON images(url_key);
 CREATE INDEX IF NOT EXISTS images_ident ON images(sku, ext_id);
 CREATE INDEX IF NOT EXISTS images_todo ON images(seen_in, line) WHERE status != 'done';
+CREATE INDEX IF NOT EXISTS images_partial ON images(url_key) WHERE next_page IS NOT NULL;
 """
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -182,6 +196,9 @@ _ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra
     ORDER BY im.line, im.id"""
 #: one image's items, by the UNIQUE (image_id, position) index: no sort
 _ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
+_ITEMS_BYTES_SQL = (
+    "SELECT position, CAST(data AS BLOB) FROM items WHERE image_id = ? ORDER BY position"
+)
 #: the rows of one account status (`account(status)`)
 _ACCOUNT_WHERE = {
     "ok": "im.status = 'done' AND im.item_count",
@@ -194,6 +211,10 @@ _ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id,
     im.status, im.error_class, im.error_message, im.attempts, im.item_count,
     NULL AS served_by_line
     FROM images AS im ORDER BY im.line, im.id"""
+
+
+#: a part of the input rows, in input order (`Store.iter_account_bytes`)
+Part = tuple[Literal["upto", "after"], tuple[int, int]] | None
 
 
 class ParamsMismatchError(ValueError):
@@ -260,7 +281,9 @@ class InputAccount:
     `failed` (with `error_code`, the error's class, and `error_message`) or `pending`
     (not searched yet; `error_code`/`error_message` say why when a call was tried, e.g.
     a connection failure). `served_by` is the line of the row whose search served this
-    one (same image URL), None when it was its own.
+    one (same image URL), None when it was its own. `item_count`: the items stored; for
+    a `failed` or `pending` row, those of the pages stored before its search stopped
+    (several pages per image), 0 for most.
     """
 
     line: int
@@ -324,11 +347,44 @@ class RunCounts:
     items: int = 0
     no_match: int = 0
     shared: int = 0
+    partial: int = 0
+    """Rows not done that hold some pages of their search (resumed at the next page)."""
     failed_by_class: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return self.pending + self.done + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class PartialPages:
+    """The pages stored of an unfinished search (`Store.partial_for`)."""
+
+    image_id: int
+    """The row holding them."""
+    next_page: int
+    """The first page not stored yet."""
+    stored: int
+    """Items stored (positions 0 .. stored - 1)."""
+    total_count: int | None
+    page_params: str | None
+
+
+def _encode(
+    items: Sequence[Mapping[str, Any]], first_position: int = 0
+) -> list[tuple[int, Any, Any, Any, Any, str]]:
+    """Items as `items` rows (without the image id), from `first_position` on."""
+    return [
+        (
+            position,
+            _sql_value(item.get("item_id")),
+            _sql_value(item.get("title")),
+            _sql_value(item.get("price")),
+            _sql_value(item.get("product_url")),
+            json.dumps(item, ensure_ascii=False),
+        )
+        for position, item in enumerate(items, start=first_position)
+    ]
 
 
 def _image(row: sqlite3.Row) -> ImageRecord:
@@ -372,7 +428,7 @@ def _account(row: sqlite3.Row) -> InputAccount:
         status=status,
         error_code=row[7] if unsettled else None,
         error_message=row[8] if unsettled else None,
-        item_count=row[10] or 0 if stored == "done" else 0,
+        item_count=row[10] or 0,  # a row not done may hold pages already paid for
         attempts=row[9],
         served_by=row[11],
         image_id=row[0],
@@ -455,8 +511,12 @@ _INSERT_ITEM = """INSERT INTO items(image_id, position, item_id, title, price, p
     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(image_id, position) DO NOTHING"""
 _MARK_DONE = """UPDATE images SET status = 'done', error_class = NULL, error_message = NULL,
         transient = NULL, attempts = attempts + ?, total_count = ?, item_count = ?, run_id = ?,
-        updated_at = ?, served_by = ?
+        updated_at = ?, served_by = ?, next_page = NULL, page_params = NULL
     WHERE id = ?"""
+#: a row's items copied to another row (rows sharing one search)
+_COPY_ITEMS = """INSERT INTO items(image_id, position, item_id, title, price, product_url, data)
+    SELECT ?, position, item_id, title, price, product_url, data FROM items WHERE image_id = ?
+    ORDER BY position ON CONFLICT(image_id, position) DO NOTHING"""
 
 
 class Store:
@@ -826,42 +886,164 @@ class Store:
         shared_with: Sequence[int] = (),
         served_by: int | None = None,
         calls: int | None = None,
+        first_position: int = 0,
     ) -> None:
         """One transaction: the image's items (each once) and its status `done`.
 
-        `shared_with`: other rows with the same image URL; they get the same items,
-        `served_by` = this image. `served_by` marks this image itself as served by an
-        earlier row's search (no call of its own). `calls`: the run's paid calls so far.
+        `items`: the items not stored yet, from position `first_position` on (the
+        image's earlier pages were stored by `save_page`: its last page completes it).
+        `shared_with`: other rows with the same image URL; they get the same items
+        (every page), `served_by` = this image. `served_by` marks this image itself as
+        served by an earlier row's search (no call of its own). `calls`: the run's paid
+        calls so far.
         """
         now = time.time()
-        encoded = [
-            (
-                position,
-                item.get("item_id"),
-                item.get("title"),
-                item.get("price"),
-                item.get("product_url"),
-                json.dumps(item, ensure_ascii=False),
-            )
-            for position, item in enumerate(items)
-        ]
+        encoded = _encode(items, first_position)
+        count = first_position + len(items)
         targets = [(image_id, served_by, attempts)] + [
             (other, image_id, 0) for other in shared_with
         ]
-        # one statement per table for the whole group (not one per row that shares it)
         with self.transaction():
+            if served_by is not None:  # served whole by another row's search: only its items
+                self._db.execute("DELETE FROM items WHERE image_id = ?", (image_id,))
             if encoded:
+                self._db.executemany(_INSERT_ITEM, [(image_id, *row) for row in encoded])
+            if shared_with:
+                # one search, one result: nothing of a sharing row's own stays beside it
                 self._db.executemany(
-                    _INSERT_ITEM, [(target, *row) for target, _, _ in targets for row in encoded]
+                    "DELETE FROM items WHERE image_id = ?", [(other,) for other in shared_with]
                 )
+                self._db.executemany(_COPY_ITEMS, [(other, image_id) for other in shared_with])
             self._db.executemany(
                 _MARK_DONE,
                 [
-                    (tries, total_count, len(items), run_id, now, server, target)
+                    (tries, total_count, count, run_id, now, server, target)
                     for target, server, tries in targets
                 ],
             )
             self._run_calls(run_id, calls)
+
+    def save_page(
+        self,
+        image_id: int,
+        run_id: int,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        first_position: int,
+        next_page: int,
+        page_params: str,
+        total_count: int | None,
+        attempts: int,
+        calls: int | None = None,
+    ) -> None:
+        """One transaction: a page of an unfinished search, and the page to ask for next.
+
+        Called before the next page is requested, so a page paid for is never lost: a
+        run that stops, or a later page that fails, leaves the image not done (pending
+        or failed, as before) with the pages stored so far; `partial_for` hands them to
+        the next run, which asks for `next_page` on. `page_params`: the search
+        parameters the pages were fetched with (`check_page_params`).
+        """
+        now = time.time()
+        with self.transaction():
+            self._db.executemany(
+                _INSERT_ITEM, [(image_id, *row) for row in _encode(items, first_position)]
+            )
+            self._db.execute(
+                "UPDATE images SET next_page = ?, page_params = ?, total_count = ?, "
+                "item_count = ?, attempts = attempts + ?, run_id = ?, updated_at = ? "
+                "WHERE id = ?",
+                (
+                    next_page,
+                    page_params,
+                    total_count,
+                    first_position + len(items),
+                    attempts,
+                    run_id,
+                    now,
+                    image_id,
+                ),
+            )
+            self._run_calls(run_id, calls)
+
+    def has_partial_pages(self) -> bool:
+        """Some image not done holds pages already paid for (partial index)."""
+        row = self._db.execute(
+            "SELECT 1 FROM images WHERE next_page IS NOT NULL LIMIT 1"  # (done: NULL)
+        ).fetchone()
+        return row is not None
+
+    def check_page_params(self, page_params: str) -> None:
+        """Refuse (ParamsMismatchError) to resume pages fetched with other parameters.
+
+        As `check_params` does for a whole database: stored pages are never mixed
+        with pages of another search (another page size, sort, filter, API).
+        """
+        row = self._db.execute(
+            "SELECT page_params FROM images WHERE next_page IS NOT NULL "
+            "AND page_params IS NOT ? LIMIT 1",
+            (page_params,),
+        ).fetchone()
+        if row is None:
+            return
+        before = json.loads(row[0] or "{}")
+        now = json.loads(page_params)
+        diffs = [
+            f"{name}={before.get(name)!r} (now {now.get(name)!r})"
+            for name in sorted(set(before) | set(now))
+            if before.get(name) != now.get(name)
+        ]
+        raise ParamsMismatchError(
+            f"--db: {self.path} holds pages of unfinished images searched with "
+            + ", ".join(diffs or ["other parameters"])
+            + "; use the same options to resume them, or a new --db"
+        )
+
+    def partial_for(self, url_key: str, image_id: int) -> PartialPages | None:
+        """The pages stored for this image URL by a search not finished yet, if any.
+
+        The row `image_id`'s own first, else any row with the URL (rows sharing one
+        search: the pages belong to the URL's search, whichever row resumes it).
+        """
+        row = self._db.execute(
+            "SELECT id, next_page, page_params, total_count, "
+            "(SELECT count(*) FROM items WHERE image_id = images.id) AS stored "
+            "FROM images WHERE url_key = ? AND next_page IS NOT NULL AND status != 'done' "
+            "ORDER BY id = ? DESC, updated_at DESC LIMIT 1",
+            (url_key, image_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return PartialPages(
+            image_id=row["id"],
+            next_page=row["next_page"],
+            stored=row["stored"],
+            total_count=row["total_count"],
+            page_params=row["page_params"],
+        )
+
+    def take_pages(self, source_id: int, image_id: int) -> None:
+        """One transaction: the stored pages of row `source_id` move to row `image_id`.
+
+        The row that resumes a URL's search holds its pages (its items, the next page);
+        the other row keeps none (it gets every page when the search is done).
+        """
+        with self.transaction():
+            self._db.execute("DELETE FROM items WHERE image_id = ?", (image_id,))
+            self._db.execute(
+                "UPDATE items SET image_id = ? WHERE image_id = ?", (image_id, source_id)
+            )
+            self._db.execute(
+                "UPDATE images SET (next_page, page_params, total_count, item_count) = "
+                "(SELECT next_page, page_params, total_count, item_count FROM images "
+                "WHERE id = ?), updated_at = ? WHERE id = ?",
+                (source_id, time.time(), image_id),
+            )
+            self._db.execute(
+                "UPDATE images SET next_page = NULL, page_params = NULL, item_count = NULL "
+                "WHERE id = ?",
+                (source_id,),
+            )
 
     def save_failed(
         self,
@@ -963,6 +1145,10 @@ class Store:
             counts.shared = self._db.execute(
                 "SELECT count(*) FROM images WHERE served_by IS NOT NULL"
             ).fetchone()[0]
+        if self._has_column("images", "next_page"):
+            counts.partial = self._db.execute(
+                "SELECT count(*) FROM images WHERE next_page IS NOT NULL"  # (done: NULL)
+            ).fetchone()[0]
         for row in self._db.execute(
             "SELECT error_class, count(*) AS n FROM images WHERE status = 'failed' "
             "GROUP BY error_class ORDER BY n DESC"
@@ -1013,10 +1199,50 @@ class Store:
         (image_id, position) index when its turn comes, so at most one row's items are
         held at a time.
         """
+        return self._iter_accounts(_ITEMS_SQL)
+
+    def iter_account_bytes(
+        self, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[tuple[int, bytes]]]]:
+        """`iter_account_texts`, each item's JSON as its stored UTF-8 bytes (not decoded:
+        an export that copies it, or parses it with orjson, has no use for a str).
+
+        `part`: ("upto", (line, id)) for the rows up to that row (in input order,
+        included), ("after", (line, id)) for those after it; None for every row.
+        """
+        return self._iter_accounts(_ITEMS_BYTES_SQL, part)
+
+    def item_total(self) -> int:
+        """How many items the database holds (every row's)."""
+        return int(self._db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def split_point(self) -> tuple[int, int] | None:
+        """The (line, id) of the input row that ends the first half of the export's rows
+        (items, and 1 for a row without), in input order; None when there is no row."""
+        row = self._db.execute(
+            """SELECT line, id FROM (
+                   SELECT line, id,
+                          sum(max(coalesce(item_count, 0), 1)) OVER (ORDER BY line, id) AS upto,
+                          sum(max(coalesce(item_count, 0), 1)) OVER () AS whole
+                   FROM images)
+               WHERE upto * 2 >= whole ORDER BY line, id LIMIT 1"""
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def _iter_accounts(
+        self, items_sql: str, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[Any]]]:
+        sql = self._account_sql()
+        params: tuple[int, ...] = ()
+        if part is not None:
+            side, (line, image_id) = part
+            where = "(im.line, im.id) <= (?, ?)" if side == "upto" else "(im.line, im.id) > (?, ?)"
+            sql = sql.replace("ORDER BY", f"WHERE {where} ORDER BY")
+            params = (line, image_id)
         reader = self._db.cursor()
-        for row in self._db.execute(self._account_sql()):
+        for row in self._db.execute(sql, params):
             account = _account(row)
-            items = reader.execute(_ITEMS_SQL, (account.image_id,)).fetchall()
+            items = reader.execute(items_sql, (account.image_id,)).fetchall()
             yield account, items
 
     def iter_account_items(
@@ -1040,6 +1266,21 @@ class Store:
             for name in json.loads(row["extra"]):
                 seen.setdefault(name, None)
         return list(seen)
+
+
+def _sql_value(value: Any) -> Any:
+    """A value for one of `items`' lookup columns (item_id, title, price, product_url).
+
+    The whole item is in `data`; these are conveniences. What SQLite cannot hold as it
+    is (a list, an object, an integer beyond 64 bits: an odd answer of the API) is kept
+    as its JSON text, so that saving a result the user paid for never fails on it.
+    """
+    kind = type(value)
+    if kind is str or kind is float or value is None:
+        return value
+    if kind is int and -(2**63) <= value < 2**63:
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 _ImageRow = tuple[str, int, str, str | None, str | None, str]

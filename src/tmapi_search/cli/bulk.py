@@ -21,7 +21,7 @@ import signal
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +67,7 @@ from tmapi_search.cli.exit_codes import (
     EXIT_USAGE,
     epilog,
 )
+from tmapi_search.cli.signals import sigterm_interrupts
 
 
 # -- bulk -----------------------------------------------------------------------------
@@ -332,7 +333,7 @@ def _run_locked(
             # read until there is something to search (or the end): with nothing to do,
             # no run is started and no client made, as before
             display.start()
-            with _sigterm_interrupts():
+            with sigterm_interrupts():
                 while not catalogue.finished and catalogue.todo == 0:
                     catalogue.step()
             if catalogue.finished:
@@ -491,24 +492,6 @@ def _run_locked(
     if catalogue.error is not None:
         return EXIT_USAGE
     return _exit_for(failed_now, runner.outcome, stats)
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While reading before the run: SIGTERM stops like Ctrl-C (each batch is atomic)."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_already(store: Any, db: Path, number: int, run_id: int | None, retry: bool) -> None:

@@ -76,6 +76,7 @@ def export(
     from tmapi_search.bulk.atomic import OutputRefusedError, atomic_write, check_output
     from tmapi_search.bulk.export import export as export_records
     from tmapi_search.bulk.store import Store
+    from tmapi_search.cli.signals import sigterm_interrupts
 
     config = get_config(ctx)
     target = None if out in (None, "-") else Path(out)
@@ -93,7 +94,7 @@ def export(
     except (sqlite3.Error, OSError) as error:
         _os_error(config, f"--db: cannot read {db}", error)
     counts: Counter[str] = Counter()
-    with store:
+    with store, sigterm_interrupts():
         if target is None:
             try:
                 # UTF-8 bytes (or a workbook) whatever the terminal's or the locale's encoding
