@@ -87,10 +87,11 @@ async def test_the_next_call_starts_before_the_answered_image_is_saved(
         settings = BulkSettings(max_items_per_image=2, concurrency=1)
         runner = await run(store, csv_path, settings, server)
         assert runner.outcome == "completed"
-        # one slot: when image k is saved, image k+1's call has its slot already (the
-        # waiter the release woke runs before the hand-over's timer, whatever the
-        # load); the last image has no successor and is saved at once
-        assert store.calls_at_save == [2, 3, 4, 5, 6, 6]
+        # one slot: when the k-th save is made, the (k+1)-th call has its slot already
+        # (the waiter the release woke runs before the hand-over's timer, whatever the
+        # load; with an instant server more may have started in the wait)
+        assert all(calls >= k + 1 for k, calls in enumerate(store.calls_at_save[:5], start=1))
+        assert store.calls_at_save[-1] == 6
         assert store.counts().done == 6
         assert server.search_calls == 6
         assert max(server.calls_by_url.values()) == 1
