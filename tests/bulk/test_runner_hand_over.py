@@ -79,17 +79,17 @@ async def run(
     return runner
 
 
-async def test_the_next_call_starts_before_the_answered_image_is_saved(
-    tmp_path: Path, server: LocalTmapiServer
-) -> None:
-    with RecordingStore(tmp_path / "r.sqlite") as store:
+async def test_the_next_call_starts_before_the_answered_image_is_saved(tmp_path: Path) -> None:
+    # answers 0.1 s apart: one is on hold at a time (an answer that came while another
+    # was on hold would be saved at once)
+    with RecordingStore(tmp_path / "r.sqlite") as store, LocalTmapiServer(latency=0.1) as server:
         csv_path = catalogue_csv(tmp_path / "in.csv", 6)
         settings = BulkSettings(max_items_per_image=2, concurrency=1)
         runner = await run(store, csv_path, settings, server)
         assert runner.outcome == "completed"
         # one slot: when the k-th save is made, the (k+1)-th call has its slot already
         # (the waiter the release woke runs before the hand-over's timer, whatever the
-        # load; with an instant server more may have started in the wait)
+        # load)
         assert all(calls >= k + 1 for k, calls in enumerate(store.calls_at_save[:5], start=1))
         assert store.calls_at_save[-1] == 6
         assert store.counts().done == 6
@@ -99,22 +99,26 @@ async def test_the_next_call_starts_before_the_answered_image_is_saved(
 
 @pytest.mark.parametrize("concurrency", [1, 3])
 async def test_a_save_that_fails_after_the_slot_went_on_stops_all_spending(
-    tmp_path: Path, server: LocalTmapiServer, concurrency: int
+    tmp_path: Path, concurrency: int
 ) -> None:
-    with RecordingStore(tmp_path / "r.sqlite", ok_saves=5) as store:
+    store = RecordingStore(tmp_path / "r.sqlite", ok_saves=5)
+    with store, LocalTmapiServer(latency=0.05) as server:
         csv_path = catalogue_csv(tmp_path / "in.csv", 60)
         settings = BulkSettings(max_items_per_image=2, concurrency=concurrency)
         runner = await run(store, csv_path, settings, server)
         assert runner.outcome == "storage"
         assert store.failed_at_call is not None
-        # the 6th image's save failed after its slot went on: a 7th call had started
-        assert store.failed_at_call >= 7
+        if concurrency == 1:  # the 6th image's save failed after its slot went on
+            assert store.failed_at_call == 7
         # and no call started after the failed save (the ones already under way, the
         # one that took the failed image's slot among them, ended and were not saved)
         assert runner.stats.calls == store.failed_at_call == server.search_calls
         counts = store.counts()
         assert counts.done == 5  # only what was saved counts done
         assert counts.pending == 60 - 5  # the unsaved answers stay pending: redone next run
+        # paid but not saved: the failed one and the calls in flight (one answer at a
+        # time is on hold, its slot already given on), as in test_safety's full disk
+        assert server.search_calls - counts.done <= concurrency + 1
         assert max(server.calls_by_url.values()) == 1  # nothing paid twice
 
 

@@ -668,12 +668,16 @@ class BulkRunner:
         while that call is in flight. Safe for paid work: `saving` keeps `stop()` from
         cancelling the image meanwhile (`stop()` ends the wait at once: no call will be
         let through); the caller saves in a `finally` (an `abandon()` or the end of the
-        grace in this wait still saves the answer first); a save that
-        fails stops the run before any further call starts (the calls already in
-        flight, the waiter's included, end and are saved as after any storage error).
+        grace in this wait still saves the answer first); a save that fails stops the
+        run before any further call starts (the calls already in flight, the waiter's
+        included, end and are saved as after any storage error). One answer at a time
+        is on hold.
         """
-        if self.stopping or not self.limiter.waiting:
-            return  # no call waits for the slot: nothing to let through
+        if self.stopping or not self.limiter.waiting or self._on_hold:
+            # nothing to let through, or another answer on hold already: one at a time,
+            # so that when a save fails, the calls made but not saved are still at most
+            # the calls in flight and that one (as without the hand-over, plus one)
+            return
         loop = asyncio.get_running_loop()
         held = loop.create_future()  # released by the timer, or at once by `stop()`
         timer = loop.call_later(HAND_OVER, _release, held)
