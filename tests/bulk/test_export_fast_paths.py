@@ -20,6 +20,8 @@ import io
 import json
 import os
 import random
+import sqlite3
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -303,3 +305,50 @@ def test_a_worker_whose_parent_is_gone_stops(tmp_path: Path) -> None:
         export_module._csv_body(
             store, io.BytesIO(), export_module._columns(store, ()), None, lambda: False
         )
+
+
+def test_a_utf16_database_exports_the_same_utf8(tmp_path: Path) -> None:
+    """`iter_account_bytes` hands out UTF-8 whatever the database's encoding: a database
+    another tool made in UTF-16 is exported as the same UTF-8."""
+    plain, wide = tmp_path / "utf8.sqlite", tmp_path / "utf16.sqlite"
+    build_hostile_db(plain, "v1", 11)
+    source = sqlite3.connect(plain)
+    copy_ = sqlite3.connect(wide)
+    copy_.execute("PRAGMA encoding = 'UTF-16le'")  # before the first table: the file's
+    copy_.executescript("\n".join(source.iterdump()))
+    version = source.execute("PRAGMA user_version").fetchone()[0]
+    copy_.execute(f"PRAGMA user_version = {int(version)}")
+    copy_.commit()
+    source.close()
+    copy_.close()
+    outputs = []
+    for db in (plain, wide):
+        with Store(db, readonly=True) as store:
+            assert (store._db.execute("PRAGMA encoding").fetchone()[0] == "UTF-8") == (db == plain)
+            items = [raw for _, stored in store.iter_account_bytes() for _, raw in stored]
+            assert items and all(b"\x00" not in raw for raw in items)  # UTF-8, not UTF-16
+            for fmt in ("jsonl", "csv"):
+                out = io.BytesIO()
+                export(store, fmt, out)  # type: ignore[arg-type]
+                outputs.append(out.getvalue())
+    assert outputs[:2] == outputs[2:]
+
+
+def test_two_workers_only_where_forking_is_safe_and_worth_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "hostile.sqlite"
+    build_hostile_db(db, "v1", 12)
+    with Store(db, readonly=True) as store:
+        assert export_module._workers(store, None) == 1  # a small export: one process
+        monkeypatch.setattr(export_module, "PARALLEL_CSV_ITEMS", 1)
+        assert export_module._workers(store, None) == 2
+        other = threading.Event()
+        thread = threading.Thread(target=other.wait)
+        thread.start()
+        try:  # another thread in the process: never forked
+            assert export_module._workers(store, None) == 1
+        finally:
+            other.set()
+            thread.join()
+        assert export_module._workers(store, 1) == 1

@@ -67,6 +67,7 @@ import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -608,6 +609,8 @@ def _workers(store: Store, workers: int | None) -> int:
         return 1  # fork is what keeps the worker's start cheap: Linux only
     if workers is not None:
         return min(max(workers, 1), 2)
+    if threading.active_count() > 1:
+        return 1  # never fork a process with other threads (a lock they hold stays held)
     if len(os.sched_getaffinity(0)) < 2 or store.item_total() < PARALLEL_CSV_ITEMS:
         return 1
     return 2

@@ -1210,7 +1210,13 @@ class Store:
         `part`: ("upto", (line, id)) for the rows up to that row (in input order,
         included), ("after", (line, id)) for those after it; None for every row.
         """
-        return self._iter_accounts(_ITEMS_BYTES_SQL, part)
+        encoding = self._db.execute("PRAGMA encoding").fetchone()[0]
+        if encoding == "UTF-8":
+            return self._iter_accounts(_ITEMS_BYTES_SQL, part)
+        return (  # a UTF-16 database (made by another tool): its texts, encoded here
+            (account, [(position, text.encode()) for position, text in items])
+            for account, items in self._iter_accounts(_ITEMS_SQL, part)
+        )
 
     def item_total(self) -> int:
         """How many items the database holds (every row's)."""
