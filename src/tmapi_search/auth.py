@@ -85,7 +85,7 @@ class ApiTokenAuth(httpx.Auth):
     Its repr never shows the token; it cannot be pickled.
     """
 
-    __slots__ = ("_mode", "_token")
+    __slots__ = ("_mode", "_query_pair", "_token")
 
     def __init__(self, token: str, mode: AuthMode = "query") -> None:
         if not isinstance(token, str) or not token.strip():
@@ -99,6 +99,8 @@ class ApiTokenAuth(httpx.Auth):
             )
         self._token = token
         self._mode = check_auth_mode(mode)
+        # what httpx makes of `params={"apiToken": token}` (encoded once, not per call)
+        self._query_pair = str(httpx.QueryParams({TOKEN_PARAM: token}))
 
     @property
     def token(self) -> str:
@@ -108,6 +110,11 @@ class ApiTokenAuth(httpx.Auth):
     @property
     def mode(self) -> AuthMode:
         return self._mode
+
+    @property
+    def query_pair(self) -> str:
+        """`apiToken=<token>`, percent-encoded as httpx encodes query parameters."""
+        return self._query_pair
 
     def apply(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """Put the token into request kwargs (`params` / `headers`, as httpx takes them)."""

@@ -11,7 +11,7 @@ import pytest
 import tmapi_client.models as models
 
 from tests.unit.model_examples import model_examples, parse, shape
-from tmapi_search import _json
+from tmapi_search import _json, spec
 
 EXAMPLES = model_examples()
 
@@ -75,3 +75,66 @@ def test_without_orjson_json_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         monkeypatch.undo()
         importlib.reload(_json)
+
+
+# -- through the client: every documented answer, orjson and json side by side ---------
+TOKEN = "tok-SECRET-4f1c9a7e"
+ALI_IMAGE = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
+CONVERTED = "/search/imgextra/1692942898123_q7ftzxs9.jpg"
+BACKENDS = {"orjson": _json.loads, "json": _json._json_loads}
+
+
+def _through_client(monkeypatch: pytest.MonkeyPatch, backend: str, queue: Any, v2: bool) -> Any:
+    from tmapi_search import TmapiClient, TmapiError
+    from tmapi_search.testing import mock_tmapi
+
+    monkeypatch.setattr(_json, "loads", BACKENDS[backend])
+    with mock_tmapi() as tmapi, TmapiClient(TOKEN, max_retries=0) as client:
+        queue(tmapi.search_v2 if v2 else tmapi.search)
+        try:
+            if v2:
+                return shape(client.search_by_image_v2(CONVERTED))
+            return shape(client.search_by_image(ALI_IMAGE))
+        except TmapiError as error:
+            caught = error
+    leaks = TOKEN in str(caught) or TOKEN in repr(getattr(caught, "body", None))
+    assert not leaks
+    return (
+        type(caught).__name__,
+        getattr(caught, "status_code", None),
+        getattr(caught, "code", None),
+        getattr(caught, "msg", None),
+        getattr(caught, "body", None),
+    )
+
+
+def _answers() -> list[tuple[str, bool, str, Any]]:
+    found: list[tuple[str, bool, str, Any]] = []
+    for v2, path in ((False, spec.SEARCH_PATH), (True, spec.SEARCH_V2_PATH)):
+        for name in spec.response_examples(path, "get", 200):
+            found.append((f"{path} 200 {name}", v2, "success", name))
+        for status in spec.documented_statuses(path, "get"):
+            if status != 200:
+                found.append((f"{path} {status}", v2, "error", status))
+                found.append((f"{path} {status} in body", v2, "in_body", status))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("v2", "kind", "what"), [a[1:] for a in _answers()], ids=[a[0] for a in _answers()]
+)
+def test_client_gives_the_same_results_and_errors_with_orjson_and_json(
+    monkeypatch: pytest.MonkeyPatch, v2: bool, kind: str, what: Any
+) -> None:
+    def queue(endpoint: Any) -> None:
+        if kind == "success":
+            endpoint.success(what)
+        else:
+            endpoint.error(what, in_body=kind == "in_body")
+
+    pytest.importorskip("orjson")
+    fast = _through_client(monkeypatch, "orjson", queue, v2)
+    plain = _through_client(monkeypatch, "json", queue, v2)
+    assert fast == plain
+    if kind != "success":  # typed, and carrying the vendor's body
+        assert isinstance(fast, tuple) and fast[0].endswith("Error") and fast[4]

@@ -59,8 +59,8 @@ class ConvertImageUrlRequest:
             search_api_endpoint = SearchApiEndpoint(_search_api_endpoint)
 
         convert_image_url_request = cls(
-            url=url,
-            search_api_endpoint=search_api_endpoint,
+            url,
+            search_api_endpoint,
         )
 
         convert_image_url_request.additional_properties = d

@@ -55,9 +55,9 @@ class ConvertImageUrlResponse:
         data = ConvertedImage.from_dict(d.pop("data"))
 
         convert_image_url_response = cls(
-            code=code,
-            msg=msg,
-            data=data,
+            code,
+            msg,
+            data,
         )
 
         convert_image_url_response.additional_properties = d

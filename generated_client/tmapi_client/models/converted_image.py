@@ -40,7 +40,7 @@ class ConvertedImage:
         image_url = d.pop("image_url")
 
         converted_image = cls(
-            image_url=image_url,
+            image_url,
         )
 
         converted_image.additional_properties = d

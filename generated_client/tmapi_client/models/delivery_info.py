@@ -65,10 +65,10 @@ class DeliveryInfo:
         free_postage = d.pop("free_postage", UNSET)
 
         delivery_info = cls(
-            area_from=area_from,
-            weight=weight,
-            suttle_weight=suttle_weight,
-            free_postage=free_postage,
+            area_from,
+            weight,
+            suttle_weight,
+            free_postage,
         )
 
         delivery_info.additional_properties = d

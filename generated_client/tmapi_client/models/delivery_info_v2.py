@@ -57,9 +57,9 @@ class DeliveryInfoV2:
         ship_in_48h = d.pop("ship_in_48h", UNSET)
 
         delivery_info_v2 = cls(
-            area_from=area_from,
-            free_shipping=free_shipping,
-            ship_in_48h=ship_in_48h,
+            area_from,
+            free_shipping,
+            ship_in_48h,
         )
 
         delivery_info_v2.additional_properties = d

@@ -69,10 +69,10 @@ class ErrorResponse:
         data = d.pop("data", UNSET)
 
         error_response = cls(
-            code=code,
-            msg=msg,
-            message=message,
-            data=data,
+            code,
+            msg,
+            message,
+            data,
         )
 
         error_response.additional_properties = d

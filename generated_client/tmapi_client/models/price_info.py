@@ -55,9 +55,9 @@ class PriceInfo:
         origin_price = d.pop("origin_price", UNSET)
 
         price_info = cls(
-            drop_ship_price=drop_ship_price,
-            wholesale_price=wholesale_price,
-            origin_price=origin_price,
+            drop_ship_price,
+            wholesale_price,
+            origin_price,
         )
 
         price_info.additional_properties = d

@@ -55,9 +55,9 @@ class PriceInfoV2:
         origin_price = d.pop("origin_price", UNSET)
 
         price_info_v2 = cls(
-            price=price,
-            sale_price=sale_price,
-            origin_price=origin_price,
+            price,
+            sale_price,
+            origin_price,
         )
 
         price_info_v2.additional_properties = d

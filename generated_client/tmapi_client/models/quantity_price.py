@@ -55,9 +55,9 @@ class QuantityPrice:
         price = d.pop("price", UNSET)
 
         quantity_price = cls(
-            begin_num=begin_num,
-            end_num=end_num,
-            price=price,
+            begin_num,
+            end_num,
+            price,
         )
 
         quantity_price.additional_properties = d

@@ -95,14 +95,14 @@ class SaleInfo:
         orders_count = d.pop("orders_count", UNSET)
 
         sale_info = cls(
-            gmv_fuzzy=gmv_fuzzy,
-            gmv_30days=gmv_30days,
-            gmv_30days_cb=gmv_30days_cb,
-            sale_quantity=sale_quantity,
-            sale_quantity_month=sale_quantity_month,
-            sale_quantity_90days=sale_quantity_90days,
-            sale_quantity_360days=sale_quantity_360days,
-            orders_count=orders_count,
+            gmv_fuzzy,
+            gmv_30days,
+            gmv_30days_cb,
+            sale_quantity,
+            sale_quantity_month,
+            sale_quantity_90days,
+            sale_quantity_360days,
+            orders_count,
         )
 
         sale_info.additional_properties = d

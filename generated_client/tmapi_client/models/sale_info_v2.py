@@ -39,7 +39,7 @@ class SaleInfoV2:
         sale_quantity_90days = d.pop("sale_quantity_90days", UNSET)
 
         sale_info_v2 = cls(
-            sale_quantity_90days=sale_quantity_90days,
+            sale_quantity_90days,
         )
 
         sale_info_v2.additional_properties = d

@@ -98,12 +98,12 @@ class SearchData:
             filters = SearchDataFilters.from_dict(_filters)
 
         search_data = cls(
-            page=page,
-            page_size=page_size,
-            total_count=total_count,
-            items=items,
-            sort=sort,
-            filters=filters,
+            page,
+            page_size,
+            total_count,
+            items,
+            sort,
+            filters,
         )
 
         search_data.additional_properties = d

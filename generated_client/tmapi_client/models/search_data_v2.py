@@ -121,15 +121,15 @@ class SearchDataV2:
         has_next_page = d.pop("has_next_page", UNSET)
 
         search_data_v2 = cls(
-            page=page,
-            page_size=page_size,
-            total_count=total_count,
-            items=items,
-            keyword=keyword,
-            sort=sort,
-            cat_id=cat_id,
-            filters=filters,
-            has_next_page=has_next_page,
+            page,
+            page_size,
+            total_count,
+            items,
+            keyword,
+            sort,
+            cat_id,
+            filters,
+            has_next_page,
         )
 
         search_data_v2.additional_properties = d

@@ -211,22 +211,14 @@ class SearchItem:
 
         price = d.pop("price", UNSET)
 
-        def _parse_price_info(data: object) -> None | PriceInfo | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        price_info = d.pop("price_info", UNSET)
+        if isinstance(price_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                price_info_type_0 = PriceInfo.from_dict(data)
+                price_info_type_0 = PriceInfo.from_dict(price_info)
 
-                return price_info_type_0
+                price_info = price_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("None | PriceInfo | Unset", data)
-
-        price_info = _parse_price_info(d.pop("price_info", UNSET))
 
         brand = d.pop("brand", UNSET)
 
@@ -245,41 +237,25 @@ class SearchItem:
 
                 quantity_prices.append(quantity_prices_item)
 
-        def _parse_sale_info(data: object) -> None | SaleInfo | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        sale_info = d.pop("sale_info", UNSET)
+        if isinstance(sale_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                sale_info_type_0 = SaleInfo.from_dict(data)
+                sale_info_type_0 = SaleInfo.from_dict(sale_info)
 
-                return sale_info_type_0
+                sale_info = sale_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("None | SaleInfo | Unset", data)
-
-        sale_info = _parse_sale_info(d.pop("sale_info", UNSET))
 
         type_ = d.pop("type", UNSET)
 
-        def _parse_delivery_info(data: object) -> DeliveryInfo | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        delivery_info = d.pop("delivery_info", UNSET)
+        if isinstance(delivery_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                delivery_info_type_0 = DeliveryInfo.from_dict(data)
+                delivery_info_type_0 = DeliveryInfo.from_dict(delivery_info)
 
-                return delivery_info_type_0
+                delivery_info = delivery_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("DeliveryInfo | None | Unset", data)
-
-        delivery_info = _parse_delivery_info(d.pop("delivery_info", UNSET))
 
         item_repurchase_rate = d.pop("item_repurchase_rate", UNSET)
 
@@ -291,45 +267,37 @@ class SearchItem:
 
         super_new_product = d.pop("super_new_product", UNSET)
 
-        def _parse_shop_info(data: object) -> None | ShopInfo | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        shop_info = d.pop("shop_info", UNSET)
+        if isinstance(shop_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                shop_info_type_0 = ShopInfo.from_dict(data)
+                shop_info_type_0 = ShopInfo.from_dict(shop_info)
 
-                return shop_info_type_0
+                shop_info = shop_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("None | ShopInfo | Unset", data)
-
-        shop_info = _parse_shop_info(d.pop("shop_info", UNSET))
 
         search_item = cls(
-            item_id=item_id,
-            product_url=product_url,
-            title=title,
-            title_origin=title_origin,
-            img=img,
-            category_path=category_path,
-            price=price,
-            price_info=price_info,
-            brand=brand,
-            title_tags=title_tags,
-            quantity_begin=quantity_begin,
-            quantity_prices=quantity_prices,
-            sale_info=sale_info,
-            type_=type_,
-            delivery_info=delivery_info,
-            item_repurchase_rate=item_repurchase_rate,
-            goods_score=goods_score,
-            image_dsm_score=image_dsm_score,
-            primary_rank_score=primary_rank_score,
-            super_new_product=super_new_product,
-            shop_info=shop_info,
+            item_id,
+            product_url,
+            title,
+            title_origin,
+            img,
+            category_path,
+            price,
+            price_info,
+            brand,
+            title_tags,
+            quantity_begin,
+            quantity_prices,
+            sale_info,
+            type_,
+            delivery_info,
+            item_repurchase_rate,
+            goods_score,
+            image_dsm_score,
+            primary_rank_score,
+            super_new_product,
+            shop_info,
         )
 
         search_item.additional_properties = d

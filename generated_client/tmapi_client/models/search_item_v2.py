@@ -178,77 +178,45 @@ class SearchItemV2:
 
         price = d.pop("price", UNSET)
 
-        def _parse_price_info(data: object) -> None | PriceInfoV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        price_info = d.pop("price_info", UNSET)
+        if isinstance(price_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                price_info_type_0 = PriceInfoV2.from_dict(data)
+                price_info_type_0 = PriceInfoV2.from_dict(price_info)
 
-                return price_info_type_0
+                price_info = price_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("None | PriceInfoV2 | Unset", data)
-
-        price_info = _parse_price_info(d.pop("price_info", UNSET))
 
         currency = d.pop("currency", UNSET)
 
         moq = d.pop("moq", UNSET)
 
-        def _parse_sale_info(data: object) -> None | SaleInfoV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        sale_info = d.pop("sale_info", UNSET)
+        if isinstance(sale_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                sale_info_type_0 = SaleInfoV2.from_dict(data)
+                sale_info_type_0 = SaleInfoV2.from_dict(sale_info)
 
-                return sale_info_type_0
+                sale_info = sale_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("None | SaleInfoV2 | Unset", data)
 
-        sale_info = _parse_sale_info(d.pop("sale_info", UNSET))
-
-        def _parse_delivery_info(data: object) -> DeliveryInfoV2 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        delivery_info = d.pop("delivery_info", UNSET)
+        if isinstance(delivery_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                delivery_info_type_0 = DeliveryInfoV2.from_dict(data)
+                delivery_info_type_0 = DeliveryInfoV2.from_dict(delivery_info)
 
-                return delivery_info_type_0
+                delivery_info = delivery_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("DeliveryInfoV2 | None | Unset", data)
 
-        delivery_info = _parse_delivery_info(d.pop("delivery_info", UNSET))
-
-        def _parse_shop_info(data: object) -> None | ShopInfoV2 | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        shop_info = d.pop("shop_info", UNSET)
+        if isinstance(shop_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                shop_info_type_0 = ShopInfoV2.from_dict(data)
+                shop_info_type_0 = ShopInfoV2.from_dict(shop_info)
 
-                return shop_info_type_0
+                shop_info = shop_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("None | ShopInfoV2 | Unset", data)
-
-        shop_info = _parse_shop_info(d.pop("shop_info", UNSET))
 
         item_repurchase_rate = d.pop("item_repurchase_rate", UNSET)
 
@@ -259,23 +227,23 @@ class SearchItemV2:
         one_piece_min_order = d.pop("one_piece_min_order", UNSET)
 
         search_item_v2 = cls(
-            item_id=item_id,
-            product_url=product_url,
-            title=title,
-            title_origin=title_origin,
-            img=img,
-            category_path=category_path,
-            price=price,
-            price_info=price_info,
-            currency=currency,
-            moq=moq,
-            sale_info=sale_info,
-            delivery_info=delivery_info,
-            shop_info=shop_info,
-            item_repurchase_rate=item_repurchase_rate,
-            low_refund_rate=low_refund_rate,
-            ship_in_48h=ship_in_48h,
-            one_piece_min_order=one_piece_min_order,
+            item_id,
+            product_url,
+            title,
+            title_origin,
+            img,
+            category_path,
+            price,
+            price_info,
+            currency,
+            moq,
+            sale_info,
+            delivery_info,
+            shop_info,
+            item_repurchase_rate,
+            low_refund_rate,
+            ship_in_48h,
+            one_piece_min_order,
         )
 
         search_item_v2.additional_properties = d

@@ -55,9 +55,9 @@ class SearchResponse:
         data = SearchData.from_dict(d.pop("data"))
 
         search_response = cls(
-            code=code,
-            msg=msg,
-            data=data,
+            code,
+            msg,
+            data,
         )
 
         search_response.additional_properties = d

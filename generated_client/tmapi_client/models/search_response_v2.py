@@ -55,9 +55,9 @@ class SearchResponseV2:
         data = SearchDataV2.from_dict(d.pop("data"))
 
         search_response_v2 = cls(
-            code=code,
-            msg=msg,
-            data=data,
+            code,
+            msg,
+            data,
         )
 
         search_response_v2.additional_properties = d

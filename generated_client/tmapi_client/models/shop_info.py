@@ -122,15 +122,7 @@ class ShopInfo:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-
-        def _parse_login_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast("None | str | Unset", data)
-
-        login_id = _parse_login_id(d.pop("login_id", UNSET))
+        login_id = d.pop("login_id", UNSET)
 
         member_id = d.pop("member_id", UNSET)
 
@@ -159,20 +151,20 @@ class ShopInfo:
         shop_repurchase_rate = d.pop("shop_repurchase_rate", UNSET)
 
         shop_info = cls(
-            login_id=login_id,
-            member_id=member_id,
-            company_name=company_name,
-            shop_url=shop_url,
-            biz_type=biz_type,
-            is_factory=is_factory,
-            is_super_factory=is_super_factory,
-            is_gold_supplier=is_gold_supplier,
-            location=location,
-            service_tags=service_tags,
-            tp_member=tp_member,
-            tp_year=tp_year,
-            factory_inspection=factory_inspection,
-            shop_repurchase_rate=shop_repurchase_rate,
+            login_id,
+            member_id,
+            company_name,
+            shop_url,
+            biz_type,
+            is_factory,
+            is_super_factory,
+            is_gold_supplier,
+            location,
+            service_tags,
+            tp_member,
+            tp_year,
+            factory_inspection,
+            shop_repurchase_rate,
         )
 
         shop_info.additional_properties = d

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -75,29 +75,21 @@ class ShopInfoV2:
 
         shop_years = d.pop("shop_years", UNSET)
 
-        def _parse_score_info(data: object) -> None | ShopScoreInfo | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        score_info = d.pop("score_info", UNSET)
+        if isinstance(score_info, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                score_info_type_0 = ShopScoreInfo.from_dict(data)
+                score_info_type_0 = ShopScoreInfo.from_dict(score_info)
 
-                return score_info_type_0
+                score_info = score_info_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast("None | ShopScoreInfo | Unset", data)
-
-        score_info = _parse_score_info(d.pop("score_info", UNSET))
 
         shop_info_v2 = cls(
-            company_name=company_name,
-            is_powerful_seller=is_powerful_seller,
-            is_super_factory=is_super_factory,
-            shop_years=shop_years,
-            score_info=score_info,
+            company_name,
+            is_powerful_seller,
+            is_super_factory,
+            shop_years,
+            score_info,
         )
 
         shop_info_v2.additional_properties = d

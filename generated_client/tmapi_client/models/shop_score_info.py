@@ -39,7 +39,7 @@ class ShopScoreInfo:
         composite_score = d.pop("composite_score", UNSET)
 
         shop_score_info = cls(
-            composite_score=composite_score,
+            composite_score,
         )
 
         shop_score_info.additional_properties = d
