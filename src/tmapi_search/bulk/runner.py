@@ -209,7 +209,7 @@ class _Image:
     #: waiting for a slot of the limiter: never cancelled by `stop()` (see `_cancel_once`);
     #: the slots freed by the calls in flight wake it, and it stops by itself
     in_limiter: bool = False
-    #: answered, its save waiting one turn of the event loop (`_hand_over`): never
+    #: answered, its save on hold for the call that took its slot (`_hand_over`): never
     #: cancelled by `stop()` either
     saving: bool = False
     url_key: str = ""
