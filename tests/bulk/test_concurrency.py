@@ -144,6 +144,7 @@ def test_fixed_limiter_never_moves() -> None:
         ({"initial": 1, "increase": 0}, "increase"),
         ({"initial": 1, "minimum": 0}, "minimum"),
         ({"initial": 1, "ramp_interval": -1}, "ramp_interval"),
+        ({"initial": 1, "probe_interval": -1}, "probe_interval"),
     ],
 )
 def test_bad_settings_name_the_parameter(kwargs: dict[str, float], name: str) -> None:
@@ -187,7 +188,7 @@ async def test_slots_bound_calls_in_flight_and_find_a_hidden_cap() -> None:
 
 
 def test_probing_the_last_refused_limit_again_is_slower() -> None:
-    limiter = ConcurrencyLimiter(8, maximum=64, adaptive=True)
+    limiter = ConcurrencyLimiter(8, maximum=64, adaptive=True, probe_interval=0)
     limiter._slow_start = False
     refuse(limiter)  # refused with the window full at 8 -> 7
     assert limiter.limit == 7
@@ -200,6 +201,37 @@ def test_probing_the_last_refused_limit_again_is_slower() -> None:
         succeed(limiter, 1)
         steps_to_9 += 1
     assert steps_to_8 > 2 * steps_to_9
+
+
+def test_the_refused_limit_is_probed_at_most_once_per_probe_interval() -> None:
+    now = 100.0
+    limiter = ConcurrencyLimiter(5, maximum=64, adaptive=True, clock=lambda: now)
+    limiter._slow_start = False
+    refuse(limiter, admitted_with=5)  # 4 accepted, the 5th refused: the cap is 4
+    assert limiter.limit == 4
+    succeed(limiter, 200)  # 50 round trips at once: no probe before the interval
+    assert limiter.limit == 4
+    now += 1.0
+    steps = 0
+    while limiter.limit < 5:  # the interval passed: the probe
+        succeed(limiter, 1)
+        steps += 1
+    assert steps == 1  # it waited just below the refused limit
+    refuse(limiter)  # the probe was refused: back to 4, and another interval to wait
+    assert limiter.limit == 4
+    succeed(limiter, 200)
+    assert limiter.limit == 4
+
+
+def test_a_cap_that_went_up_is_found_past_the_probe() -> None:
+    now = 0.0
+    limiter = ConcurrencyLimiter(5, maximum=64, adaptive=True, clock=lambda: now)
+    limiter._slow_start = False
+    refuse(limiter, admitted_with=5)
+    assert limiter.limit == 4
+    now += 1.0
+    succeed(limiter, 200)  # the probe at 5 was accepted: the cap went up
+    assert limiter.limit > 6
 
 
 async def test_waiting_callers_ramp_up_before_any_call_returns() -> None:

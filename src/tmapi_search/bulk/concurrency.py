@@ -27,8 +27,10 @@ without being told:
   (calls waiting, or all slots taken), so a run with little left to do does not
   inflate it.
 - probe: the step onto the limit that drew the last 503 is `caution` times slower
-  (4x): the cap is tried again every few round trips, which costs one refused call
-  each time and finds a cap that went up.
+  (4x), and not taken before `probe_interval` (1 s) has passed since that 503: the cap
+  is tried again every few round trips but at most about once a second, which costs
+  one refused call each time and finds a cap that went up. (At 50 ms a call, "every
+  few round trips" alone was a refused call every ~0.2 s: ~5 % of all calls.)
 - the limit never exceeds `maximum` (`--max-concurrency`).
 
 `adaptive=False` is a plain semaphore of `initial` slots. The limiter knows nothing of
@@ -84,6 +86,7 @@ class ConcurrencyLimiter:
         decrease: float = 0.5,
         caution: float = 4.0,
         ramp_interval: float = 0.025,
+        probe_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         maximum = initial if maximum is None else maximum
@@ -102,7 +105,11 @@ class ConcurrencyLimiter:
             raise ValueError(f"caution: must be >= 1, got {caution}")
         if ramp_interval < 0:
             raise ValueError(f"ramp_interval: must be >= 0 (0: no timed ramp), got {ramp_interval}")
+        if probe_interval < 0:
+            raise ValueError(f"probe_interval: must be >= 0, got {probe_interval}")
         self.caution = caution
+        self.probe_interval = probe_interval
+        self._refused_at = 0.0
         self.ramp_interval = ramp_interval
         self._clock = clock
         self._ceiling: int | None = None
@@ -240,6 +247,7 @@ class ConcurrencyLimiter:
         if slot._outcome == "overloaded":
             if slot.epoch == self._epoch:  # first 503 of this overshoot
                 self._ceiling = self.limit
+                self._refused_at = self._clock()
                 accepted = slot.admitted_with - 1  # the others the server had taken
                 new = min(self._limit - 1.0, float(accepted))
                 self._limit = max(float(self.minimum), self._limit * self.decrease, new)
@@ -252,6 +260,9 @@ class ConcurrencyLimiter:
         step = 1.0 if self._slow_start else self.increase / max(self._limit, 1.0)
         if self._ceiling is not None and math.floor(self._limit) + 1 == self._ceiling:
             step /= self.caution  # the next step is the limit that drew the last 503
+            if self._clock() - self._refused_at < self.probe_interval:
+                # not yet: stay just below it (the probe comes once the interval passed)
+                step = min(step, max(0.0, self._ceiling - 0.001 - self._limit))
         self._limit = min(float(self.maximum), self._limit + step)
         self.peak = max(self.peak, self.limit)
 

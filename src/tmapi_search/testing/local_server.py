@@ -6,7 +6,8 @@ subprocess, and Prism has no notion of latency or of a concurrency cap. This ser
 endpoints (search v1, search v2, convert) with the packaged contract's examples --
 never a re-typed body -- and can:
 
-- wait `latency` seconds before answering each accepted call;
+- answer each accepted call `latency` seconds after it arrived (its request line read:
+  the time the stand-in spends parsing is inside L, as a real API's is);
 - enforce a hidden concurrency `cap`: a call arriving while `cap` calls are in flight
   is refused at once with the documented 503 body;
 - answer chosen documented errors: `errors_by_url` (a substring of `img_url` -> code),
@@ -22,11 +23,14 @@ never a re-typed body -- and can:
   "header" for an `apikey` header). No token either way: the documented 401.
 
 It binds 127.0.0.1 on a free port (`base_url` tells which) and logs nothing (its
-access log would print query strings, token included).
+access log would print query strings, token included). Its own cost per call is kept
+small (bodies encoded once, headers and answer in one write, one sleep to a deadline),
+so that benchmarks measure the client, not the stand-in.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -128,8 +132,14 @@ class LocalTmapiServer:
 
     # -- answering ---------------------------------------------------------------------
     def _answer(
-        self, method: str, path: str, params: dict[str, str], header_token: str | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        header_token: str | None = None,
+        arrived: float | None = None,
     ) -> tuple[int, bytes]:
+        """The status and body for one call; `arrived`: its `time.monotonic()` arrival."""
         token = params.get("apiToken") or header_token
         if not token:
             return 401, _error_body(401, path)
@@ -151,7 +161,9 @@ class LocalTmapiServer:
                 number = 0
         try:
             if self.latency:
-                threading.Event().wait(self.latency)
+                left = self.latency - (time.monotonic() - arrived if arrived else 0.0)
+                if left > 0:
+                    time.sleep(left)
             if self.hook is not None:
                 custom = self.hook(path, params)
                 if custom is not None:
@@ -223,7 +235,9 @@ _REASONS = {
 }
 
 
+@functools.lru_cache(maxsize=64)
 def _error_body(code: int, path: str) -> bytes:
+    """The documented error body (encoded once per code and path: bytes are immutable)."""
     method = "post" if path == spec.CONVERT_PATH else "get"
     return json.dumps(spec.error_example(code, path, method)).encode()
 
@@ -232,6 +246,11 @@ def _handler_for(owner: LocalTmapiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
+        arrived = 0.0
+
+        def parse_request(self) -> bool:
+            self.arrived = time.monotonic()  # the request line was just read
+            return super().parse_request()
 
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
@@ -247,7 +266,9 @@ def _handler_for(owner: LocalTmapiServer) -> type[BaseHTTPRequestHandler]:
             if expected != method:
                 status, body = 404, b'{"code": 404, "msg": "not found"}'
             else:
-                status, body = owner._answer(method, parts.path, params, self.headers.get("apikey"))
+                status, body = owner._answer(
+                    method, parts.path, params, self.headers.get("apikey"), self.arrived
+                )
             head = (
                 f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n"
                 "Content-Type: application/json\r\n"
