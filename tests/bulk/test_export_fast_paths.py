@@ -204,9 +204,10 @@ def test_odd_values_at_the_lookup_columns_are_saved_and_exported(tmp_path: Path)
 
 
 # -- two processes ----------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 @pytest.mark.parametrize("api", sorted(APIS))
 @pytest.mark.parametrize("seed", [5, 6])
-def test_two_csv_workers_write_what_one_writes(tmp_path: Path, api: str, seed: int) -> None:
+def test_two_workers_write_what_one_writes(tmp_path: Path, api: str, seed: int, fmt: str) -> None:
     """The body split in two (this process and a forked worker), joined under one header:
     the same bytes, whatever columns each half met first (hostile items bring columns in
     either half, in other orders)."""
@@ -217,8 +218,12 @@ def test_two_csv_workers_write_what_one_writes(tmp_path: Path, api: str, seed: i
         one, two = io.BytesIO(), io.BytesIO()
         counts_one: Counter[str] = Counter()
         counts_two: Counter[str] = Counter()
-        assert export(store, "csv", one, workers=1, counts=counts_one) == export(
-            store, "csv", two, workers=2, counts=counts_two
+        assert export(store, fmt, one, workers=1, counts=counts_one) == export(  # type: ignore[arg-type]
+            store,
+            fmt,  # type: ignore[arg-type]
+            two,
+            workers=2,
+            counts=counts_two,
         )
     assert two.getvalue() == one.getvalue()
     assert counts_two == counts_one
@@ -258,43 +263,45 @@ def _no_children_left() -> bool:
     return False
 
 
+@pytest.mark.parametrize(("fmt", "body"), [("csv", "_csv_body"), ("jsonl", "_jsonl_body")])
 def test_a_failing_worker_fails_the_export_and_names_the_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, body: str
 ) -> None:
     db = tmp_path / "hostile.sqlite"
     build_hostile_db(db, "v1", 7)
     parent = os.getpid()
-    real = export_module._csv_body
+    real = getattr(export_module, body)
 
     def full_disk_in_the_worker(*args: Any, **kwargs: Any) -> Any:
         if os.getpid() != parent:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(export_module, "_csv_body", full_disk_in_the_worker)
+    monkeypatch.setattr(export_module, body, full_disk_in_the_worker)
     with Store(db, readonly=True) as store, pytest.raises(OSError, match="No space left") as raised:
-        export(store, "csv", io.BytesIO(), workers=2, spool_dir=tmp_path)
+        export(store, fmt, io.BytesIO(), workers=2, spool_dir=tmp_path)  # type: ignore[arg-type]
     assert raised.value.errno == errno.ENOSPC
     assert str(tmp_path) in str(raised.value) and "No space left" in str(raised.value)
     assert _no_children_left()
 
 
+@pytest.mark.parametrize(("fmt", "body"), [("csv", "_csv_body"), ("jsonl", "_jsonl_body")])
 def test_a_failing_parent_stops_and_reaps_its_worker(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, body: str
 ) -> None:
     db = tmp_path / "hostile.sqlite"
     build_hostile_db(db, "v2", 8)
     parent = os.getpid()
-    real = export_module._csv_body
+    real = getattr(export_module, body)
 
     def interrupted_in_the_parent(*args: Any, **kwargs: Any) -> Any:
         if os.getpid() == parent:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(export_module, "_csv_body", interrupted_in_the_parent)
+    monkeypatch.setattr(export_module, body, interrupted_in_the_parent)
     with Store(db, readonly=True) as store, pytest.raises(KeyboardInterrupt):
-        export(store, "csv", io.BytesIO(), workers=2)
+        export(store, fmt, io.BytesIO(), workers=2)  # type: ignore[arg-type]
     assert _no_children_left()
 
 
@@ -341,7 +348,7 @@ def test_two_workers_only_where_forking_is_safe_and_worth_it(
     build_hostile_db(db, "v1", 12)
     with Store(db, readonly=True) as store:
         assert export_module._workers(store, None) == 1  # a small export: one process
-        monkeypatch.setattr(export_module, "PARALLEL_CSV_ITEMS", 1)
+        monkeypatch.setattr(export_module, "PARALLEL_ITEMS", 1)
         assert export_module._workers(store, None) == 2
         other = threading.Event()
         thread = threading.Thread(target=other.wait)

@@ -15,16 +15,16 @@ import pytest
 
 from tests.cli_support import ALI, cli_env, cli_path, run_cli
 from tmapi_search import spec
-from tmapi_search.bulk.export import PARALLEL_CSV_ITEMS
+from tmapi_search.bulk.export import PARALLEL_ITEMS
 from tmapi_search.bulk.store import Store
 
 PER_IMAGE = 20
 
 
 def build_big_db(path: Path) -> int:
-    """Enough items for two processes (`PARALLEL_CSV_ITEMS`), as save_done stores them."""
+    """Enough items for two processes (`PARALLEL_ITEMS`), as save_done stores them."""
     examples = spec.response_example(name="vendor_two_items")["data"]["items"]
-    images = PARALLEL_CSV_ITEMS // PER_IMAGE + 50
+    images = PARALLEL_ITEMS // PER_IMAGE + 50
     with Store(path) as store:
         store.check_params({"language": "en"})
         run = store.start_run("in.csv", {})

@@ -72,7 +72,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeVar
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
@@ -352,7 +352,54 @@ _encode = _make_encode()
 _dumps = _encode
 
 
-def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
+def _jsonl(
+    store: Store,
+    out: IO[bytes],
+    by_status: Counter[str],
+    *,
+    spool_dir: Path | None = None,
+    workers: int | None = None,
+) -> int:
+    """JSONL lines (`_jsonl_body`), from `PARALLEL_ITEMS` items on by two processes at
+    once: this one writes the first half of the rows to `out`, a worker the rest to a
+    temporary file (in `spool_dir`) that is copied after them."""
+    split = store.split_point() if _workers(store, workers) == 2 else None
+    if split is None:
+        return _jsonl_body(store, out, by_status)
+    folder = spool_dir or Path(tempfile.gettempdir())
+    try:
+        second = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 (closed by `with`)
+    except OSError as error:
+        raise _SpoolError(error, folder) from error
+    with second:
+
+        def theirs(own: Store, alive: Callable[[], bool]) -> dict[str, Any]:
+            counts: Counter[str] = Counter()
+            count = _jsonl_body(own, second, counts, ("after", split), alive)
+            return {"count": count, "by_status": dict(counts)}
+
+        mine = Counter[str]()
+        count, message = _in_two(
+            store,
+            second,
+            folder,
+            lambda: _jsonl_body(store, out, mine, ("upto", split)),
+            theirs,
+        )
+        second.seek(0)
+        shutil.copyfileobj(second, out, 1 << 20)
+    by_status.update(mine)
+    by_status.update(message["by_status"])
+    return count + int(message["count"])
+
+
+def _jsonl_body(
+    store: Store,
+    out: IO[bytes],
+    by_status: Counter[str],
+    part: Part = None,
+    alive: Callable[[], bool] | None = None,
+) -> int:
     """`{"input_line", "status", "error_code", "error_message", "position", "input", "item"}`
 
     per line, exactly the UTF-8 of `json.dumps(line, ensure_ascii=False)`. Built as
@@ -366,7 +413,9 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
     count = 0
     batch: list[bytes] = []
     write = out.write
-    for account, stored in store.iter_account_bytes():
+    for rows_read, (account, stored) in enumerate(store.iter_account_bytes(part)):
+        if alive is not None and rows_read % 16 == 0 and not alive():
+            raise _Orphaned
         head = _dumps(status_fields(account))[1:-1]
         head_bytes = f'{{"input_line": {_dumps(account.line)}, {head}, "position": '.encode()
         middle = f', "input": {_dumps(input_fields(account))}, "item": '.encode()
@@ -597,20 +646,21 @@ class _Orphaned(Exception):
     """The process that started this CSV worker is gone: stop."""
 
 
-#: an export's CSV is written by two processes from this many items on (`_csv_two`)
-PARALLEL_CSV_ITEMS = 50_000
+#: a CSV or JSONL export is written by two processes from this many items on (`_in_two`)
+PARALLEL_ITEMS = 50_000
 
 
 def _workers(store: Store, workers: int | None) -> int:
-    """How many processes write the CSV body: two where a second core and `fork` are
-    there and the export is big enough to gain from it (or as `workers` says)."""
+    """How many processes write a CSV or JSONL export: two where a second core and
+    `fork` are there and the export is big enough to gain from it (or as `workers`
+    says)."""
     if not hasattr(os, "fork") or sys.platform != "linux":
         return 1  # fork is what keeps the worker's start cheap: Linux only
     if workers is not None:
         return min(max(workers, 1), 2)
     if threading.active_count() > 1:
         return 1  # never fork a process with other threads (a lock they hold stays held)
-    if len(os.sched_getaffinity(0)) < 2 or store.item_total() < PARALLEL_CSV_ITEMS:
+    if len(os.sched_getaffinity(0)) < 2 or store.item_total() < PARALLEL_ITEMS:
         return 1
     return 2
 
@@ -654,14 +704,57 @@ def _csv_two(
     second: IO[bytes],
     folder: Path,
 ) -> list[tuple[_Body, IO[bytes]]]:
-    """The CSV body in two halves at once: this process writes the rows up to `split`
-    to `first`, a forked worker those after it to `second` (its own read-only
-    connection; it answers with what it found, as JSON on a pipe, and stops when this
-    process is gone). Any failure of either stops both and is raised here."""
+    """The CSV body in two halves at once (`_in_two`): rows up to `split` to `first`,
+    those after it to `second`."""
+
+    def mine() -> _Body:
+        try:
+            return _csv_body(store, first, fixed, ("upto", split))
+        except OSError as error:  # the temporary file, not the output: say so
+            raise _SpoolError(error, folder) from error
+
+    def theirs(own: Store, alive: Callable[[], bool]) -> dict[str, Any]:
+        body = _csv_body(own, second, fixed, ("after", split), alive)
+        return {
+            "columns": list(body.item_columns),
+            "grew": body.grew_after_first,
+            "count": body.count,
+            "by_status": dict(body.by_status),
+        }
+
+    body, message = _in_two(store, second, folder, mine, theirs)
+    width = len(fixed)
+    other = _Body(
+        {name: width + n for n, name in enumerate(message["columns"])},
+        message["grew"],
+        message["count"],
+        Counter(message["by_status"]),
+    )
+    return [(body, first), (other, second)]
+
+
+_T = TypeVar("_T")
+
+
+def _in_two(
+    store: Store,
+    second: IO[bytes],
+    folder: Path,
+    mine: Callable[[], _T],
+    theirs: Callable[[Store, Callable[[], bool]], dict[str, Any]],
+) -> tuple[_T, dict[str, Any]]:
+    """Run `mine()` here and `theirs(store, alive)` in a forked worker, at once.
+
+    The worker opens its own read-only connection, writes to `second` (a temporary
+    file this process made) and answers with `theirs`'s JSON on a pipe; it stops when
+    this process is gone (`alive`). Ctrl-C / SIGTERM are held during the fork (an
+    exception raised in fork's own hooks is printed and dropped) and delivered once the
+    worker can be stopped. Any failure of either stops both (the worker is killed and
+    reaped) and is raised here: the worker's as sqlite3.DatabaseError, as an OSError
+    naming `folder` (its temporary file), or as RuntimeError.
+    """
     parent = os.getpid()
     answer, child_end = os.pipe()
-    # Ctrl-C / SIGTERM held during the fork (an exception raised in fork's own hooks is
-    # printed and dropped), delivered once the worker can be stopped
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         pid = os.fork()
@@ -678,16 +771,8 @@ def _csv_two(
             message: dict[str, Any]
             try:
                 with Store(store.path, readonly=True) as own:
-                    body = _csv_body(
-                        own, second, fixed, ("after", split), lambda: os.getppid() == parent
-                    )
+                    message = theirs(own, lambda: os.getppid() == parent)
                 second.flush()
-                message = {
-                    "columns": list(body.item_columns),
-                    "grew": body.grew_after_first,
-                    "count": body.count,
-                    "by_status": dict(body.by_status),
-                }
                 status = 0
             except BaseException as error:
                 message = {
@@ -702,11 +787,8 @@ def _csv_two(
             os._exit(status)
     os.close(child_end)
     try:
-        try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
-            body = _csv_body(store, first, fixed, ("upto", split))
-        except OSError as error:  # the temporary file, not the output: say so
-            raise _SpoolError(error, folder) from error
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal lands here
+        result = mine()
         with os.fdopen(answer, "rb", closefd=False) as pipe:
             raw = pipe.read()
     except BaseException:
@@ -717,22 +799,15 @@ def _csv_two(
         os.close(answer)
         _, status = os.waitpid(pid, 0)
     if not raw:
-        raise RuntimeError(f"export: the CSV worker ended without an answer (status {status})")
+        raise RuntimeError(f"export: the worker ended without an answer (status {status})")
     message = json.loads(raw)
     if "error" in message:
         if message["database"]:
             raise sqlite3.DatabaseError(message["error"])
         if message["errno"] is not None:
             raise _SpoolError(OSError(message["errno"], message["error"]), folder)
-        raise RuntimeError(f"export: the CSV worker failed: {message['error']}")
-    width = len(fixed)
-    other = _Body(
-        {name: width + n for n, name in enumerate(message["columns"])},
-        message["grew"],
-        message["count"],
-        Counter(message["by_status"]),
-    )
-    return [(body, first), (other, second)]
+        raise RuntimeError(f"export: the worker failed: {message['error']}")
+    return result, message
 
 
 def _csv_join(
@@ -835,15 +910,16 @@ def export(
     Text formats are UTF-8 whatever the locale; `bom` puts a byte-order mark before CSV.
     `counts`, when given, receives the number of records by status. `spool_dir`: where
     CSV's temporary body goes (default: the system's temporary folder); give the
-    output's folder so that it takes no room elsewhere. `workers`: how many processes
-    write a CSV body (1 or 2; default: 2 from `PARALLEL_CSV_ITEMS` items on, where a
-    second core and fork are there; see `_csv_two`).
+    output's folder so that it takes no room elsewhere (JSONL's too, with two
+    processes). `workers`: how many processes write a CSV or JSONL export (1 or 2;
+    default: 2 from `PARALLEL_ITEMS` items on, where a second core and fork are there;
+    see `_in_two`).
     """
     by_status: Counter[str] = Counter()
+    spool = None if spool_dir is None else Path(spool_dir)
     if fmt == "jsonl":
-        count = _jsonl(store, out, by_status)
+        count = _jsonl(store, out, by_status, spool_dir=spool, workers=workers)
     elif fmt == "csv":
-        spool = None if spool_dir is None else Path(spool_dir)
         count = _csv(store, out, by_status, bom=bom, spool_dir=spool, workers=workers)
     elif fmt == "xlsx":
         count = _xlsx(store, out, by_status)
