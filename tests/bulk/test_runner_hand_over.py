@@ -28,7 +28,13 @@ from tmapi_search.testing.local_server import LocalTmapiServer
 
 from .conftest import TOKEN, catalogue_csv
 
-pytestmark = pytest.mark.usefixtures("no_backoff")
+pytestmark = pytest.mark.usefixtures("no_backoff", "hand_over_on")
+
+
+@pytest.fixture
+def hand_over_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-over is off by default (a SIGKILL could lose one answer more): on here."""
+    monkeypatch.setattr(runner_module, "HAND_OVER", 0.002)
 
 
 @pytest.fixture

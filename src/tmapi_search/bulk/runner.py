@@ -20,9 +20,10 @@ How calls are made:
   In auto mode a 503 is the limiter's signal: the limit is decreased and the call goes
   back in line at once, with its own budget (`max_retries + 10` refusals) that is not
   taken from `max_retries`.
-- The slot is released as soon as the answer is read; when a call waits for it, the
-  answered image's save waits up to `HAND_OVER` (2 ms) so that the waiting request goes
-  out first (the save then runs while it is in flight). The image counts done only once
+- The slot is released as soon as the answer is read. With `HAND_OVER` set (off by
+  default: see its comment), when a call waits for the slot, the answered image's save
+  waits up to that long so that the waiting request goes out first (the save then runs
+  while it is in flight). The image counts done only once
   saved; `stop()`/`abandon()` in that moment still save it; a failed save stops the run.
 - Converted paths age (field reports: a new path per conversion, valid for at least ~70
   minutes; nothing documented): a stored path older than `converted_ttl` (default 60
@@ -126,7 +127,11 @@ AUTH_STATUSES = frozenset({401, 403})
 #: In auto mode, how many 503 refusals one call may take beyond `max_retries`.
 EXTRA_503_BUDGET = 10
 #: Seconds an answered image's save waits for the call that took its slot to be sent.
-HAND_OVER = 0.002
+#: off (0) by default: with it on, an answered image waits unsaved while the next call
+#: goes out, so a SIGKILL then can lose one answer more than the calls in flight
+#: (`--concurrency` + 1 images paid twice at most, instead of `--concurrency`); 0.002
+#: gains ~1-2 % of throughput at 50 ms a call (bench/bulk_concurrency.py)
+HAND_OVER = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,14 +452,17 @@ class BulkRunner:
         self._current = dict.fromkeys([feeder, *tasks])
         self._changed()
         stopper = asyncio.create_task(self._enforce_grace(tasks))
-        try:
-            await asyncio.gather(feeder, *tasks, return_exceptions=True)
-        finally:
-            stopper.cancel()
-            await _cancel_all([feeder, *tasks])
-            await asyncio.gather(feeder, *tasks, stopper, return_exceptions=True)
-            self.stats.finished = time.monotonic()
-            self._changed()
+        # the WAL's checkpoints (and their fsync) on a thread of their own: not a pause
+        # of every call in flight each ~50 saves
+        with self.store.background_checkpoints():
+            try:
+                await asyncio.gather(feeder, *tasks, return_exceptions=True)
+            finally:
+                stopper.cancel()
+                await _cancel_all([feeder, *tasks])
+                await asyncio.gather(feeder, *tasks, stopper, return_exceptions=True)
+                self.stats.finished = time.monotonic()
+                self._changed()
         return self.stats
 
     async def _feed(self, source: WorkSource, queue: asyncio.Queue[_Image | None], n: int) -> None:
@@ -673,7 +681,7 @@ class BulkRunner:
         included, end and are saved as after any storage error). One answer at a time
         is on hold.
         """
-        if self.stopping or not self.limiter.waiting or self._on_hold:
+        if HAND_OVER <= 0 or self.stopping or not self.limiter.waiting or self._on_hold:
             # nothing to let through, or another answer on hold already: one at a time,
             # so that when a save fails, the calls made but not saved are still at most
             # the calls in flight and that one (as without the hand-over, plus one)
