@@ -50,6 +50,21 @@ def test_gbk_catalogue_from_a_chinese_locale_excel(tmp_path: Path) -> None:
     assert assert_read_right(path) == "gb18030 (detected), comma-separated"
 
 
+def test_a_tiny_chinese_catalogue_is_not_read_as_korean(tmp_path: Path) -> None:
+    """Three Chinese characters decode cleanly as cp949 too, and charset-normalizer scores
+    that a hair better: GB18030 is taken (found by hand: the column came out as 틔탬)."""
+    path = tmp_path / "catalogue.csv"
+    text = (
+        "img_url,sku,品牌\n"
+        "https://cbu01.alicdn.com/img/ibank/a.jpg,S1,甲\n"
+        "https://cbu01.alicdn.com/img/ibank/b.jpg,S2,乙\n"
+    )
+    path.write_bytes(text.encode("gb18030"))
+    rows = read_input(path)
+    assert rows.read_as.startswith("gb18030 (detected)")
+    assert [image.extra["品牌"] for image in rows.images] == ["甲", "乙"]
+
+
 def test_gb18030_with_characters_gbk_lacks(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.csv"
     text = catalogue_text(",").replace("华为", "华为 𠀀")  # outside GBK, inside GB18030

@@ -180,6 +180,12 @@ def parse_delimiter(value: str) -> str:
 
 
 # -- text: encoding --------------------------------------------------------------------
+#: how much more chaos (charset-normalizer's mess ratio) GB18030 may score than another
+#: multi-byte reading and still be taken: three Chinese characters saved by
+#: Chinese-locale Excel read as cp949 at 0.0 and as GB18030 at 0.037
+_GB18030_MARGIN = 0.05
+
+
 def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     """The file's text and a word on how it was decoded."""
     if encoding is not None:
@@ -218,9 +224,16 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     # statistics, so the cleanest multi-byte candidate wins (tested on charset-normalizer
     # 3.3, the floor, and 3.5).
     multi = [m for m in matches if m.encoding in _MULTIBYTE and m.chaos <= _MAX_CHAOS]
-    # on a tie (short files: GBK text also decodes as Big5), GB18030: 1688's own locale
+    # on a near tie (short files: a few GBK characters also decode cleanly as Big5 or
+    # cp949, and score a hair better), GB18030: 1688's own locale
     best = (
-        min(multi, key=lambda m: (m.chaos, m.encoding != "gb18030"))
+        min(
+            multi,
+            key=lambda m: (
+                max(m.chaos - _GB18030_MARGIN, 0.0) if m.encoding == "gb18030" else m.chaos,
+                m.encoding != "gb18030",
+            ),
+        )
         if multi
         else (matches[0] if matches else None)
     )
