@@ -131,8 +131,17 @@ def server_process(
         process.wait(timeout=10)
 
 
+def _point(text: str) -> tuple[float, int]:
+    latency, _, cap = text.partition(":")
+    try:
+        return float(latency), int(cap)
+    except ValueError:
+        message = f"--point: expected L:C (seconds:cap), e.g. 0.05:4, got {text!r}"
+        raise SystemExit(message) from None
+
+
 def grid(args: argparse.Namespace, tmp: Path) -> None:
-    points = QUICK_GRID if args.quick else GRID
+    points = args.points or (QUICK_GRID if args.quick else GRID)
     print(
         f"auto concurrency vs a hidden cap: each run >= {args.seconds:.0f} s at C/L, one page "
         f"per image, --max-concurrency {args.max_concurrency}; goal auto >= 90% of C/L"
@@ -211,7 +220,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=None, help="run length at C/L")
     parser.add_argument("--max-concurrency", type=int, default=64)
     parser.add_argument("--no-drop", action="store_true", help="skip the cap-drop run")
+    parser.add_argument(
+        "--point",
+        action="append",
+        default=None,
+        metavar="L:C",
+        help="run only this grid point (latency in s, cap), e.g. 0.05:4; repeatable",
+    )
     args = parser.parse_args()
+    args.points = [_point(text) for text in args.point or ()]
     if args.seconds is None:
         args.seconds = 6.0 if args.quick else 15.0
     set_on_retry_hooks([])  # stamina would log each 503 retry at WARNING

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import inspect
 import json
 import math
 import os
@@ -158,10 +159,16 @@ class ClientTrace:
             trace.steps.append((time.monotonic_ns(), "acquired"))
             slot_init(self, *args, **kwargs)
 
-        async def traced_search_page(self: Any, image: Any) -> Any:
-            data = await search_page(self, image)
-            trace.steps.append((time.monotonic_ns(), "answered"))
-            return data
+        def traced_search_page(self: Any, image: Any) -> Any:
+            send = search_page(self, image)  # the request built; sent when awaited
+
+            async def traced_send() -> Any:
+                data = await (send if inspect.isawaitable(send) else send())
+                trace.steps.append((time.monotonic_ns(), "answered"))
+                return data
+
+            # the code before the request was built outside the slot: a coroutine
+            return traced_send() if inspect.isawaitable(send) else traced_send
 
         concurrency.ConcurrencyLimiter._apply = traced_apply  # type: ignore[method-assign]
         concurrency.Slot.__init__ = traced_slot_init  # type: ignore[method-assign]
@@ -348,6 +355,8 @@ def main() -> None:
     if profile:
         stats = pstats.Stats(profile)
         stats.sort_stats("tottime").print_stats(25)
+        if os.environ.get("TRACE_CUMULATIVE"):
+            stats.sort_stats("cumulative").print_stats(os.environ["TRACE_CUMULATIVE"], 40)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from decimal import Decimal
 from types import ModuleType, SimpleNamespace
@@ -1132,6 +1132,90 @@ class AsyncTmapiClient(_BaseClient):
                 time.perf_counter() - started,
             )
         return result
+
+    # -- the bulk runner's calls, in two steps ------------------------------------------
+    # A call made under a slot of the runner's limiter holds the slot from the moment it
+    # may be sent. The checks and the request (the SDK's validation, the query, httpx's
+    # URL and Request: ~0.2-0.3 ms) do not need it: they are made first, and only the
+    # send (and the parse of its answer) runs under the slot. Same request, same checks,
+    # same errors as `search_by_image(..., convert=False, max_retries=0)`.
+    def _search_sender(
+        self,
+        img_url: str,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+    ) -> Callable[[], Awaitable[SearchData]]:
+        """`search_by_image(img_url, ..., convert=False, max_retries=0)`, checked and built
+        now (a bad argument raises here), sent when the returned function is awaited."""
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        self._validate_search(img_url, page, page_size, language, sort, False, filters)
+        kwargs = self._search_kwargs(img_url, page, page_size, language, sort, filters)
+        return self._sender("search_by_image", kwargs, self._parse_search)
+
+    def _search_v2_sender(
+        self,
+        img_url: str,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+        language: str = "en",
+        sort: str = "default",
+        price_start: PriceArg = None,
+        price_end: PriceArg = None,
+        support_dropshipping: bool | None = None,
+        is_factory: bool | None = None,
+        verified_supplier: bool | None = None,
+        free_shipping: bool | None = None,
+        new_arrival: bool | None = None,
+    ) -> Callable[[], Awaitable[SearchDataV2]]:
+        """`search_by_image_v2` of a converted path with `max_retries=0`, in two steps
+        (`_search_sender`)."""
+        filters = _filters(
+            support_dropshipping, is_factory, verified_supplier, free_shipping, new_arrival
+        )
+        prices = _validate_search_v2(
+            img_url, page, page_size, language, sort, price_start, price_end, filters
+        )
+        if needs_conversion(img_url, True):
+            raise ValueError("img_url: a v2 search in two steps takes a converted path")
+        kwargs = self._search_v2_kwargs(img_url, page, page_size, language, sort, prices, filters)
+        return self._sender("search_by_image_v2", kwargs, self._parse_search_v2)
+
+    def _sender(
+        self, operation: str, kwargs: dict[str, Any], parse: Callable[[httpx.Response], T]
+    ) -> Callable[[], Awaitable[T]]:
+        """One attempt of `_call` (`max_retries=0`): the request built now, sent later."""
+        timeout, _, _ = self._call_options(NOT_GIVEN, 0, None)
+        request = self._http.build_request(**kwargs, timeout=timeout)
+
+        async def send() -> T:
+            error: TmapiError | None = None
+            async with self._slots:
+                try:
+                    response = await self._http.send(request)
+                except httpx.RequestError as exc:
+                    error = self._transport_error(exc)
+            if error is None:
+                try:
+                    return parse(response)
+                except TmapiError as exc:
+                    error = exc
+            # raised outside the except blocks: no `__context__` to leak
+            error.attempts = 1
+            logger.debug("%s failed after 1 attempt(s): %r", operation, error)
+            raise error
+
+        return send
 
     async def convert_image_url(
         self,

@@ -20,11 +20,18 @@ How calls are made:
   In auto mode a 503 is the limiter's signal: the limit is decreased and the call goes
   back in line at once, with its own budget (`max_retries + 10` refusals) that is not
   taken from `max_retries`.
-- The slot is released as soon as the answer is read. With `HAND_OVER` set (off by
-  default: see its comment), when a call waits for the slot, the answered image's save
-  waits up to that long so that the waiting request goes out first (the save then runs
-  while it is in flight). The image counts done only once
-  saved; `stop()`/`abandon()` in that moment still save it; a failed save stops the run.
+- A call's request is checked and built before it waits for a slot (the SDK's checks,
+  the query, httpx's Request: `AsyncTmapiClient._search_sender`); only the send and
+  the parse of its answer hold the slot, so a call given a freed slot goes out at once.
+- The slot is released as soon as the answer is read, and the image is saved before
+  anything else runs: no request leaves while an answer is unsaved (what a SIGKILL can
+  cost stays the calls in flight). The worker then steps aside (`STEP_ASIDE`) so that
+  the call that took its slot is sent before it reads its next image (checked in
+  tests/bulk/test_runner_order.py). With `HAND_OVER` set (off by default: see its
+  comment), when a call waits for the slot, the answered image's save waits up to that
+  long so that the waiting request goes out first (the save then runs while it is in
+  flight). The image counts done only once saved; `stop()`/`abandon()` in that moment
+  still save it; a failed save stops the run.
 - Converted paths age (field reports: a new path per conversion, valid for at least ~70
   minutes; nothing documented): a stored path older than `converted_ttl` (default 60
   minutes; one stored without a time counts as old) is not reused, the image is
@@ -82,7 +89,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -116,6 +123,15 @@ __all__ = [
     "RunOutcome",
     "WorkSource",
 ]
+#: Seconds a worker whose image is saved waits, while calls wait for a slot, before
+#: it takes its next image: the call that took its slot is sent first (httpx needs a
+#: few turns of the loop to write a request) instead of after this worker's next
+#: image is read, checked and built. Safe for paid work (the answer is saved before;
+#: the worker would wait for a slot next anyway: calls wait for one).
+STEP_ASIDE = 0.002
+#: One call of an image, in two steps: `prepare(image)` checks and builds the request
+#: (before a slot is taken), the function it returns sends it (under the slot).
+_Prepare = Callable[["_Image"], Callable[[], Awaitable[Any]]]
 #: Seconds a stored converted path is reused (field reports: valid >= ~70 min).
 CONVERTED_TTL = 60 * 60.0
 
@@ -594,6 +610,10 @@ class BulkRunner:
             finally:
                 self._current[task] = None
                 self._live.pop(image.url_key, None)
+            if STEP_ASIDE > 0 and self.limiter.waiting and not self.stopping:
+                # the image is saved; the slot it freed went to a waiting call: let that
+                # request be sent before this worker reads and builds its next image
+                await asyncio.sleep(STEP_ASIDE)
 
     async def _process(self, image: _Image) -> None:
         assert self.run_id is not None
@@ -809,29 +829,21 @@ class BulkRunner:
         key = {"api": self.settings.api, "page_size": self._page_size(), **options}
         return json.dumps(key, sort_keys=True, default=str)
 
-    async def _convert(self, image: _Image) -> str:
+    def _convert(self, image: _Image) -> Callable[[], Awaitable[str]]:
         endpoint = V2_SEARCH_API_ENDPOINT if self.settings.api == "v2" else "/global/search/image"
-        return await self.client.convert_image_url(
+        return lambda: self.client.convert_image_url(
             image.record.img_url, search_api_endpoint=endpoint, max_retries=0
         )
 
-    async def _search_page(self, image: _Image) -> SearchData | SearchDataV2:
+    def _search_page(self, image: _Image) -> Callable[[], Awaitable[SearchData | SearchDataV2]]:
+        """The image's next page: checked and built now, sent when awaited (`_one_call`)."""
         options = {k: v for k, v in self.settings.search.items() if k != "page_size"}
         if self.settings.api == "v2":
-            return await self.client.search_by_image_v2(
-                image.url,
-                page=image.page,
-                page_size=self._page_size(),
-                max_retries=0,
-                **options,
+            return self.client._search_v2_sender(
+                image.url, page=image.page, page_size=self._page_size(), **options
             )
-        return await self.client.search_by_image(
-            image.url,
-            page=image.page,
-            page_size=self._page_size(),
-            convert=False,
-            max_retries=0,
-            **options,
+        return self.client._search_sender(
+            image.url, page=image.page, page_size=self._page_size(), **options
         )
 
     def _take_page(self, image: _Image, data: SearchData | SearchDataV2) -> bool:
@@ -850,7 +862,7 @@ class BulkRunner:
         image.page += 1
         return True
 
-    async def _call(self, image: _Image, call: Callable[[_Image], Any]) -> Any:
+    async def _call(self, image: _Image, call: _Prepare) -> Any:
         """One HTTP call of an image, under a slot, retried (outside the slot) by stamina.
 
         The first attempt is made directly: the happy path pays for no retry machinery.
@@ -867,7 +879,7 @@ class BulkRunner:
         # retried outside the except block: no `__context__` chain between attempts
         return await self._retry(image, call, first)
 
-    async def _retry(self, image: _Image, call: Callable[[_Image], Any], first: TmapiError) -> Any:
+    async def _retry(self, image: _Image, call: _Prepare, first: TmapiError) -> Any:
         """Attempts 2.. of `_call` in stamina's loop; attempt 1 (`first`) is fed to it first."""
         adaptive = self.limiter.adaptive
         failures = 0
@@ -918,9 +930,12 @@ class BulkRunner:
                 self.stats.retrying -= 1
                 self._changed()
 
-    async def _one_call(self, image: _Image, call: Callable[[_Image], Any]) -> Any:
-        # `in_call` protects the image from `stop()` from the moment its request may be
-        # sent until its slot is released (an answer that was paid for is kept)
+    async def _one_call(self, image: _Image, call: _Prepare) -> Any:
+        # the request is checked and built before the slot is taken (`call(image)`): only
+        # its send holds the slot. `in_call` protects the image from `stop()` from the
+        # moment its request may be sent until its slot is released (an answer that was
+        # paid for is kept)
+        send = call(image)
         try:
             image.in_limiter = True
             async with self.limiter.slot() as slot:  # its release runs the AIMD rule
@@ -932,7 +947,7 @@ class BulkRunner:
                 self.stats.calls += 1
                 self._changed()
                 try:
-                    result = await call(image)
+                    result = await send()
                 except ConcurrencyLimitError as error:
                     self._answered(error)
                     slot.overloaded()
