@@ -50,6 +50,10 @@ def test_a_439_between_pages_keeps_the_paid_page_and_the_rerun_pays_the_rest(
     assert status.returncode == 0, status.stderr
     counts = json.loads(status.stdout)["counts"]
     assert (counts["ok"], counts["pending"], counts["items"]) == (1, 1, 6 + 2)
+    assert counts["partial"] == 1  # B: page 1 stored, page 2 next
+    table = run_cli("status", "--db", str(db))
+    assert table.returncode == 0, table.stderr
+    assert "1 row(s) not finished hold pages already paid for" in table.stdout
 
     out = tmp_path / "out.jsonl"
     export = run_cli("export", "--db", str(db), "--format", "jsonl", "--out", str(out))
@@ -74,7 +78,7 @@ def test_a_439_between_pages_keeps_the_paid_page_and_the_rerun_pays_the_rest(
 
     status = run_cli("status", "--db", str(db), "--format", "json")
     counts = json.loads(status.stdout)["counts"]
-    assert (counts["ok"], counts["pending"], counts["items"]) == (2, 0, 12)
+    assert (counts["ok"], counts["pending"], counts["items"], counts["partial"]) == (2, 0, 12, 0)
     export = run_cli("export", "--db", str(db), "--format", "jsonl", "--out", str(out), "--force")
     assert export.returncode == 0, export.stderr
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]

@@ -115,6 +115,8 @@ def status(
         "pending": counts.pending,
         "items": counts.items,
         "shared": counts.shared,
+        # rows not finished whose first pages are stored (paid for): resumed after them
+        "partial": counts.partial,
     }
     if fmt == "json":
         document = {
@@ -133,6 +135,12 @@ def status(
         f"{summary['items']} items stored; {summary['shared']} row(s) served by a shared search",
         markup=False,
     )
+    if summary["partial"]:
+        stdout.print(
+            f"{summary['partial']} row(s) not finished hold pages already paid for: the next "
+            "`bulk` run with the same search options asks only for the pages after them",
+            markup=False,
+        )
     if holder is not None:
         stdout.print(f"a bulk run is writing it now ({holder.describe()})", markup=False)
     if run_rows:
