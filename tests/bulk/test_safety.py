@@ -355,6 +355,7 @@ def test_export_and_status_account_for_every_row(tmp_path: Path) -> None:
         "pending": 3,
         "items": 12,
         "shared": 0,
+        "partial": 0,  # one page per image here: no row holds pages of an unfinished search
     }
     assert [(f["line"], f["sku"], f["error_code"]) for f in report["failed"]] == [
         (8, "BAD", "ParameterError")

@@ -186,6 +186,77 @@ def parse_delimiter(value: str) -> str:
 _GB18030_MARGIN = 0.05
 
 
+#: Western European text in cp1252 (Excel's "CSV" in a Western locale): the characters
+#: beyond ASCII it is made of. Not the signs a Central European file shows when read
+#: as cp1252 (¹ ³ ¾ ¼ ¿ Ÿ for ą ł ľ Ľ ż ź), nor š ž ý (Czech, Slovak).
+_WESTERN = frozenset(
+    "áàâäãåçéèêëíìîïñóòôöõøúùûüæœß"
+    "ÁÀÂÄÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕØÚÙÛÜÆŒ"
+    "€£°«»\u2018\u2019\u201c\u201d\u2013\u2014\u2022\u2026"  # quotes, dashes, bullet, ...
+)
+#: õ and û are also Hungarian's ő and ű read as cp1252: without one of these, a text
+#: that has them is not taken as Western
+_WESTERN_TELLS = frozenset("çãêèàñÇÃÊÈÀÑ")
+#: how much more chaos a Western reading may score than the detector's best one
+#: (Portuguese "informações" as cp1252 scores 0.07-0.09, as cp1250 "informaçőes" 0.0)
+_WESTERN_MARGIN = 0.1
+
+
+def _western_reading(data: bytes) -> str | None:
+    """The file read as cp1252 when that reading is Western European text, else None.
+
+    Bytes 0xC0-0xFF are letters in every Latin code page, so on a short file
+    charset-normalizer cannot tell cp1252 from cp1250 (or cp1257, mac_latin2 ...) and
+    picks by language statistics that are noise at that length ("Señal £12 café crème"
+    came out "Seńal Ł12 café crčme", Portuguese "informações" "informaçőes"); and a
+    few accented letters also pair up as CJK characters ("alça" as GB18030 "al鏰").
+    cp1252 is what Excel writes in every Western locale: a reading made only of
+    Western letters is taken as such. Central European files keep their code page:
+    they have letters Western text does not (tests/bulk/test_catalogue_formats.py).
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    beyond = {char for char in text if ord(char) > 127} - {"\ufeff"}
+    if not beyond or not beyond <= _WESTERN:
+        return None
+    if beyond & set("õûÕÛ") and not beyond & _WESTERN_TELLS:
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def _scattered(text: str) -> bool:
+    """Every character beyond ASCII stands alone inside a Latin word ("al鏰", "n鉶"):
+    accented letters paired up as multi-byte characters, not text in that script."""
+    runs = list(re.finditer(r"[^\x00-\x7f]+", text))
+    return bool(runs) and all(
+        run.end() - run.start() == 1
+        and (
+            (run.start() > 0 and text[run.start() - 1].isalpha())
+            or (run.end() < len(text) and text[run.end()].isascii() and text[run.end()].isalpha())
+        )
+        for run in runs
+    )
+
+
+def _western(data: bytes, matches: list[Any], best: Any) -> str | None:
+    """The cp1252 reading (`_western_reading`) over the detector's single-byte pick,
+    unless cp1252 scored more than `_WESTERN_MARGIN` more chaos."""
+    if best.encoding == "cp1252":
+        return None  # the detector's own pick (an identical reading is named cp1252)
+    text = _western_reading(data)
+    if text is None:
+        return None
+    candidate = next(
+        (m for m in matches if m.encoding == "cp1252" or "cp1252" in m.could_be_from_charset),
+        None,
+    )
+    if candidate is not None and candidate.chaos > best.chaos + _WESTERN_MARGIN:
+        return None
+    return text
+
+
 def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     """The file's text and a word on how it was decoded."""
     if encoding is not None:
@@ -224,6 +295,8 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     # statistics, so the cleanest multi-byte candidate wins (tested on charset-normalizer
     # 3.3, the floor, and 3.5).
     multi = [m for m in matches if m.encoding in _MULTIBYTE and m.chaos <= _MAX_CHAOS]
+    if multi and _western_reading(data) is not None:
+        multi = [m for m in multi if not _scattered(str(m))]
     # on a near tie (short files: a few GBK characters also decode cleanly as Big5 or
     # cp949, and score a hair better), GB18030: 1688's own locale
     best = (
@@ -238,12 +311,23 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
         else (matches[0] if matches else None)
     )
     if best is not None and not multi:
-        # a tie among code pages (cp1250 / cp1252 / cp1257 on "Café"): the Western one
-        tied = [
-            m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)
-        ]
-        if "cp1252" in tied:
-            best = next(m for m in matches if m.encoding == "cp1252")
+        if western := _western(data, matches, best):
+            return western, "cp1252 (detected)"
+        if best.encoding == "cp1252" and _western_reading(data) is None:
+            # cp1252 picked, yet it reads as no Western text ("¾ad", "bõr", "£ódŸ"): the
+            # Central European code page, when it is about as clean
+            central = next((m for m in matches if m.encoding == "cp1250"), None)
+            if central is not None and central.chaos <= best.chaos + _WESTERN_MARGIN:
+                best = central
+        if not best.encoding.startswith("cp125"):
+            # Excel and every Windows program write Windows code pages: one as clean as an
+            # old Mac or DOS one is taken ("ružový" read as mac_latin2 came out "ruěovż")
+            windows = next(
+                (m for m in matches if m.encoding.startswith("cp125") and m.chaos <= best.chaos),
+                None,
+            )
+            if windows is not None:
+                best = windows
     if best is None or best.chaos > _MAX_CHAOS:
         guess = "" if best is None else f"; the best guess, {best.encoding}, reads as garbled"
         raise InputError(
