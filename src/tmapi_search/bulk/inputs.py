@@ -240,21 +240,36 @@ def _scattered(text: str) -> bool:
     )
 
 
-def _western(data: bytes, matches: list[Any], best: Any) -> str | None:
-    """The cp1252 reading (`_western_reading`) over the detector's single-byte pick,
-    unless cp1252 scored more than `_WESTERN_MARGIN` more chaos."""
-    if best.encoding == "cp1252":
-        return None  # the detector's own pick (an identical reading is named cp1252)
-    text = _western_reading(data)
-    if text is None:
-        return None
-    candidate = next(
+def _single_byte(matches: list[Any], best: Any, western: str | None) -> Any:
+    """The code page to read a file no multi-byte encoding fits, from the detector's
+    `best` and the file's Western reading (`_western_reading`); None: that reading.
+
+    - the Western reading, unless cp1252 scored more than `_WESTERN_MARGIN` more chaos;
+    - cp1252 picked, yet it reads as no Western text ("¾ad", "bõr", "£ódŸ"): the Central
+      European code page, when it is about as clean;
+    - Excel and every Windows program write Windows code pages: one as clean as an old
+      Mac or DOS one is taken ("ružový" read as mac_latin2 came out "ruěovż").
+    """
+    cp1252 = next(
         (m for m in matches if m.encoding == "cp1252" or "cp1252" in m.could_be_from_charset),
         None,
     )
-    if candidate is not None and candidate.chaos > best.chaos + _WESTERN_MARGIN:
+    if best.encoding == "cp1252":
+        if western is None:
+            central = next((m for m in matches if m.encoding == "cp1250"), None)
+            if central is not None and central.chaos <= best.chaos + _WESTERN_MARGIN:
+                return central
+        return best
+    if western is not None and (cp1252 is None or cp1252.chaos <= best.chaos + _WESTERN_MARGIN):
         return None
-    return text
+    if not best.encoding.startswith("cp125"):
+        windows = next(
+            (m for m in matches if m.encoding.startswith("cp125") and m.chaos <= best.chaos),
+            None,
+        )
+        if windows is not None:
+            return windows
+    return best
 
 
 def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -295,7 +310,8 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     # statistics, so the cleanest multi-byte candidate wins (tested on charset-normalizer
     # 3.3, the floor, and 3.5).
     multi = [m for m in matches if m.encoding in _MULTIBYTE and m.chaos <= _MAX_CHAOS]
-    if multi and _western_reading(data) is not None:
+    western = _western_reading(data)
+    if multi and western is not None:
         multi = [m for m in multi if not _scattered(str(m))]
     # on a near tie (short files: a few GBK characters also decode cleanly as Big5 or
     # cp949, and score a hair better), GB18030: 1688's own locale
@@ -311,23 +327,9 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
         else (matches[0] if matches else None)
     )
     if best is not None and not multi:
-        if western := _western(data, matches, best):
+        best = _single_byte(matches, best, western)
+        if best is None and western is not None:
             return western, "cp1252 (detected)"
-        if best.encoding == "cp1252" and _western_reading(data) is None:
-            # cp1252 picked, yet it reads as no Western text ("¾ad", "bõr", "£ódŸ"): the
-            # Central European code page, when it is about as clean
-            central = next((m for m in matches if m.encoding == "cp1250"), None)
-            if central is not None and central.chaos <= best.chaos + _WESTERN_MARGIN:
-                best = central
-        if not best.encoding.startswith("cp125"):
-            # Excel and every Windows program write Windows code pages: one as clean as an
-            # old Mac or DOS one is taken ("ružový" read as mac_latin2 came out "ruěovż")
-            windows = next(
-                (m for m in matches if m.encoding.startswith("cp125") and m.chaos <= best.chaos),
-                None,
-            )
-            if windows is not None:
-                best = windows
     if best is None or best.chaos > _MAX_CHAOS:
         guess = "" if best is None else f"; the best guess, {best.encoding}, reads as garbled"
         raise InputError(
