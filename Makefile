@@ -81,7 +81,7 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 	$(BIN)/ruff format $(HAND_WRITTEN)
 
 test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest (unit, mock, contract against Prism, wheel installs), test-floors
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 	$(BIN)/python -m tests.packaging.floors --quick
 
 test-floors: $(PY_STAMP)  ## the unit, CLI and bulk tests against the lowest versions pyproject.toml allows (in .venv-floors/)

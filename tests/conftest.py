@@ -8,11 +8,19 @@ kernel also stops it if pytest itself dies).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from mock.prism import PrismServer
 
 _started: list[PrismServer] = []
+
+# pytest-xdist's workers export COLUMNS=80 / LINES=24; the tests run subprocesses that
+# should see the environment a plain `pytest` gives them (a pipe, no fixed width).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 
 def _start_prism(request: pytest.FixtureRequest, **kwargs: object) -> PrismServer:

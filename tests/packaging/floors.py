@@ -30,7 +30,7 @@ from packaging.requirements import Requirement
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV = REPO_ROOT / ".venv-floors"
 EXTRAS = ("cli", "testing")
-TEST_TOOLS = ("pytest", "pytest-asyncio", "pytest-timeout", "hypothesis")
+TEST_TOOLS = ("pytest", "pytest-asyncio", "pytest-timeout", "pytest-xdist", "execnet", "hypothesis")
 
 # What every floored package is used for is exercised here: the client, its retries
 # (stamina) and models (attrs, httpx), the README's examples and tmapi_mock (respx,
@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
     args = QUICK_SELECTION if argv == ["--quick"] else argv or DEFAULT_SELECTION
     env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(
-        [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "auto", *args],
         cwd=REPO_ROOT,
         env=env,
         check=False,
