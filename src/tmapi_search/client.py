@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import logging
 import os
 import threading
@@ -33,8 +32,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tmapi_search import _json, validation
+from tmapi_search import _json, _transport, validation
 from tmapi_search._logging import logger, setup_logging
+from tmapi_search._scrub import scrub, scrub_tree
 from tmapi_search.auth import (
     ApiTokenAuth,
     AuthMode,
@@ -47,7 +47,9 @@ from tmapi_search.errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    DeadlineExceededError,
     MalformedResponseError,
+    MalformedValueError,
     TmapiError,
     error_class_for_code,
 )
@@ -77,7 +79,11 @@ DEFAULT_BASE_URL: Final = "https://api.tmapi.io"
 #: The vendor advises a 60 s request timeout (its 499 message says so); connecting is quick.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 _DEFAULT_POOL = 100
-_DOCUMENTED_ERROR_STATUSES = frozenset({401, 417, 422, 439, 499, 500, 503})
+#: TMAPI's documented statuses, and 429 (a gateway's rate limit: `RateLimitError`)
+_DOCUMENTED_ERROR_STATUSES = frozenset({401, 417, 422, 429, 439, 499, 500, 503})
+_INT64 = range(-(2**63), 2**63)
+#: Item fields the contract types `integer` (checked: never a float, never beyond int64)
+_INTEGER_ITEM_FIELDS = ("item_id", "shop_years")
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 _QUERY_PAIRS_KEPT = 256
 
@@ -225,6 +231,8 @@ class _BaseClient:
         max_concurrency: int | None,
         on_retry: RetryHook | None,
         auth: str | None = None,
+        max_response_bytes: int = _transport.DEFAULT_MAX_RESPONSE_BYTES,
+        deadline: float | None = None,
     ) -> None:
         token = api_token if api_token is not None else os.environ.get("TMAPI_TOKEN")
         if not token:
@@ -252,6 +260,12 @@ class _BaseClient:
         if on_retry is not None and not callable(on_retry):
             raise ValueError("on_retry: must be a callable taking a RetryEvent")
         self.on_retry = on_retry
+        self.max_response_bytes = _transport.check_max_response_bytes(max_response_bytes)
+        if deadline is not None and (
+            not isinstance(deadline, int | float) or isinstance(deadline, bool) or deadline <= 0
+        ):
+            raise ValueError("deadline: must be a positive number of seconds or None")
+        self.deadline = None if deadline is None else float(deadline)
         # encoded `name=value` query pairs (never the token's: ApiTokenAuth keeps that)
         self._query_pairs: dict[tuple[str, type, object], str] = {}
         setup_logging()
@@ -382,9 +396,50 @@ class _BaseClient:
         kwargs: dict[str, Any] = gen.convert_api._get_kwargs(body=body)
         return self._request_kwargs(kwargs)
 
+    # -- sending ---------------------------------------------------------------------
+    def _attempt(
+        self, timeout: httpx.Timeout | None, end: float | None
+    ) -> tuple[httpx.Timeout | None, float | None]:
+        """The httpx timeout and the whole-attempt deadline of an attempt starting now.
+
+        `end`: the `time.monotonic()` by which the call (retries included) must end.
+        """
+        seconds = _transport.attempt_seconds(timeout)
+        if end is None:
+            return timeout, seconds
+        left = end - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceededError(
+                f"the call's deadline of {self.deadline:g} s passed", seconds=self.deadline or 0
+            )
+        return _transport.clip_timeout(timeout, left), left if seconds is None else min(
+            seconds, left
+        )
+
+    def _page_cut(self, requested: int, received: int) -> None:
+        """A page held more items than asked for: it was cut to `requested`."""
+        logger.warning(
+            "the answer held %d items for page_size=%d: cut to %d (not what the contract says)",
+            received,
+            requested,
+            requested,
+        )
+
+    def _cut_page(self, response: httpx.Response, payload: dict[str, Any]) -> None:
+        requested = _transport.requested_page_size(response.request)
+        if requested is not None:
+            received = _transport.cut_page(payload, requested)
+            if received is not None:
+                self._page_cut(requested, received)
+
     # -- reading answers ---------------------------------------------------------------
+    def _clean(self, text: str) -> str:
+        """`text` without the token in any form (literal, JSON-escaped, percent-encoded)."""
+        token = self._auth.token
+        return scrub(redact(text, token), token)
+
     def _redacted_text(self, content: bytes) -> str:
-        return redact(content.decode("utf-8", errors="replace"), self._auth.token)
+        return self._clean(content.decode("utf-8", errors="replace"))
 
     def _malformed(self, status: int, content: bytes, why: str) -> MalformedResponseError:
         text = self._redacted_text(content)
@@ -402,10 +457,10 @@ class _BaseClient:
         body: Any = text[:BODY_PREVIEW_CHARS]
         msg: str | None = None
         if isinstance(payload, dict):
-            try:
-                body = json.loads(text)  # the redacted text, so no token survives in `body`
-            except ValueError:
-                body = payload
+            try:  # scrubbed after decoding: an escaped token is masked too
+                body = scrub_tree(payload, self._clean)
+            except RecursionError:
+                body = text[:BODY_PREVIEW_CHARS]
             msg = _vendor_message(body)
         code = body_code if body_code is not None else status
         cls = error_class_for_code(code)
@@ -416,7 +471,7 @@ class _BaseClient:
             f"{where}, code {body_code if body_code is not None else '-'}: {msg or '(no message)'}"
         )
         return cls(
-            redact(message, self._auth.token),
+            self._clean(message),
             status_code=status,
             code=body_code,
             msg=msg,
@@ -428,10 +483,15 @@ class _BaseClient:
         """The JSON object of a successful answer, or raise the matching TmapiError."""
         status = response.status_code
         content = response.content
+        rejected: _json.JSONRejected | None = None
         try:
-            payload: Any = _json.loads(content) if content else None
+            payload: Any = _json.checked_loads(content) if content else None
+        except _json.JSONRejected as exc:  # NaN, Infinity, nested too deep
+            payload, rejected = None, exc
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             payload = None
+        if rejected is not None:
+            raise self._bad_value(status, content, rejected.why, rejected.path)
         raw_code = payload.get("code") if isinstance(payload, dict) else None
         body_code = (
             raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
@@ -453,8 +513,15 @@ class _BaseClient:
             status, content, "not TMAPI's answer (undocumented status, no error body)"
         )
 
+    def _bad_value(self, status: int, content: bytes, why: str, path: str) -> MalformedValueError:
+        preview = self._redacted_text(content[: BODY_PREVIEW_CHARS * 4])[:BODY_PREVIEW_CHARS]
+        return MalformedValueError(
+            f"HTTP {status}: {why} at {path}", status_code=status, body=preview, path=path
+        )
+
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
+        self._cut_page(response, payload)
         nulled = _set_aside_null_lists(payload)
         try:
             data: SearchData = _generated().models.SearchResponse.from_dict(payload).data
@@ -471,6 +538,7 @@ class _BaseClient:
 
     def _parse_search_v2(self, response: httpx.Response) -> SearchDataV2:
         payload = self._read(response)
+        self._cut_page(response, payload)
         nulled = _set_aside_null_lists(payload)
         try:
             data: SearchDataV2 = _generated().models.SearchResponseV2.from_dict(payload).data
@@ -498,10 +566,25 @@ class _BaseClient:
                 raise self._malformed(
                     response.status_code, response.content, f"data.{name} is not an integer"
                 )
+            if value not in _INT64:
+                raise self._bad_value(
+                    response.status_code, response.content, "integer beyond int64", f"$.data.{name}"
+                )
         if not isinstance(data.items, list):
             raise self._malformed(
                 response.status_code, response.content, "data.items is not a list"
             )
+        for index, item in enumerate(data.items):
+            for name in _INTEGER_ITEM_FIELDS:
+                value = getattr(item, name, None)
+                wrong = isinstance(value, int) and value not in _INT64
+                if wrong or isinstance(value, float | bool):
+                    raise self._bad_value(
+                        response.status_code,
+                        response.content,
+                        f"{type(value).__name__} {value!r} where the contract says an int64",
+                        f"$.data.items[{index}].{name}",
+                    )
         return data
 
     def _parse_convert(self, response: httpx.Response) -> str:
@@ -525,7 +608,7 @@ class _BaseClient:
 
     def _transport_error(self, exc: httpx.RequestError) -> TmapiError:
         """Our error for an httpx one; its `__cause__` is a copy of it without the token."""
-        text = redact(str(exc) or type(exc).__name__, self._auth.token)
+        text = self._clean(str(exc) or type(exc).__name__)
         error: TmapiError
         if isinstance(exc, httpx.TimeoutException):
             error = APITimeoutError(f"no answer in time ({type(exc).__name__}): {text}")
@@ -616,7 +699,9 @@ class TmapiClient(_BaseClient):
         base_url: else TMAPI_BASE_URL, else https://api.tmapi.io. Plain http to a host
             that is not loopback triggers an InsecureTransportWarning.
         timeout: seconds, an httpx.Timeout, or None (no timeout). Default 60 s read
-            (the vendor's advice) and 10 s connect.
+            (the vendor's advice) and 10 s connect. Each attempt as a whole (connect,
+            send, the read of the whole answer) ends within the largest of its values
+            (`DeadlineExceededError`), however slowly the answer trickles in.
         max_retries: retries after the first attempt for transient errors (TMAPI's
             table: connection errors, timeouts, 417, 499, 500, 503). Default 2.
         max_concurrency: optional cap on requests in flight through this client (a
@@ -630,6 +715,12 @@ class TmapiClient(_BaseClient):
             way; the default) or "header" (an `apikey` header, the vendor's newer pages:
             no request URL then contains the token). Else the TMAPI_AUTH environment
             variable, else "query".
+        max_response_bytes: the largest answer read, counted on the wire and again
+            decompressed (default 16 MiB); a larger one raises `ResponseTooLargeError`
+            as soon as the limit is passed.
+        deadline: seconds a whole call may take, retries and their waits included
+            (default None: `timeout` per attempt, `max_retries` attempts). No retry
+            starts whose wait would pass it; an attempt is cut when it passes.
 
     Every method accepts `timeout=` and `max_retries=` (and `on_retry=`) to override
     the client's values for one call.
@@ -648,6 +739,8 @@ class TmapiClient(_BaseClient):
         http_client: httpx.Client | None = None,
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
+        max_response_bytes: int = _transport.DEFAULT_MAX_RESPONSE_BYTES,
+        deadline: float | None = None,
     ) -> None:
         super().__init__(
             api_token=api_token,
@@ -657,6 +750,8 @@ class TmapiClient(_BaseClient):
             max_concurrency=max_concurrency,
             on_retry=on_retry,
             auth=auth,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ValueError(
@@ -702,11 +797,20 @@ class TmapiClient(_BaseClient):
         kwargs: dict[str, Any],
         parse: Callable[[httpx.Response], T],
         timeout: httpx.Timeout | None,
+        end: float | None = None,
     ) -> T:
         error: TmapiError | None = None
         with self._slots:
+            attempt_timeout, seconds = self._attempt(timeout, end)
+            request = self._http.build_request(**kwargs, timeout=attempt_timeout)
             try:
-                response = self._http.request(**kwargs, timeout=timeout)
+                response = _transport.send(
+                    self._http,
+                    request,
+                    max_bytes=self.max_response_bytes,
+                    seconds=seconds,
+                    auth=self._auth,
+                )
             except httpx.RequestError as exc:
                 error = self._transport_error(exc)
         if error is not None:  # raised outside the except block: no `__context__` to leak
@@ -720,11 +824,12 @@ class TmapiClient(_BaseClient):
         kwargs: dict[str, Any],
         parse: Callable[[httpx.Response], T],
         timeout: httpx.Timeout | None,
+        end: float | None = None,
     ) -> T:
         """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
         return retry_after_first(
             first,
-            lambda: self._send_once(kwargs, parse, timeout),
+            lambda: self._send_once(kwargs, parse, timeout, end),
             on=state.backoff_hook,
             attempts=state.max_attempts,
             on_attempt=state.start_attempt,
@@ -742,14 +847,16 @@ class TmapiClient(_BaseClient):
         call_timeout, retries, hook = self._call_options(timeout, max_retries, on_retry)
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
+        end = None if self.deadline is None else time.monotonic() + self.deadline
+        state.deadline_at = end
         try:
             first: TmapiError | None = None
             try:
-                result = self._send_once(kwargs, parse, call_timeout)
+                result = self._send_once(kwargs, parse, call_timeout, end)
             except TmapiError as error:
                 first = error
             if first is not None:  # retried outside the except block: no `__context__` chain
-                result = self._retry(state, first, kwargs, parse, call_timeout)
+                result = self._retry(state, first, kwargs, parse, call_timeout, end)
         except TmapiError as exc:
             exc.attempts = state.attempt
             logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)
@@ -1020,6 +1127,8 @@ class AsyncTmapiClient(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
+        max_response_bytes: int = _transport.DEFAULT_MAX_RESPONSE_BYTES,
+        deadline: float | None = None,
     ) -> None:
         super().__init__(
             api_token=api_token,
@@ -1029,6 +1138,8 @@ class AsyncTmapiClient(_BaseClient):
             max_concurrency=max_concurrency,
             on_retry=on_retry,
             auth=auth,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ValueError("http_client: must be an httpx.AsyncClient (use TmapiClient for sync)")
@@ -1072,11 +1183,20 @@ class AsyncTmapiClient(_BaseClient):
         kwargs: dict[str, Any],
         parse: Callable[[httpx.Response], T],
         timeout: httpx.Timeout | None,
+        end: float | None = None,
     ) -> T:
         error: TmapiError | None = None
         async with self._slots:
+            attempt_timeout, seconds = self._attempt(timeout, end)
+            request = self._http.build_request(**kwargs, timeout=attempt_timeout)
             try:
-                response = await self._http.request(**kwargs, timeout=timeout)
+                response = await _transport.asend(
+                    self._http,
+                    request,
+                    max_bytes=self.max_response_bytes,
+                    seconds=seconds,
+                    auth=self._auth,
+                )
             except httpx.RequestError as exc:
                 error = self._transport_error(exc)
         if error is not None:  # raised outside the except block: no `__context__` to leak
@@ -1090,11 +1210,12 @@ class AsyncTmapiClient(_BaseClient):
         kwargs: dict[str, Any],
         parse: Callable[[httpx.Response], T],
         timeout: httpx.Timeout | None,
+        end: float | None = None,
     ) -> T:
         """Attempts 2.. after a failed first one, in stamina's loop (see `_call`)."""
         return await aretry_after_first(
             first,
-            lambda: self._send_once(kwargs, parse, timeout),
+            lambda: self._send_once(kwargs, parse, timeout, end),
             on=state.backoff_hook,
             attempts=state.max_attempts,
             on_attempt=state.start_attempt,
@@ -1112,14 +1233,16 @@ class AsyncTmapiClient(_BaseClient):
         call_timeout, retries, hook = self._call_options(timeout, max_retries, on_retry)
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
+        end = None if self.deadline is None else time.monotonic() + self.deadline
+        state.deadline_at = end
         try:
             first: TmapiError | None = None
             try:
-                result = await self._send_once(kwargs, parse, call_timeout)
+                result = await self._send_once(kwargs, parse, call_timeout, end)
             except TmapiError as error:
                 first = error
             if first is not None:  # retried outside the except block: no `__context__` chain
-                result = await self._retry(state, first, kwargs, parse, call_timeout)
+                result = await self._retry(state, first, kwargs, parse, call_timeout, end)
         except TmapiError as exc:
             exc.attempts = state.attempt
             logger.debug("%s failed after %d attempt(s): %r", operation, state.attempt, exc)
@@ -1197,14 +1320,23 @@ class AsyncTmapiClient(_BaseClient):
         """One attempt of `_call` (`max_retries=0`): the request built now, sent later."""
         timeout, _, _ = self._call_options(NOT_GIVEN, 0, None)
         request = self._http.build_request(**kwargs, timeout=timeout)
+        seconds = _transport.attempt_seconds(timeout)
 
         async def send() -> T:
             error: TmapiError | None = None
             async with self._slots:
                 try:
-                    response = await self._http.send(request)
+                    response = await _transport.asend(
+                        self._http,
+                        request,
+                        max_bytes=self.max_response_bytes,
+                        seconds=seconds,
+                        auth=self._auth,
+                    )
                 except httpx.RequestError as exc:
                     error = self._transport_error(exc)
+                except TmapiError as exc:  # too large, or past the attempt's deadline
+                    error = exc
             if error is None:
                 try:
                     return parse(response)

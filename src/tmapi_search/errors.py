@@ -5,6 +5,7 @@
     TmapiError
     ├── APIConnectionError            no answer: refused, reset, DNS, TLS ...
     │   └── APITimeoutError           no answer in time (connect, read, write, pool)
+    │       └── DeadlineExceededError the whole attempt (or call) passed its deadline
     ├── APIStatusError                an answer that is an error (.status_code .code .msg .body)
     │   ├── AuthenticationError       401 / code 4011  no or refused token: never retried
     │   ├── DataRetrievalError        417  transient: retried
@@ -12,8 +13,12 @@
     │   ├── SubscriptionError         439  expired or insufficient balance: never retried
     │   ├── UpstreamTimeoutError      499  transient: retried
     │   ├── ServerError               500  retried
-    │   └── ConcurrencyLimitError     503  too many calls in flight: retried, slower
+    │   ├── ConcurrencyLimitError     503  too many calls in flight: retried, slower
+    │   └── RateLimitError            429  too many requests (a gateway's): retried like 503
     └── MalformedResponseError        a body that cannot be read as the contract says
+        ├── ResponseTooLargeError     the body passed `max_response_bytes` (.limit, .counted)
+        └── MalformedValueError       a value the contract cannot hold (.path): nested too
+                                      deep, NaN/Infinity, an integer outside int64
 
 An error `code` inside an HTTP 200 body raises the class of that code (its
 `status_code` stays 200, its `code` is the body's). When an error status carries a
@@ -44,8 +49,12 @@ __all__ = [
     "AuthenticationError",
     "ConcurrencyLimitError",
     "DataRetrievalError",
+    "DeadlineExceededError",
     "MalformedResponseError",
+    "MalformedValueError",
     "ParameterError",
+    "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "SubscriptionError",
     "TmapiError",
@@ -88,6 +97,23 @@ class APIConnectionError(TmapiError):
 
 class APITimeoutError(APIConnectionError):
     """No HTTP answer in time (the read timeout defaults to 60 s, as the vendor advises)."""
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The answer was not complete within its deadline. Retried (within `deadline`).
+
+    Each attempt (connect, send, the whole answer read) must end within the largest
+    value of its `timeout`; a call with `deadline=` must end, retries and waits
+    included, within that many seconds. A server that sends a byte now and then keeps
+    every single read short: the deadline still ends the attempt.
+
+    Attributes:
+        seconds: the deadline that passed.
+    """
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
 
 
 class APIStatusError(TmapiError):
@@ -183,6 +209,18 @@ class ConcurrencyLimitError(APIStatusError):
     retryable = True
 
 
+class RateLimitError(APIStatusError):
+    """429: too many requests (not in TMAPI's table: a gateway's or a proxy's rate limit).
+
+    Transient: retried with the 503 backoff, a `Retry-After` header honoured (capped at
+    60 s as for 503). The bulk runner leaves the image pending, so a plain rerun
+    searches it.
+    """
+
+    documented_code = 429
+    retryable = True
+
+
 class MalformedResponseError(TmapiError):
     """An answer whose body cannot be read as the contract says.
 
@@ -204,6 +242,40 @@ class MalformedResponseError(TmapiError):
         self.retryable = status_code in GATEWAY_STATUSES
 
 
+class ResponseTooLargeError(MalformedResponseError):
+    """The answer's body passed the client's `max_response_bytes` (default 16 MiB).
+
+    Bodies are read as they arrive and the read stops at the limit, so an endless or
+    huge body, or a compression bomb, costs at most the limit in memory.
+
+    Attributes:
+        limit: the limit, in bytes.
+        counted: "compressed" (bytes on the wire) or "decompressed" (after gzip/deflate).
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int, body: str, limit: int, counted: str
+    ) -> None:
+        super().__init__(message, status_code=status_code, body=body)
+        self.limit = limit
+        self.counted = counted
+
+
+class MalformedValueError(MalformedResponseError):
+    """A JSON value the contract cannot hold, named by its path (`$.data.items[3].item_id`).
+
+    JSON nested deeper than the decoder's limit, `NaN` / `Infinity`, an integer outside
+    int64 or a number that is not an integer where the contract says `integer`.
+
+    Attributes:
+        path: where the value is, e.g. `$.data.items[0].item_id` (`$` is the body).
+    """
+
+    def __init__(self, message: str, *, status_code: int, body: str, path: str) -> None:
+        super().__init__(message, status_code=status_code, body=body)
+        self.path = path
+
+
 #: Undocumented statuses that come from a gateway in front of TMAPI and are transient.
 GATEWAY_STATUSES = frozenset({502, 504})
 
@@ -217,6 +289,7 @@ _BY_CODE: dict[int, type[APIStatusError]] = {
         UpstreamTimeoutError,
         ServerError,
         ConcurrencyLimitError,
+        RateLimitError,
     )
     if cls.documented_code is not None
 }
@@ -234,7 +307,8 @@ def error_class_for_code(code: int | None) -> type[APIStatusError]:
 
 
 def is_retryable(error: BaseException) -> bool:
-    """TMAPI's table: connection errors, timeouts, 417, 499, 500, 503 (and gateway 502/504)."""
+    """TMAPI's table: connection errors, timeouts, 417, 499, 500, 503 (and gateway 502/504,
+    and 429)."""
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, APIStatusError):

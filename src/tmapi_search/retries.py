@@ -8,9 +8,11 @@ What is retried (`errors.is_retryable`): connection errors and timeouts, 417, 49
 
 - exponential backoff with full jitter on top: `0.5 s * 2**n` capped at 8 s
   (n = retries so far), plus up to 0.5 s of jitter;
-- 503 (concurrency limit) waits longer: `2 s * 2**n` capped at 30 s, plus up to 1 s;
+- 503 (concurrency limit) and 429 (a gateway's rate limit) wait longer: `2 s * 2**n`
+  capped at 30 s, plus up to 1 s;
 - a `Retry-After` header (seconds or HTTP date) is honoured when present, capped at
-  60 s.
+  60 s;
+- with the client's `deadline`, no retry starts whose wait would end past it.
 
 How a caller observes retries (all three, pick what fits):
 
@@ -33,11 +35,18 @@ import datetime as dt
 import email.utils
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tmapi_search.errors import APIStatusError, ConcurrencyLimitError, TmapiError, is_retryable
+from tmapi_search.errors import (
+    APIStatusError,
+    ConcurrencyLimitError,
+    RateLimitError,
+    TmapiError,
+    is_retryable,
+)
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -108,7 +117,7 @@ def backoff_delay(error: TmapiError, retries_so_far: int) -> float:
     retry_after = error.retry_after if isinstance(error, APIStatusError) else None
     if retry_after is not None:
         return min(retry_after, RETRY_AFTER_CAP)
-    if isinstance(error, ConcurrencyLimitError):
+    if isinstance(error, ConcurrencyLimitError | RateLimitError):
         base, cap, jitter = BASE_DELAY_503, MAX_DELAY_503, JITTER_503
     else:
         base, cap, jitter = BASE_DELAY, MAX_DELAY, JITTER
@@ -124,13 +133,15 @@ class RetryState:
     nothing for the retry machinery (stamina builds a tenacity policy per loop).
     """
 
-    __slots__ = ("attempt", "max_attempts", "on_retry", "operation")
+    __slots__ = ("attempt", "deadline_at", "max_attempts", "on_retry", "operation")
 
     def __init__(self, operation: str, max_retries: int, on_retry: RetryHook | None) -> None:
         self.operation = operation
         self.max_attempts = max_retries + 1
         self.on_retry = on_retry
         self.attempt = 1  # the attempt being made (the first is always made)
+        #: `time.monotonic()` by which the call must end (the client's `deadline`), or None
+        self.deadline_at: float | None = None
 
     def start_attempt(self, number: int) -> None:
         """`on_attempt` of `retry_after_first`: the attempt being made."""
@@ -143,6 +154,8 @@ class RetryState:
         if self.attempt >= self.max_attempts:
             return False
         delay = backoff_delay(error, self.attempt - 1)
+        if self.deadline_at is not None and time.monotonic() + delay >= self.deadline_at:
+            return False  # the wait alone would pass the call's deadline
         logger.info(
             "retrying %s after attempt %d/%d in %.2fs: %r",
             self.operation,
