@@ -20,10 +20,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import weakref
 from collections.abc import Generator
 from typing import Any, Final, Literal
 
 import httpx
+
+from tmapi_search._scrub import scrub
 
 __all__ = [
     "AUTH_MODES",
@@ -56,8 +59,8 @@ def redact(text: str, token: str | None = None) -> str:
     """Mask any `apiToken=...` / `apikey: ...` value in `text`, and the token wherever it occurs."""
     text = _TOKEN_IN_QUERY.sub(r"\1" + _MASK, text)
     text = _TOKEN_IN_HEADER.sub(r"\1" + _MASK, text)
-    if token:
-        text = text.replace(token, _MASK)
+    if token:  # literal, JSON-escaped or percent-encoded, in any mix
+        text = scrub(text, token)
     return text
 
 
@@ -101,6 +104,7 @@ class ApiTokenAuth(httpx.Auth):
         self._mode = check_auth_mode(mode)
         # what httpx makes of `params={"apiToken": token}` (encoded once, not per call)
         self._query_pair = str(httpx.QueryParams({TOKEN_PARAM: token}))
+        _LIVE.add(self)  # log records are scrubbed of it while it lives
 
     @property
     def token(self) -> str:
@@ -171,15 +175,27 @@ def scrub_transport_error(error: httpx.RequestError, token: str | None) -> httpx
     return copy
 
 
+#: The tokens of this process (weakly held): `RedactTokenFilter` masks each wherever a
+#: record shows it (an echoed header in httpcore's DEBUG trace, say), in any form.
+_LIVE: weakref.WeakSet[ApiTokenAuth] = weakref.WeakSet()
+
+
+def _scrub_live(text: str) -> str:
+    for auth in list(_LIVE):
+        text = scrub(text, auth.token)
+    return text
+
+
 class RedactTokenFilter(logging.Filter):
-    """A logging filter that masks `apiToken=...` in a record's rendered message."""
+    """A logging filter that masks `apiToken=...` / `apikey: ...` in a record's rendered
+    message, and the token of any live client in whatever form it appears."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken record is not ours to fix; let logging report it
             return True
-        redacted = redact(message)
+        redacted = _scrub_live(redact(message))
         if redacted != message:
             record.msg = redacted
             record.args = None
@@ -189,9 +205,26 @@ class RedactTokenFilter(logging.Filter):
 _FILTER = RedactTokenFilter()
 
 
+#: Loggers whose records may show a request or an answer (and their children).
+_REDACTED_LOGGERS = ("httpx", "httpcore", "h11", "h2", "hpack")
+
+
 def install_log_redaction(*logger_names: str) -> None:
-    """Attach the redaction filter to httpx's and httpcore's loggers (idempotent)."""
-    for name in logger_names or ("httpx", "httpcore"):
+    """Attach the redaction filter to httpx's and httpcore's loggers and to every child
+    logger of theirs that exists (idempotent).
+
+    A logger's filters do not apply to records propagated from its children
+    (`httpcore.http11`, `httpcore.connection`, ...), so each gets the filter itself;
+    the client calls this again whenever it is created (children made since included).
+    """
+    roots = logger_names or _REDACTED_LOGGERS
+    names = set(roots)
+    names.update(
+        name
+        for name in list(logging.Logger.manager.loggerDict)
+        if any(name.startswith(root + ".") for root in roots)
+    )
+    for name in names:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)

@@ -34,7 +34,7 @@ import httpx
 
 from tmapi_search import _json, _transport, validation
 from tmapi_search._logging import logger, setup_logging
-from tmapi_search._scrub import scrub, scrub_tree
+from tmapi_search._scrub import scrub_tree
 from tmapi_search.auth import (
     ApiTokenAuth,
     AuthMode,
@@ -435,8 +435,7 @@ class _BaseClient:
     # -- reading answers ---------------------------------------------------------------
     def _clean(self, text: str) -> str:
         """`text` without the token in any form (literal, JSON-escaped, percent-encoded)."""
-        token = self._auth.token
-        return scrub(redact(text, token), token)
+        return redact(text, self._auth.token)
 
     def _redacted_text(self, content: bytes) -> str:
         return self._clean(content.decode("utf-8", errors="replace"))

@@ -104,7 +104,9 @@ from tmapi_search.errors import (
     APIStatusError,
     AuthenticationError,
     ConcurrencyLimitError,
+    MalformedResponseError,
     ParameterError,
+    RateLimitError,
     SubscriptionError,
     TmapiError,
     is_retryable,
@@ -137,7 +139,7 @@ CONVERTED_TTL = 60 * 60.0
 
 logger = logging.getLogger("tmapi_search.bulk.runner")
 
-RunOutcome = Literal["completed", "billing", "auth", "interrupted", "storage", "network"]
+RunOutcome = Literal["completed", "billing", "auth", "interrupted", "storage", "network", "error"]
 #: HTTP statuses that mean the token itself is refused: stop the run like a 439.
 AUTH_STATUSES = frozenset({401, 403})
 #: In auto mode, how many 503 refusals one call may take beyond `max_retries`.
@@ -193,7 +195,11 @@ class BulkStats:
     shared: int = 0
     """Rows served by another row's search (same image URL): no call of their own."""
     left_pending: int = 0
-    """Rows left pending because their call got no answer (connection, timeout)."""
+    """Rows left pending because their call got no answer (connection, timeout), or an
+    answer that could not be used (`unusable`)."""
+    unusable: int = 0
+    """Of `left_pending`: rows whose answer could not be used (unreadable, too large,
+    429 after the retries)."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
@@ -484,27 +490,32 @@ class BulkRunner:
     async def _feed(self, source: WorkSource, queue: asyncio.Queue[_Image | None], n: int) -> None:
         """Hand the source's rows to the workers, one search per image URL in flight."""
         try:
-            while not self.stopping:
-                try:
-                    page = await source.next_page()
-                except sqlite3.Error as error:  # the database cannot be read: stop
-                    self._storage_failed(error)
-                    return
-                if page is None:
-                    break
-                for count, record in enumerate(page, start=1):
-                    if self.stopping:
-                        return
-                    image = self._dispatch(record)
-                    if image is not None:
-                        await queue.put(image)
-                    elif count % 200 == 0:
-                        await asyncio.sleep(0)  # rows served without a call: let calls run
-                self._changed()
+            await self._feed_rows(source, queue)
+        except Exception as error:  # not foreseen: stop the run, say why
+            self._crashed(error, None)
         finally:
             if not self.stopping:
                 for _ in range(n):
                     await queue.put(None)
+
+    async def _feed_rows(self, source: WorkSource, queue: asyncio.Queue[_Image | None]) -> None:
+        while not self.stopping:
+            try:
+                page = await source.next_page()
+            except sqlite3.Error as error:  # the database cannot be read: stop
+                self._storage_failed(error)
+                return
+            if page is None:
+                break
+            for count, record in enumerate(page, start=1):
+                if self.stopping:
+                    return
+                image = self._dispatch(record)
+                if image is not None:
+                    await queue.put(image)
+                elif count % 200 == 0:
+                    await asyncio.sleep(0)  # rows served without a call: let calls run
+            self._changed()
 
     def _dispatch(self, record: ImageRecord) -> _Image | None:
         """The work for one row: a new search, or none (joined or served: no new call)."""
@@ -607,6 +618,9 @@ class BulkRunner:
                 await self._process(image)
             except _StopRun:
                 return
+            except Exception as error:  # a bug, or an answer no check foresaw: stop the run
+                self._crashed(error, image)
+                return
             finally:
                 self._current[task] = None
                 self._live.pop(image.url_key, None)
@@ -656,8 +670,10 @@ class BulkRunner:
         except TmapiError as error:
             if self._stops_run(error):
                 raise _StopRun() from error
-            if isinstance(error, APIConnectionError):
-                # no answer is never the image's fault: it stays pending, the reason noted
+            unusable = isinstance(error, MalformedResponseError | RateLimitError)
+            if unusable or isinstance(error, APIConnectionError):
+                # no answer (or none that can be used: unreadable, too large, 429) is never
+                # the image's fault: it stays pending, the reason noted
                 rows = len(image.ids())
                 self._ended[image.url_key] = -1
                 if image.attempts:
@@ -671,6 +687,7 @@ class BulkRunner:
                         calls=self.stats.calls,
                     )
                 self.stats.left_pending += rows
+                self.stats.unusable += rows if unusable else 0
                 self._changed()
                 return
             if self.stopping and is_retryable(error):
@@ -793,6 +810,36 @@ class BulkRunner:
         image.url = await self._call(image, self._convert)
         if not self._save(self.store.save_converted, image.ids(), image.url):
             raise _StopRun()
+
+    def _crashed(self, error: Exception, image: _Image | None) -> None:
+        """An exception no code path expected: stop the run at once (no new call starts;
+        calls in flight end and are saved), the image left pending with the error."""
+        where = f"line {image.record.line}" if image is not None else "reading the rows"
+        text = redact(f"{type(error).__name__}: {error}")
+        text = text if len(text) <= 300 else text[:297] + "..."
+        logger.error("bulk: unexpected error at %s: %s", where, text)
+        logger.debug("bulk: unexpected error at %s", where, exc_info=error)
+        if image is not None and self.run_id is not None:
+            self._ended[image.url_key] = -1
+            self._save(
+                self.store.save_pending_error,
+                image.ids(),
+                self.run_id,
+                error_class=type(error).__name__,
+                error_message=text,
+                attempts=image.new_attempts(),
+                calls=self.stats.calls,
+            )
+            self.stats.left_pending += len(image.ids())
+        if self.outcome == "error" or self.outcome == "storage":
+            return
+        self.stop(
+            "error",
+            f"stopped by an unexpected error at {where} ({text}); the results paid for are "
+            "saved, the rows not finished stay pending. Run the same command again to "
+            "resume; if it happens again, run it with -vv and report the error.",
+        )
+        self.outcome = "error"
 
     def _stops_run(self, error: TmapiError) -> bool:
         if isinstance(error, SubscriptionError):
@@ -952,6 +999,10 @@ class BulkRunner:
                     self._answered(error)
                     slot.overloaded()
                     self.stats.refused_503 += 1
+                    raise
+                except RateLimitError as error:  # a gateway's rate limit: slow down too
+                    self._answered(error)
+                    slot.overloaded()
                     raise
                 except TmapiError as error:
                     self._answered(error)

@@ -44,6 +44,7 @@ from tmapi_search.cli.exit_codes import (
     EXIT_API,
     EXIT_BILLING,
     EXIT_CODES,
+    EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_NETWORK,
     EXIT_USAGE,
@@ -192,7 +193,8 @@ def api_errors(config: Config) -> Iterator[None]:
             die(config, EXIT_API, _describe(error))
         if isinstance(error, ValueError):  # local validation: names the parameter
             die(config, EXIT_USAGE, str(error))
-        raise
+        hint = "" if config.verbose else " (run with -v for the traceback)"
+        die(config, EXIT_ERROR, f"unexpected error: {type(error).__name__}: {error}{hint}")
 
 
 def _auth_label(config: Config) -> str:

@@ -60,6 +60,7 @@ from tmapi_search.cli.exit_codes import (
     API_CALL,
     EXIT_API,
     EXIT_BILLING,
+    EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_NETWORK,
     EXIT_OK,
@@ -88,7 +89,7 @@ def _check_concurrency(value: str) -> str:
     return value
 
 
-@app.command(epilog=epilog(*API_CALL, EXIT_STORAGE))
+@app.command(epilog=epilog(*API_CALL, EXIT_STORAGE, EXIT_ERROR))
 def bulk(
     ctx: typer.Context,
     input_path: Annotated[
@@ -487,11 +488,24 @@ def _run_locked(
             f"image(s) saved); free space, then run the same command again to resume",
         )
     if runner.stop_reason:
-        style = "red" if runner.outcome in ("billing", "auth", "network") else "yellow"
+        style = "red" if runner.outcome in ("billing", "auth", "network", "error") else "yellow"
         stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
     if catalogue.error is not None:
         return EXIT_USAGE
-    return _exit_for(failed_now, runner.outcome, stats)
+    code = _exit_for(failed_now, runner.outcome, stats)
+    if code == EXIT_OK:
+        try:
+            left = store.pending_count(number, retry_failed=False)
+        except sqlite3.Error as error:
+            die(config, EXIT_STORAGE, f"cannot read {db}: {_cause(error)}")
+        if left:  # a run that leaves rows pending never reports success
+            stderr.print(
+                f"{left} row(s) still pending although the run ended without an error; "
+                "run the same command again to search them",
+                style="red",
+            )
+            return EXIT_ERROR
+    return code
 
 
 def _print_already(store: Any, db: Path, number: int, run_id: int | None, retry: bool) -> None:
@@ -656,11 +670,15 @@ def _exit_for(failed_now: Sequence[str], outcome: str, stats: Any) -> int:
         return EXIT_INTERRUPTED
     if outcome == "network":
         return EXIT_NETWORK
+    if outcome == "error":
+        return EXIT_ERROR
     if failed_now:
         network = {"APIConnectionError", "APITimeoutError"}
         if all(name in network for name in failed_now):
             return EXIT_NETWORK
         return EXIT_API
+    if stats is not None and stats.unusable:
+        return EXIT_API  # some answers could not be used: those images stay pending
     if stats is not None and stats.left_pending:
         return EXIT_NETWORK  # some calls got no answer: those images stay pending
     return EXIT_OK

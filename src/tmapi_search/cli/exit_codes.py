@@ -10,10 +10,11 @@ return. A new code goes into `EXIT_CODES` (and the README's table).
 
 from __future__ import annotations
 
-__all__ = ["ALWAYS", "API_CALL", "EPILOG", "EXIT_CODES", "EXIT_STORAGE", "epilog"]
+__all__ = ["ALWAYS", "API_CALL", "EPILOG", "EXIT_CODES", "EXIT_ERROR", "EXIT_STORAGE", "epilog"]
 
 EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 EXIT_STORAGE = 6
+EXIT_ERROR = 7
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_USAGE: "usage or bad input",
@@ -21,13 +22,15 @@ EXIT_CODES = {
     EXIT_API: "other API error",
     EXIT_NETWORK: "network or timeout after retries",
     EXIT_STORAGE: "storage: a file cannot be written or read (disk full, read only media, locked)",
+    EXIT_ERROR: "unexpected error (a bug, or an answer nothing foresaw); bulk: the run stopped, "
+    "rows left pending",
     EXIT_INTERRUPTED: "interrupted",
 }
 
 #: Any command: done, a usage error (click's own or a bad value), Ctrl-C / SIGTERM.
 ALWAYS = (EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED)
-#: What `cli.app.api_errors()` turns a failed API call into.
-API_CALL = (EXIT_BILLING, EXIT_API, EXIT_NETWORK)
+#: What `cli.app.api_errors()` turns a failed API call (or an unexpected error) into.
+API_CALL = (EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_ERROR)
 
 
 def epilog(*codes: int) -> str:
