@@ -132,6 +132,9 @@ class _Body:
         for encoding in encodings:
             if encoding not in ("gzip", "x-gzip", "deflate"):
                 raise self._malformed(f"unsupported Content-Encoding {encoding!r}")
+        announced = response.headers.get("content-length", "")
+        if not encodings and announced.isdigit() and int(announced) > limit:
+            raise self._too_large("announced")  # nothing read: Content-Length says it all
         # applied in reverse order of their listing (the last one applied is listed last)
         self._decoders = [_Decoder("gzip" if e == "x-gzip" else e) for e in reversed(encodings)]
 
@@ -172,7 +175,8 @@ class _Body:
     def _too_large(self, counted: str) -> ResponseTooLargeError:
         return ResponseTooLargeError(
             f"HTTP {self._status}: the answer is larger than max_response_bytes="
-            f"{self._limit} ({counted} bytes counted); reading stopped there",
+            f"{self._limit} ({counted} bytes counted); "
+            + ("not read" if counted == "announced" else "reading stopped there"),
             status_code=self._status,
             body=self._preview(),
             limit=self._limit,

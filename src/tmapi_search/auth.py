@@ -217,6 +217,8 @@ def install_log_redaction(*logger_names: str) -> None:
     (`httpcore.http11`, `httpcore.connection`, ...), so each gets the filter itself;
     the client calls this again whenever it is created (children made since included).
     """
+    import httpcore  # noqa: F401  (httpx imports it on first use: its loggers exist now)
+
     roots = logger_names or _REDACTED_LOGGERS
     names = set(roots)
     names.update(

@@ -250,7 +250,9 @@ class ResponseTooLargeError(MalformedResponseError):
 
     Attributes:
         limit: the limit, in bytes.
-        counted: "compressed" (bytes on the wire) or "decompressed" (after gzip/deflate).
+        counted: which count passed it: "received" (an uncompressed body), "announced"
+            (its Content-Length, before any byte is read), "compressed" (bytes on the
+            wire of a gzip/deflate body) or "decompressed" (what they inflate to).
     """
 
     def __init__(

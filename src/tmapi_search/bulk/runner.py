@@ -200,6 +200,8 @@ class BulkStats:
     unusable: int = 0
     """Of `left_pending`: rows whose answer could not be used (unreadable, too large,
     429 after the retries)."""
+    pending_errors: dict[str, int] = field(default_factory=dict)
+    """Rows left pending by this run, by the class of the error that left them so."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
@@ -688,6 +690,8 @@ class BulkRunner:
                     )
                 self.stats.left_pending += rows
                 self.stats.unusable += rows if unusable else 0
+                name = type(error).__name__
+                self.stats.pending_errors[name] = self.stats.pending_errors.get(name, 0) + rows
                 self._changed()
                 return
             if self.stopping and is_retryable(error):
@@ -831,6 +835,10 @@ class BulkRunner:
                 calls=self.stats.calls,
             )
             self.stats.left_pending += len(image.ids())
+            name = type(error).__name__
+            self.stats.pending_errors[name] = self.stats.pending_errors.get(name, 0) + len(
+                image.ids()
+            )
         if self.outcome == "error" or self.outcome == "storage":
             return
         self.stop(

@@ -13,6 +13,7 @@ Exit codes (also in `--help` and the README):
 5     network or timeout after the retries (bulk: the API stopped answering)
 6     storage: a file cannot be written or read (disk full, read-only, I/O error,
       database locked); bulk stops its paid calls at the first failed write
+7     unexpected error; bulk: the run stopped, paid results saved, rows left pending
 130   interrupted (Ctrl-C, SIGTERM); a bulk run keeps what it finished
 ====  ====================================================================
 

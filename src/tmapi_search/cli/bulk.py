@@ -705,6 +705,13 @@ def _print_summary(store: Any, db: Path, stats: Any) -> None:
     if counts.failed_by_class:
         detail = ", ".join(f"{name} x{n}" for name, n in counts.failed_by_class.items())
         stdout.print(f"failed: {detail}", markup=False)
+    if stats is not None and stats.pending_errors:
+        detail = ", ".join(f"{name} x{n}" for name, n in stats.pending_errors.items())
+        stdout.print(
+            f"left pending (no answer, or none that could be used): {detail}; the same "
+            "command searches them again",
+            markup=False,
+        )
 
 
 class _ProgressDisplay:
