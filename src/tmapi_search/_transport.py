@@ -24,6 +24,7 @@ so reading an answer is the same as before.
 
 from __future__ import annotations
 
+import re
 import time
 import zlib
 from typing import Any, Final
@@ -205,19 +206,13 @@ def _prepare(request: httpx.Request) -> None:
 
 
 def _complete(response: httpx.Response, content: bytes) -> httpx.Response:
-    """The answer with its decoded body, as httpx's non-streamed `request` returns it."""
-    headers = [
-        (name, value)
-        for name, value in response.headers.raw
-        if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
-    ]
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=content,
-        request=response.request,
-        extensions=response.extensions,
-    )
+    """The answer with its decoded body, as httpx's non-streamed `request` returns it.
+
+    `Response.read()` keeps what it read in `_content`, and `content` returns it: the
+    body read here is kept the same way (a new `Response` costs ~20 us a call more).
+    """
+    response._content = content
+    return response
 
 
 def send(
@@ -287,16 +282,13 @@ async def asend(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_PAGE_SIZE = re.compile(rb"(?:^|&)page_size=([0-9]{1,9})(?:&|$)")
+
+
 def requested_page_size(request: httpx.Request) -> int | None:
     """The `page_size` the request asked for (None when it did not say)."""
-    query = request.url.query
-    if b"page_size=" not in query:
-        return None
-    value = httpx.QueryParams(query.decode("ascii", errors="replace")).get("page_size")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    found = _PAGE_SIZE.search(request.url.query)
+    return int(found[1]) if found else None
 
 
 def cut_page(payload: dict[str, Any], requested: int) -> int | None:
