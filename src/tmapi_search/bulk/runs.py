@@ -12,13 +12,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from tmapi_search.bulk.errors import ParamsMismatchError
 from tmapi_search.bulk.schema import PARAMS_KEY, Database
 
 __all__ = ["ParamsMismatchError", "RunsMixin"]
-
-
-class ParamsMismatchError(ValueError):
-    """The database was started with other search parameters than this run's."""
 
 
 class RunsMixin(Database):
