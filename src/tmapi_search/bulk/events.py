@@ -85,7 +85,8 @@ class CatalogueOpened:
         return "detected" in self.read_as
 
     def __str__(self) -> str:
-        return f"read {self.path} as {self.read_as} (--encoding to change)"
+        change = " (--encoding to change)" if self.detected else ""
+        return f"read {self.path} as {self.read_as}{change}"
 
 
 @dataclass(frozen=True, slots=True)
