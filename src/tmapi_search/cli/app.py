@@ -5,7 +5,7 @@ Commands: `search`, `convert`, `bulk`, `export`, `status`, `report` (see `tmapi-
 lists them in `COMMANDS`, with the exit codes each can return); the command modules
 import the shared `options` and `console`, never the app.
 
-Exit codes (also in `--help` and the README):
+Exit codes (also in `--help` and docs/cli.md):
 
 ====  ====================================================================
 0     ok
