@@ -24,6 +24,7 @@ from tmapi_search._scrub import token_pattern
 from tmapi_search.bulk.inputs import read_input
 from tmapi_search.bulk.runner import BulkRunner, BulkSettings
 from tmapi_search.bulk.store import Store
+from tmapi_search.bulk.summary import Counts, RunSummary
 from tmapi_search.cli.bulk import _exit_for
 from tmapi_search.cli.exit_codes import EXIT_API, EXIT_ERROR, EXIT_NETWORK
 from tmapi_search.testing import TmapiMock
@@ -154,7 +155,10 @@ async def test_a_worker_exception_stops_the_run_and_keeps_what_was_paid(
         crashed = [i for i in store.images("pending") if i.error_class]
         assert [i.error_class for i in crashed] == ["RuntimeError"]
         assert tmapi_mock.search.call_count == 4  # no call started after it
-        assert _exit_for([], runner.outcome, runner.stats) == EXIT_ERROR
+        assert (
+            _exit_for(RunSummary(db=store.path, outcome=runner.outcome, counts=Counts()))
+            == EXIT_ERROR
+        )
 
 
 @pytest.mark.usefixtures("no_backoff")
@@ -176,9 +180,10 @@ async def test_an_exception_while_handing_out_rows_stops_the_run(
         assert tmapi_mock.search.call_count == 0
 
 
-def test_exit_codes_of_unusable_answers() -> None:
-    from tmapi_search.bulk.runner import BulkStats
+def test_exit_codes_of_unusable_answers(tmp_path: Path) -> None:
+    def summary(**fields: Any) -> RunSummary:
+        return RunSummary(db=tmp_path, counts=Counts(), **fields)
 
-    assert _exit_for([], "completed", BulkStats(left_pending=2, unusable=1)) == EXIT_API
-    assert _exit_for([], "completed", BulkStats(left_pending=2)) == EXIT_NETWORK
-    assert _exit_for([], "error", BulkStats()) == EXIT_ERROR
+    assert _exit_for(summary(outcome="completed", left_pending=2, unusable=1)) == EXIT_API
+    assert _exit_for(summary(outcome="completed", left_pending=2)) == EXIT_NETWORK
+    assert _exit_for(summary(outcome="error")) == EXIT_ERROR
