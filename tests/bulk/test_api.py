@@ -260,3 +260,19 @@ def test_the_token_is_in_no_engine_frame(tmp_path: Path) -> None:
     for frame in frames:
         for name, value in frame.f_locals.items():
             assert TOKEN not in repr(value), (frame.f_code.co_name, name)
+
+
+def test_a_failing_progress_handler_does_not_stop_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def on_progress(event: ev.ProgressEvent) -> None:
+        raise RuntimeError("a bug in the caller's handler")
+
+    path = catalogue(tmp_path / "catalogue.csv")
+    with server() as stand_in:
+        summary = run_catalogue(
+            path, tmp_path / "r.sqlite", api_token=TOKEN, base_url=stand_in.base_url,
+            on_progress=on_progress, **OPTIONS,
+        )  # fmt: skip
+    assert (summary.outcome, summary.done) == ("completed", 8)
+    assert caplog.text.count("on_progress raised") == 1  # logged once, not per event
