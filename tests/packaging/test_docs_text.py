@@ -7,6 +7,7 @@ hashes or before/after comparisons: the history belongs in git and docs/changelo
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -93,3 +94,34 @@ def test_the_patterns_catch_a_diary() -> None:
     assert len(diary_words(diary)) == 6
     reference = "+1 per round trip; 15 rounds of 200 calls; item 865835426638; cafe; deadbeef"
     assert diary_words(reference) == []
+
+
+@pytest.mark.parametrize(
+    ("package", "page"),
+    [
+        ("tmapi_search", "sdk.md"),
+        ("tmapi_search.bulk", "bulk.md"),
+        ("tmapi_search.testing", "testing.md"),
+    ],
+)
+def test_the_api_reference_covers_every_public_name(package: str, page: str) -> None:
+    """Each name of `__all__` is rendered: by its own `::: package.name` or its module's."""
+    text = (ROOT / "docs" / "reference" / page).read_text(encoding="utf-8")
+    rendered = re.findall(r"^::: ([\w.]+)", text, re.MULTILINE)
+    if package in rendered:  # the package itself: mkdocstrings renders its `__all__`
+        return
+    modules = [importlib.import_module(r) for r in rendered if _is_module(r)]
+    missing = [
+        name
+        for name in importlib.import_module(package).__all__
+        if f"{package}.{name}" not in rendered and not any(name in vars(m) for m in modules)
+    ]
+    assert missing == [], f"add `::: {package}.<name>` to docs/reference/{page}"
+
+
+def _is_module(dotted: str) -> bool:
+    try:
+        importlib.import_module(dotted)
+    except ModuleNotFoundError:
+        return False
+    return True
