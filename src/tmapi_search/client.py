@@ -342,7 +342,7 @@ class _BaseClient:
         gen = _generated()
         unset = gen.UNSET
         kwargs: dict[str, Any] = gen.search_api._get_kwargs(
-            img_url=img_url,
+            img_url=validation.encode_image_url(img_url),
             page=page,
             page_size=page_size,
             language=gen.models.Language(language),
@@ -363,7 +363,7 @@ class _BaseClient:
     ) -> dict[str, Any]:
         gen = _generated()
         kwargs: dict[str, Any] = gen.search_v2_api._get_kwargs(
-            img_url=img_url,
+            img_url=validation.encode_image_url(img_url),
             page=page,
             page_size=page_size,
             language=gen.models.LanguageV2(language),
@@ -377,7 +377,7 @@ class _BaseClient:
     def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
         gen = _generated()
         body = gen.models.ConvertImageUrlRequest(
-            url=url, search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint)
+            url=validation.encode_image_url(url), search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint)
         )
         kwargs: dict[str, Any] = gen.convert_api._get_kwargs(body=body)
         return self._request_kwargs(kwargs)
