@@ -149,6 +149,22 @@ def bulk(
             "(default: sniffed among , ; tab |).",
         ),
     ] = None,
+    image_column: Annotated[
+        str | None,
+        typer.Option(
+            "--image-column",
+            help="The column holding the image URLs (default: recognised by name: img_url, "
+            "image, image url, photo, picture, 图片链接, 主图 ...).",
+        ),
+    ] = None,
+    sku_column: Annotated[
+        str | None,
+        typer.Option(
+            "--sku-column",
+            help="The column identifying a row (default: recognised by name: sku, item "
+            "code, product code, 商品编码, 货号, 编码).",
+        ),
+    ] = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -204,11 +220,20 @@ def bulk(
         start, end = check_price_range(price_start, price_end)  # checked above: no error
         options = {**options, "price_start": start, "price_end": end}
     try:
-        stream = open_input(input_path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+        stream = open_input(
+            input_path,
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
+            image_column=image_column,
+            sku_column=sku_column,
+        )
     except InputError as error:
         die(config, EXIT_USAGE, str(error))
     if "detected" in stream.read_as:
         stderr.print(f"read {input_path} as {stream.read_as} (--encoding to change)", markup=False)
+    if stream.image_column is not None and stream.image_column.lower() != "img_url":
+        stderr.print(stream.describe_columns(), markup=False)
     catalogue = _Catalogue(input_path, stream)
     try:
         has_image = catalogue.has_image()  # reads up to the first searchable row, nothing stored
@@ -586,7 +611,7 @@ class _Catalogue:
         self.warning_count += len(warnings)
         self.warnings.extend(warnings[: 20 - len(self.warnings)])
         if count < size:
-            self.ingestion.finish()
+            self.ingestion.finish({"number_columns": self.stream.number_columns()})
             self.finished = True
         if self.display is not None:
             self.display.reading(self.stream.rows_read, done=self.finished, todo=self.todo)
