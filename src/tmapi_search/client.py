@@ -377,7 +377,8 @@ class _BaseClient:
     def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
         gen = _generated()
         body = gen.models.ConvertImageUrlRequest(
-            url=validation.encode_image_url(url), search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint)
+            url=validation.encode_image_url(url),
+            search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint),
         )
         kwargs: dict[str, Any] = gen.convert_api._get_kwargs(body=body)
         return self._request_kwargs(kwargs)

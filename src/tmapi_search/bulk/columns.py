@@ -120,8 +120,7 @@ class NumberColumns:
         return [
             name
             for index, name in enumerate(self.columns)
-            if index not in self.never
-            and (index in self._typed or (self._plain.get(index)))
+            if index not in self.never and (index in self._typed or (self._plain.get(index)))
         ]
 
 

@@ -180,14 +180,19 @@ def _card(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_report_data(db: str | Path, *, top: int = DEFAULT_TOP) -> dict[str, Any]:
+def build_report_data(
+    db: str | Path, *, top: int = DEFAULT_TOP, include_gone: bool = False
+) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data (strings not yet escaped).
 
-    ValueError naming `--db` when `db` is missing or not a results database.
+    The rows of the catalogue as last read; `include_gone` adds the rows it no longer
+    has, with the status `gone`. ValueError naming `--db` when `db` is missing or not a
+    results database.
     """
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
     with Store(db, readonly=True) as store:
+        store.include_gone = include_gone
         accounts = list(store.account())
     conn = open_readonly(Path(db))
     conn.row_factory = sqlite3.Row
@@ -228,7 +233,7 @@ def _build(conn: sqlite3.Connection, accounts: list[InputAccount], top: int) -> 
         card["pos"] = position
         cards.setdefault(image_id, []).append(card)
     inputs = []
-    by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0}
+    by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0, "gone": 0}
     for entry in accounts:
         by_status[entry.status] = by_status.get(entry.status, 0) + 1
         row = rows.get(entry.image_id)
@@ -363,6 +368,7 @@ def write_report(
     *,
     top: int = DEFAULT_TOP,
     force: bool = False,
+    include_gone: bool = False,
 ) -> ReportSummary:
     """Write the report of `db` to `out` atomically (temp file + rename).
 
@@ -374,7 +380,7 @@ def write_report(
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
     check_output(out_path, db_path, force=force)
-    data = build_report_data(db_path, top=top)
+    data = build_report_data(db_path, top=top, include_gone=include_gone)
     page = render_html(data, title=db_path.name).encode("utf-8")
     with atomic_write(out_path, binary=True, force=force) as handle:
         handle.write(page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import webbrowser
 from pathlib import Path
@@ -28,13 +29,27 @@ def report(
     open_it: Annotated[
         bool, typer.Option("--open", help="Open the report in the default browser.")
     ] = False,
+    include_gone: Annotated[
+        bool,
+        typer.Option(
+            "--include-gone", help="Also show the rows the catalogue no longer has (marked gone)."
+        ),
+    ] = False,
 ) -> None:
     """Write an HTML report: each input's photo beside the offers found, with filters."""
+    from tmapi_search.bulk.activity import writing_now
     from tmapi_search.bulk.report import write_report
+    from tmapi_search.bulk.store import Store
 
     config = get_config(ctx)
+    gone = 0
+    with contextlib.suppress(ValueError, sqlite3.Error, OSError), Store(db, readonly=True) as store:
+        note = writing_now(db, store)
+        if note is not None:
+            stderr.print(note, style="yellow", markup=False)
+        gone = store.counts().gone
     try:
-        summary = write_report(db, out, top=top, force=force)
+        summary = write_report(db, out, top=top, force=force, include_gone=include_gone)
     except ValueError as error:
         die(config, EXIT_USAGE, str(error))
     except sqlite3.Error as error:
@@ -44,7 +59,14 @@ def report(
     counts = summary.by_status
     stderr.print(
         f"{summary.inputs} input(s): {counts.get('ok', 0)} ok, {counts.get('no_match', 0)} no "
-        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending; "
+        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending"
+        + (f", {counts['gone']} gone" if counts.get("gone") else "")
+        + (
+            f" ({gone} row(s) no longer in the catalogue left out: --include-gone shows them)"
+            if gone and not include_gone
+            else ""
+        )
+        + "; "
         f"{summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB"
     )
     # the path alone on stdout, so `open "$(tmapi-search report ...)"` works

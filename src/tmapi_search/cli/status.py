@@ -64,6 +64,7 @@ def status(
     ] = 50,
 ) -> None:
     """Counts by status, each run's state, and the failed and pending rows (read-only)."""
+    from tmapi_search.bulk.activity import writing_now
     from tmapi_search.bulk.lock import live_holder
     from tmapi_search.bulk.store import Store
 
@@ -81,6 +82,7 @@ def status(
     try:
         with store:
             holder = live_holder(db)
+            note = writing_now(db, store) if holder is not None else None
             runs = store.runs()
             counts = store.counts()
             # the table lists --limit rows of each: only those are read (the counts say
@@ -112,12 +114,18 @@ def status(
         "ok": counts.done - counts.no_match,
         "no_match": counts.no_match,
         "failed": counts.failed,
+        # of `failed`: rows rejected when the catalogue was read (never searched, in no run)
+        "rejected": counts.rejected,
         "pending": counts.pending,
         "items": counts.items,
         "shared": counts.shared,
         # rows not finished whose first pages are stored (paid for): resumed after them
         "partial": counts.partial,
+        # rows the catalogue no longer has (not in the counts above; kept, paid for)
+        "gone": counts.gone,
     }
+    if note is not None:
+        stderr.print(note, style="yellow", markup=False)
     if fmt == "json":
         document = {
             "db": str(db),
@@ -129,20 +137,31 @@ def status(
         }
         stdout.print(json.dumps(document, ensure_ascii=False, indent=2), markup=False)
         return
+    rejected = (
+        f" ({summary['rejected']} of them rejected when the catalogue was read: never "
+        "searched, so in no run below)"
+        if summary["rejected"]
+        else ""
+    )
     stdout.print(
         f"{db}: {summary['rows']} input row(s): {summary['ok']} ok, {summary['no_match']} "
-        f"no_match, {summary['failed']} failed, {summary['pending']} pending; "
+        f"no_match, {summary['failed']} failed{rejected}, {summary['pending']} pending; "
         f"{summary['items']} items stored; {summary['shared']} row(s) served by a shared search",
         markup=False,
     )
+    if summary["gone"]:
+        stdout.print(
+            f"{summary['gone']} row(s) no longer in the catalogue (gone): kept with their "
+            "results, left out of the counts above, export and report (--include-gone "
+            "shows them there)",
+            markup=False,
+        )
     if summary["partial"]:
         stdout.print(
             f"{summary['partial']} row(s) not finished hold pages already paid for: the next "
             "`bulk` run with the same search options asks only for the pages after them",
             markup=False,
         )
-    if holder is not None:
-        stdout.print(f"a bulk run is writing it now ({holder.describe()})", markup=False)
     if run_rows:
         table = Table(title="runs", title_justify="left", show_edge=False)
         for name in ("run", "state", "started", "ended", "calls", "done", "failed", "note"):
