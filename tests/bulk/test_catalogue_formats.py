@@ -113,7 +113,9 @@ def test_encoding_and_delimiter_options_override_detection(tmp_path: Path) -> No
         read_input(path, encoding="utf-8")
     with pytest.raises(InputError, match="--encoding: unknown encoding 'klingon'"):
         read_input(path, encoding="klingon")
-    with pytest.raises(InputError, match="has no image URL column.*--image-column.*check --delimiter"):
+    with pytest.raises(
+        InputError, match="has no image URL column.*--image-column.*check --delimiter"
+    ):
         read_input(path, delimiter=",")
     with pytest.raises(InputError, match="--delimiter: one character"):
         read_input(path, delimiter=";;")
@@ -161,7 +163,11 @@ def test_xlsx_catalogue_written_by_openpyxl(tmp_path: Path) -> None:
     rows[1][0] = 1001  # a numeric SKU cell: read as "1001", not "1001.0"
     rows.append([None, None, None, None, None])  # an empty row below the table
     path = write_xlsx(tmp_path / "catalogue.xlsx", {"Notes": [["x"]], "Products": rows})
-    with pytest.raises(InputError, match="sheet 'Notes', has no image URL column.*--image-column.*sheets: 'Notes', 'Products' \\(--sheet"):
+    with pytest.raises(
+        InputError,
+        match="sheet 'Notes', has no image URL column.*--image-column"
+        ".*sheets: 'Notes', 'Products' \\(--sheet",
+    ):
         read_input(path)
     result = read_input(path, sheet="Products")
     assert result.read_as == "xlsx, sheet 'Products'"

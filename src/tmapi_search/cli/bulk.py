@@ -710,6 +710,12 @@ def _print_summary(store: Any, db: Path, stats: Any) -> None:
             "no call of their own)",
             markup=False,
         )
+    if stats is not None and stats.repeats_stopped:
+        stdout.print(
+            f"{stats.repeats_stopped} image(s): paging stopped at a page that brought no new "
+            "offer (the API repeated the offers already stored): no further page paid for",
+            markup=False,
+        )
     if counts.failed_by_class:
         detail = ", ".join(f"{name} x{n}" for name, n in counts.failed_by_class.items())
         stdout.print(f"failed: {detail}", markup=False)
