@@ -141,3 +141,11 @@ def test_bad_per_call_options(tmapi_mock: TmapiMock) -> None:
         with pytest.raises(ValueError, match="^timeout: "):
             client.search_by_image(ALI_IMAGE, timeout=0)
     assert tmapi_mock.call_count == 0
+
+
+def test_an_async_client_under_a_second_event_loop_says_why(tmapi_mock: TmapiMock) -> None:
+    client = AsyncTmapiClient(TOKEN)
+    asyncio.run(client.search_by_image(ALI_IMAGE))
+    with pytest.raises(RuntimeError, match="another event loop.*one client per event loop"):
+        asyncio.run(client.search_by_image(ALI_IMAGE))
+    assert tmapi_mock.search.call_count == 1
