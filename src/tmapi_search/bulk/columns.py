@@ -112,8 +112,8 @@ class NumberColumns:
     def see(self, index: int, text: str, typed: bool = False) -> None:
         if typed:
             self._typed.add(index)
-        if self._plain.get(index, True) and not is_plain_number(text):
-            self._plain[index] = False
+        if self._plain.get(index, True):
+            self._plain[index] = is_plain_number(text)
 
     def names(self) -> list[str]:
         """The columns written as numbers (every value plain, or number cells seen)."""
