@@ -51,6 +51,7 @@ from tmapi_search.bulk.columns import (
     find_column,
     id_like,
 )
+from tmapi_search.bulk.errors import CatalogueError
 from tmapi_search.validation import is_converted_path, local_path_problem
 
 __all__ = [
@@ -93,7 +94,7 @@ _SPACE = re.compile(r"\s")
 _MAX_CHAOS = 0.2
 
 
-class InputError(ValueError):
+class InputError(CatalogueError):
     """The input file cannot be used at all (missing, unreadable, no `img_url` column)."""
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import webbrowser
 from pathlib import Path
 from typing import Annotated
@@ -11,11 +9,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tmapi_search.cli.app import app, die, get_config, stderr, stdout
+from tmapi_search.cli.console import die, stderr, stdout
 from tmapi_search.cli.exit_codes import EXIT_USAGE, epilog
+from tmapi_search.cli.options import get_config
 
 
-@app.command(epilog=epilog())
 def report(
     ctx: typer.Context,
     db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk` (read only).")],
@@ -37,39 +35,33 @@ def report(
     ] = False,
 ) -> None:
     """Write an HTML report: each input's photo beside the offers found, with filters."""
-    from tmapi_search.bulk.activity import writing_now
-    from tmapi_search.bulk.report import write_report
-    from tmapi_search.bulk.store import Store
+    from tmapi_search.bulk import BulkError, write_report
 
     config = get_config(ctx)
-    gone = 0
-    with contextlib.suppress(ValueError, sqlite3.Error, OSError), Store(db, readonly=True) as store:
-        note = writing_now(db, store)
-        if note is not None:
-            stderr.print(note, style="yellow", markup=False)
-        gone = store.counts().gone
     try:
         summary = write_report(db, out, top=top, force=force, include_gone=include_gone)
-    except ValueError as error:
+    except BulkError as error:  # a refusal or a file that fails: what to fix, exit 2
         die(config, EXIT_USAGE, str(error))
-    except sqlite3.Error as error:
-        die(config, EXIT_USAGE, f"--db: cannot read {db}: {error}")
-    except OSError as error:
-        die(config, EXIT_USAGE, f"--out: cannot write {out}: {error.strerror or error}")
     counts = summary.by_status
+    if summary.running:
+        stderr.print(summary.running, style="yellow", markup=False)
+    gone = f", {counts['gone']} gone" if counts.get("gone") else ""
+    left_out = (
+        f" ({summary.gone_left_out} row(s) no longer in the catalogue left out: "
+        "--include-gone shows them)"
+        if summary.gone_left_out
+        else ""
+    )
     stderr.print(
         f"{summary.inputs} input(s): {counts.get('ok', 0)} ok, {counts.get('no_match', 0)} no "
-        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending"
-        + (f", {counts['gone']} gone" if counts.get("gone") else "")
-        + (
-            f" ({gone} row(s) no longer in the catalogue left out: --include-gone shows them)"
-            if gone and not include_gone
-            else ""
-        )
-        + "; "
-        f"{summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB"
+        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending{gone}"
+        f"{left_out}; {summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB",
+        markup=False,
     )
     # the path alone on stdout, so `open "$(tmapi-search report ...)"` works
     stdout.print(escape(str(out)))
     if open_it and not webbrowser.open(out.resolve().as_uri()):
         stderr.print(f"--open: no browser found here; open {escape(str(out))} yourself")
+
+
+COMMANDS = [(report, epilog())]
