@@ -227,13 +227,13 @@ def export_results(
     from tmapi_search.bulk.signals import sigterm_interrupts
 
     db = Path(db)
-    fmt = _format_of(out, format)
     target = Path(out) if isinstance(out, str | Path) else None
     if target is not None:
         try:
             check_output(target, db, force=force)
         except OutputRefusedError as error:
             raise OutputError(str(error)) from None
+    fmt = _format_of(out, format)
     store = _open_readonly(db)
     counts: Counter[str] = Counter()
     signals = sigterm_interrupts() if handle_signals else contextlib.nullcontext()

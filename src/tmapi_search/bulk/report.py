@@ -238,7 +238,7 @@ def _build(conn: sqlite3.Connection, accounts: list[InputAccount], top: int) -> 
         card["pos"] = position
         cards.setdefault(image_id, []).append(card)
     inputs = []
-    by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0, "gone": 0}
+    by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0}
     for entry in accounts:
         by_status[entry.status] = by_status.get(entry.status, 0) + 1
         row = rows.get(entry.image_id)

@@ -64,10 +64,8 @@ def export(
 
     config = get_config(ctx)
     target = None if out in (None, "-") else Path(str(out))
-    try:
-        fmt = ExportFormat(format_for(out, None if fmt is None else fmt.value))
-    except ValueError as error:
-        die(config, EXIT_USAGE, str(error))
+    if target is None:  # a file's format is its extension's (checked by export_results)
+        fmt = ExportFormat(format_for(None, None if fmt is None else fmt.value))
     if target is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():
         die(config, EXIT_USAGE, "--format xlsx writes a workbook: give --out FILE.xlsx")
 
@@ -80,7 +78,7 @@ def export(
             summary = export_results(
                 db,
                 target,
-                format=fmt.value,
+                format=None if fmt is None else fmt.value,
                 force=force,
                 bom=bom,
                 handle_signals=True,
@@ -95,7 +93,7 @@ def export(
             summary = export_results(
                 db,
                 sys.stdout.buffer,
-                format=fmt.value,
+                format=None if fmt is None else fmt.value,
                 bom=bool(bom),
                 handle_signals=True,
                 include_gone=include_gone,
