@@ -480,7 +480,9 @@ def test_export_os_errors_are_one_line_with_the_path(results_db: Path, tmp_path:
     assert full.returncode == 6, full.stderr
     line = one_line_error(full.stderr)
     assert "/dev/full" in line and "No space left on device" in line
-    verbose = run_cli("-v", "export", "--db", str(results_db), "--out", "/dev/full", "--format", "csv")
+    verbose = run_cli(
+        "-v", "export", "--db", str(results_db), "--out", "/dev/full", "--format", "csv"
+    )
     assert verbose.returncode == 6 and "Traceback" in verbose.stderr
 
 
