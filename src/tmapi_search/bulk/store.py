@@ -65,7 +65,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "INVALID_INPUT",
@@ -437,15 +437,16 @@ def _account(row: sqlite3.Row) -> InputAccount:
 
 
 def _ro_uri(path: Path, *, immutable: bool = False) -> str:
-    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    # `file:///C:/...` on Windows, `file:///home/...` elsewhere; `?`, `#`, `%` escaped
+    uri = path.resolve().as_uri() + "?mode=ro"
     return uri + "&immutable=1" if immutable else uri
 
 
 def _on_read_only_media(path: Path) -> bool:
     try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY) or not os.access(
-            path.resolve().parent, os.W_OK
-        )
+        if hasattr(os, "statvfs") and os.statvfs(path).f_flag & os.ST_RDONLY:  # not on Windows
+            return True
+        return not os.access(path.resolve().parent, os.W_OK)
     except OSError:
         return False
 

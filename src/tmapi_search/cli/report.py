@@ -11,10 +11,10 @@ import typer
 from rich.markup import escape
 
 from tmapi_search.cli.app import app, die, get_config, stderr, stdout
-from tmapi_search.cli.exit_codes import EXIT_USAGE, epilog
+from tmapi_search.cli.exit_codes import EXIT_STORAGE, EXIT_USAGE, epilog
 
 
-@app.command(epilog=epilog())
+@app.command(epilog=epilog(EXIT_STORAGE))
 def report(
     ctx: typer.Context,
     db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk` (read only).")],
@@ -40,7 +40,7 @@ def report(
     except sqlite3.Error as error:
         die(config, EXIT_USAGE, f"--db: cannot read {db}: {error}")
     except OSError as error:
-        die(config, EXIT_USAGE, f"--out: cannot write {out}: {error.strerror or error}")
+        die(config, EXIT_STORAGE, f"--out: cannot write {out}: {error.strerror or error}")
     counts = summary.by_status
     stderr.print(
         f"{summary.inputs} input(s): {counts.get('ok', 0)} ok, {counts.get('no_match', 0)} no "

@@ -320,6 +320,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = LocalTmapiServer(latency=args.latency, cap=args.cap).start()
     if args.cap_on_sigusr1 is not None:
+        if not hasattr(signal, "SIGUSR1"):  # Windows
+            parser.error("--cap-on-sigusr1 needs SIGUSR1, which this platform does not have")
         new_cap: int = args.cap_on_sigusr1
 
         def change_cap(*_: object) -> None:
