@@ -178,19 +178,21 @@ class RunLock:
             }
         ).encode()
         self._head = head + b"\n"
-        # JSON followed by blanks is still JSON: the padding is the reserve
-        padding = b" " * (RESERVE_BYTES - 1) + b"\n"
+        # the JSON alone replaces the record (readers never see half of it), then the
+        # reserve is appended in place: blanks after JSON are still JSON
         fd, name = tempfile.mkstemp(dir=self.record.parent, prefix=f".{self.record.name}.")
         tmp = Path(name)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(self._head)
-                handle.write(padding)
             _replace(tmp, self.record)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
+        padding = b" " * (RESERVE_BYTES - 1) + b"\n"
+        with self.record.open("ab") as handle:
+            handle.write(padding)
 
     def _trim(self) -> None:
         if self._head:
