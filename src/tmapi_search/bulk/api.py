@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, cast
 from tmapi_search.bulk.errors import OutputError, StorageError, UsageError
 from tmapi_search.bulk.events import ProgressHandler
 from tmapi_search.bulk.options import RunOptions
-from tmapi_search.bulk.run import CatalogueRun, cause
+from tmapi_search.bulk.run import CatalogueRun, Credentials, cause
 from tmapi_search.bulk.summary import Counts, RunRecord, RunSummary, Status
 
 if TYPE_CHECKING:
@@ -45,17 +45,14 @@ __all__ = [
     "write_report",
 ]
 
-ExportFormat = Literal["csv", "jsonl", "xlsx"]
-_SUFFIXES: dict[str, ExportFormat] = {".csv": "csv", ".jsonl": "jsonl", ".xlsx": "xlsx"}
+ExportFormat = Literal["csv", "tsv", "jsonl", "xlsx"]
 
 
 def _run(
     input: str | Path,
     db: str | Path,
     *,
-    api_token: str | None,
-    base_url: str | None,
-    auth: str | None,
+    credentials: Credentials,
     client: AsyncTmapiClient | None,
     on_progress: ProgressHandler | None,
     handle_signals: bool,
@@ -65,7 +62,7 @@ def _run(
         input,
         db,
         RunOptions(**options),
-        client_kwargs={"api_token": api_token, "base_url": base_url, "auth": auth},
+        credentials=credentials,
         client=client,
         on_progress=on_progress,
         handle_signals=handle_signals,
@@ -101,12 +98,12 @@ def run_catalogue(
     call; the SDK's errors when the client cannot be made (no token, say). In a
     running event loop (a notebook), use `await arun_catalogue(...)`.
     """
+    credentials = Credentials(api_token, base_url, auth)
+    del api_token  # from here on only in `credentials`, whose repr hides it
     with _run(
         input,
         db,
-        api_token=api_token,
-        base_url=base_url,
-        auth=auth,
+        credentials=credentials,
         client=client,
         on_progress=on_progress,
         handle_signals=handle_signals,
@@ -133,12 +130,12 @@ async def arun_catalogue(
     the loop that long: the catalogue's first batch). Cancelling the task ends the run
     (`interrupted`); calls in flight are abandoned and their images stay pending.
     """
+    credentials = Credentials(api_token, base_url, auth)
+    del api_token  # from here on only in `credentials`, whose repr hides it
     with _run(
         input,
         db,
-        api_token=api_token,
-        base_url=base_url,
-        auth=auth,
+        credentials=credentials,
         client=client,
         on_progress=on_progress,
         handle_signals=handle_signals,
@@ -167,23 +164,33 @@ class ExportSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
     """The file written (None: a stream)."""
+    gone_left_out: int = 0
+    """Rows the catalogue no longer has, left out (`include_gone` writes them)."""
+    running: str | None = None
+    """Set when a bulk run was writing the database (which, and the rows still pending):
+    the export holds what was saved so far."""
 
     def describe(self) -> str:
         """`12 row(s): 9 ok, 1 no_match, 1 failed, 1 pending`."""
-        parts = [
-            f"{self.by_status.get(name, 0)} {name}"
-            for name in ("ok", "no_match", "failed", "pending")
-        ]
-        return f"{self.rows} row(s): " + ", ".join(parts)
+        names = ["ok", "no_match", "failed", "pending"]
+        names += ["gone"] if self.by_status.get("gone") else []
+        parts = [f"{self.by_status.get(name, 0)} {name}" for name in names]
+        left_out = (
+            f" ({self.gone_left_out} row(s) no longer in the catalogue left out: "
+            "--include-gone writes them)"
+            if self.gone_left_out
+            else ""
+        )
+        return f"{self.rows} row(s): " + ", ".join(parts) + left_out
 
 
 def _format_of(out: Any, format: str | None) -> ExportFormat:
-    if format is None:
-        suffix = Path(out).suffix.lower() if isinstance(out, str | Path) else ""
-        return _SUFFIXES.get(suffix, "csv")
-    if format not in ("csv", "jsonl", "xlsx"):
-        raise UsageError(f"--format: must be csv, jsonl or xlsx, got {format!r}")
-    return cast(ExportFormat, format)
+    from tmapi_search.bulk.export import format_for
+
+    try:
+        return format_for(out if isinstance(out, str | Path) else None, format)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def export_results(
@@ -194,38 +201,53 @@ def export_results(
     force: bool = False,
     bom: bool | None = None,
     handle_signals: bool = False,
+    include_gone: bool = False,
 ) -> ExportSummary:
     """Write every input row of `db` to `out`: one row per item found, one per row without.
 
+    The rows of the catalogue as last read: the rows it no longer has (`gone`) are left
+    out, or with `include_gone` written too, with the status `gone`.
+
     `out`: a path (written atomically: a temporary file renamed at the end; never over
     the database or any SQLite file, never over an existing file without `force`), or
-    a binary stream (`sys.stdout.buffer`). `format`: csv, jsonl or xlsx (default: from
-    `out`'s extension, else csv). `bom`: start CSV with a UTF-8 byte-order mark for
-    Excel (default: yes for a file, no for a stream). The database is opened read-only.
+    a binary stream (`sys.stdout.buffer`). `format`: csv, tsv, jsonl or xlsx (default:
+    from `out`'s extension; a `format` that contradicts it, or an extension that names
+    none without `format`, is a `UsageError`; a stream: csv). `bom`: start CSV with a
+    UTF-8 byte-order mark for Excel (default: yes for a file, no for a stream). The
+    database is opened read-only.
 
     Raises `UsageError` (not a results database; `OutputError`: `out` refused) or
     `StorageError` (a file cannot be read or written).
     """
+    from tmapi_search.bulk.activity import writing_now
     from tmapi_search.bulk.atomic import OutputRefusedError, atomic_write, check_output
     from tmapi_search.bulk.export import export as export_records
     from tmapi_search.bulk.signals import sigterm_interrupts
 
     db = Path(db)
-    fmt = _format_of(out, format)
     target = Path(out) if isinstance(out, str | Path) else None
     if target is not None:
         try:
             check_output(target, db, force=force)
         except OutputRefusedError as error:
             raise OutputError(str(error)) from None
+    fmt = _format_of(out, format)
     store = _open_readonly(db)
     counts: Counter[str] = Counter()
     signals = sigterm_interrupts() if handle_signals else contextlib.nullcontext()
+    try:
+        running = writing_now(db, store)
+        gone = 0 if include_gone else store.counts().gone
+    except sqlite3.Error as error:
+        store.close()
+        raise StorageError(f"--db: cannot read {db}: {cause(error)}") from error
     with store, signals:
         if target is None:
             stream = cast(IO[bytes], out)
             try:
-                count = export_records(store, fmt, stream, bom=bool(bom), counts=counts)
+                count = export_records(
+                    store, fmt, stream, bom=bool(bom), counts=counts, include_gone=include_gone
+                )
                 stream.flush()
             except BrokenPipeError:
                 raise
@@ -235,7 +257,7 @@ def export_results(
                 raise StorageError(f"cannot write to {where}: {cause(error)}") from error
             except sqlite3.Error as error:
                 raise StorageError(f"--db: cannot read {db}: {cause(error)}") from error
-            return ExportSummary(count, dict(counts))
+            return ExportSummary(count, dict(counts), None, gone, running)
         try:
             with atomic_write(target, binary=True, force=force) as handle:
                 count = export_records(
@@ -245,6 +267,7 @@ def export_results(
                     bom=bom is not False,
                     counts=counts,
                     spool_dir=target.parent,  # CSV's temporary body: beside the output
+                    include_gone=include_gone,
                 )
         except FileExistsError:
             raise OutputError(f"--out: {target} exists; add --force to replace it") from None
@@ -252,7 +275,7 @@ def export_results(
             raise StorageError(f"--out: cannot write {target}: {cause(error)}") from error
         except sqlite3.Error as error:
             raise StorageError(f"--db: cannot read {db}: {cause(error)}") from error
-    return ExportSummary(count, dict(counts), target)
+    return ExportSummary(count, dict(counts), target, gone, running)
 
 
 #: How a run's stored outcome reads as a state.
@@ -285,6 +308,7 @@ def read_status(db: str | Path, *, limit: int | None = 50) -> Status:
     each (None: all; the counts always count all). A run is `running` only while its
     process holds the database's lock.
     """
+    from tmapi_search.bulk.activity import writing_now
     from tmapi_search.bulk.lock import live_holder
 
     db = Path(db)
@@ -292,6 +316,7 @@ def read_status(db: str | Path, *, limit: int | None = 50) -> Status:
     try:
         with store:
             holder = live_holder(db)
+            running = writing_now(db, store) if holder is not None else None
             runs = store.runs()
             counts = store.counts()
             failed = list(islice(store.account("failed"), limit))
@@ -319,18 +344,25 @@ def read_status(db: str | Path, *, limit: int | None = 50) -> Status:
         db=db,
         counts=Counts.of(counts),
         runs=records,
-        running=holder.describe() if holder is not None else None,
+        running=running,
         failed_rows=failed,
         pending_rows=pending,
     )
 
 
 def write_report(
-    db: str | Path, out: str | Path, *, top: int = 5, force: bool = False
+    db: str | Path,
+    out: str | Path,
+    *,
+    top: int = 5,
+    force: bool = False,
+    include_gone: bool = False,
 ) -> ReportSummary:
     """Write the HTML report of `db` to `out`: each input's photo beside the offers found.
 
     One self-contained file, written atomically; `top`: matches shown per input row.
+    The rows the catalogue no longer has (`gone`) are left out, or with `include_gone`
+    shown too, marked.
     Raises `UsageError` (not a results database, `top` < 1; `OutputError`: `out` exists
     without `force`, or is the database) or `StorageError`.
     """
@@ -339,7 +371,7 @@ def write_report(
 
     db, out = Path(db), Path(out)
     try:
-        return write(db, out, top=top, force=force)
+        return write(db, out, top=top, force=force, include_gone=include_gone)
     except OutputRefusedError as error:
         raise OutputError(str(error)) from None
     except ValueError as error:
