@@ -37,18 +37,13 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts become dotted keys; lists and anything else stay values."""
+    """Nested dicts become dotted keys; lists, empty dicts and anything else stay values."""
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            nested = flatten(value, name + ".")
-            if nested:
-                flat.update(nested)
-            else:
-                flat[name] = {}
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
-            flat[name] = value
+            flat[f"{prefix}{key}"] = value
     return flat
 
 
@@ -62,6 +57,10 @@ def neutralise(text: str) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
+#: `json.dumps(value, ensure_ascii=False)`, its encoder made once
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def cell_text(value: Any) -> str:
     """A value as CSV text (not yet neutralised): lists and objects as JSON."""
     if value is None:
@@ -69,14 +68,19 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        return _json_text(value)
     return str(value)
 
 
 def _csv_cell(value: Any) -> str:
+    kind = type(value)
+    if kind is str:  # the usual cells first
+        return neutralise(value)
+    if kind is int or kind is float:
+        return str(value)  # numbers stay numbers
     text = cell_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return text  # numbers stay numbers
+        return text
     return neutralise(text)
 
 
