@@ -19,11 +19,11 @@ from typing import Any
 __all__ = ["BACKEND", "loads"]
 
 
-def _json_loads(data: str | bytes) -> Any:
+def _json_loads(data: bytes) -> Any:
     return json.loads(data)
 
 
-def _make_loads() -> tuple[str, Callable[[str | bytes], Any]]:
+def _make_loads() -> tuple[str, Callable[[bytes], Any]]:
     try:
         import orjson  # optional dependency
     except ImportError:
@@ -31,7 +31,7 @@ def _make_loads() -> tuple[str, Callable[[str | bytes], Any]]:
     fast = orjson.loads
     error = orjson.JSONDecodeError
 
-    def loads(data: str | bytes) -> Any:
+    def loads(data: bytes) -> Any:
         try:
             return fast(data)
         except error:  # not exactly what orjson accepts: json decides, as without orjson

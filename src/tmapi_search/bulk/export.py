@@ -44,7 +44,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 import tempfile
 from collections import Counter
@@ -54,8 +53,7 @@ from typing import IO, Any, Literal
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
-from tmapi_search import _json
-from tmapi_search.bulk.rows import _csv_cell, flatten, neutralise, utf8_text
+from tmapi_search.bulk.rows import FORMULA_PREFIXES, _csv_cell, flatten, neutralise, utf8_text
 from tmapi_search.bulk.store import InputAccount, Store
 
 __all__ = [
@@ -78,8 +76,7 @@ LINK_FIELDS = ("product_url", "img", "shop_info.shop_url")
 ID_FIELDS = ("item_id",)
 
 Model = type[SearchItem] | type[SearchItemV2]
-#: a number orjson may read as a float where json keeps an integer (beyond 64 bits)
-_LONG_NUMBER = re.compile(r"\d{19}")
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 #: `json.dumps(value, ensure_ascii=False)`, its encoder made once
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -93,8 +90,7 @@ def _read_back(model: Model, data: Any) -> Any:
 
 def _item(model: Model, text: str) -> Any:
     """A stored item (its JSON text) as exported: read back through the model."""
-    data = json.loads(text) if _LONG_NUMBER.search(text) else _json.loads(text)
-    return _read_back(model, data)
+    return _read_back(model, json.loads(text))
 
 
 def _model(store: Store) -> Model:
@@ -196,6 +192,19 @@ def _csv(
     return count
 
 
+def _cell(value: Any) -> Any:
+    """`rows._csv_cell(value)` for a JSON value; a number or None as it is (csv.writer
+    writes `str(value)` and "" for them)."""
+    kind = type(value)
+    if kind is str:
+        return neutralise(value) if value[:1] in _FORMULA_FIRST else value
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is list or kind is dict:
+        return _dumps(value)  # starts with [ or {: never formula-like
+    return value
+
+
 def _rows(
     store: Store, body: IO[str], fixed: list[str], by_status: Counter[str]
 ) -> tuple[dict[str, None], bool, int]:
@@ -220,7 +229,7 @@ def _rows(
             if not item_columns.keys() >= flat.keys():
                 grew = grew or count > 0
                 item_columns.update(dict.fromkeys(flat))
-            item_cells = [_csv_cell(flat.get(name)) for name in item_columns]
+            item_cells = [_cell(flat.get(name)) for name in item_columns]
             writer.writerow([account.line, *head, position, *cells, *item_cells])
             count += 1
     return item_columns, grew, count

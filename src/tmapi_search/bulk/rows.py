@@ -57,10 +57,6 @@ def neutralise(text: str) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
-#: `json.dumps(value, ensure_ascii=False)`, its encoder made once
-_json_text = json.JSONEncoder(ensure_ascii=False).encode
-
-
 def cell_text(value: Any) -> str:
     """A value as CSV text (not yet neutralised): lists and objects as JSON."""
     if value is None:
@@ -68,19 +64,14 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
-        return _json_text(value)
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
 def _csv_cell(value: Any) -> str:
-    kind = type(value)
-    if kind is str:  # the usual cells first
-        return neutralise(value)
-    if kind is int or kind is float:
-        return str(value)  # numbers stay numbers
     text = cell_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return text
+        return text  # numbers stay numbers
     return neutralise(text)
 
 
