@@ -2,11 +2,12 @@
 
 These tests throw hostile data at the CSV and JSONL exports and compare, byte for
 byte, with the export before streaming (`OldExport`, kept in test_export_streamed.py):
-text that needs quotes (comma, quote, CR, LF, CRLF) or a formula guard, in items and in the catalogue's columns; lists of text needing JSON
-escapes; every JSON type at every field, empty and non-empty objects where other items
-have values (and the reverse), integers beyond 64 bits, floats, flags, nulls; keys in
-another order than the model's; unknown fields; items written by other JSON writers.
-Seeded, so a failure repeats.
+text that needs quotes (comma, quote, CR, LF, CRLF) or a formula guard, in items and
+in the catalogue's columns; lists of text needing JSON escapes; every JSON type at
+every field, empty and non-empty objects where other items have values (and the
+reverse), integers beyond 64 bits, floats, flags, nulls; keys in another order than
+the model's; unknown fields; items written by other JSON writers. Seeded, so a
+failure repeats.
 """
 
 from __future__ import annotations
