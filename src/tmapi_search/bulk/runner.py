@@ -339,9 +339,7 @@ class BulkRunner:
             self._stopping.set()
         current = asyncio.current_task()
         for task, image in self._current.items():
-            if task is not current and (
-                image is None or not (image.in_call or image.in_limiter)
-            ):
+            if task is not current and (image is None or not (image.in_call or image.in_limiter)):
                 _cancel_once(task)
         self._changed()
 
