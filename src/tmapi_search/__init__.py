@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tmapi_search.auth import ApiTokenAuth, RedactTokenFilter, install_log_redaction
+from tmapi_search.auth import ApiTokenAuth, RedactTokenFilter, Secret, install_log_redaction
 from tmapi_search.client import (
     NOT_GIVEN,
     AsyncTmapiClient,
@@ -44,6 +44,7 @@ __all__ = [
     "ParameterError",
     "RedactTokenFilter",
     "RetryEvent",
+    "Secret",
     "ServerError",
     "SubscriptionError",
     "TmapiClient",

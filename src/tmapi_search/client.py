@@ -38,6 +38,7 @@ from tmapi_search._logging import logger, setup_logging
 from tmapi_search.auth import (
     ApiTokenAuth,
     AuthMode,
+    Secret,
     redact,
     resolve_auth_mode,
     scrub_transport_error,
@@ -218,7 +219,7 @@ class _BaseClient:
     def __init__(
         self,
         *,
-        api_token: str | None,
+        api_token: Secret | None,
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int,
@@ -226,11 +227,12 @@ class _BaseClient:
         on_retry: RetryHook | None,
         auth: str | None = None,
     ) -> None:
-        token = api_token if api_token is not None else os.environ.get("TMAPI_TOKEN")
-        if not token:
+        if api_token is None:
+            api_token = Secret.of(os.environ.get("TMAPI_TOKEN"))
+        if not api_token:
             raise ValueError("api_token: no API token given; pass api_token=... or set TMAPI_TOKEN")
         # validates the token (and the mode); never shown by repr
-        self._auth = ApiTokenAuth(token, resolve_auth_mode(auth))
+        self._auth = ApiTokenAuth(api_token, resolve_auth_mode(auth))
         url = base_url or os.environ.get("TMAPI_BASE_URL") or DEFAULT_BASE_URL
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
@@ -288,11 +290,10 @@ class _BaseClient:
         return call_timeout, retries, on_retry if on_retry is not None else self.on_retry
 
     # -- building requests (the generated functions' own kwargs) -------------------
-    # The token goes straight into the query parameters or the headers (what ApiTokenAuth
-    # would do, minus re-parsing the URL on every request); it stays inside the kwargs of
-    # one request.
+    # The token is not in them: `self._auth` (an httpx.Auth) adds it to a copy of the
+    # request when httpx sends it, so no frame here holds a URL or headers with it.
     def _request_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The generated kwargs made absolute, with the token, and the query in the URL.
+        """The generated kwargs made absolute, with the query in the URL (no token).
 
         httpx turns `params=` into a query by parsing the URL, merging the parameters
         and parsing the URL again, and encodes every parameter on every call (~150 us
@@ -305,15 +306,10 @@ class _BaseClient:
         """
         url = self.base_url + kwargs["url"]
         if self._http.params:
-            kwargs = self._auth.apply(kwargs)
             kwargs["url"] = url
             return kwargs
         params: dict[str, Any] = kwargs.pop("params", None) or {}
         pairs = [self._query_pair(name, value) for name, value in params.items()]
-        if self._auth.mode == "query":
-            pairs.append(self._auth.query_pair)  # last, as `apply` puts it
-        else:
-            kwargs = self._auth.apply(kwargs)
         kwargs["url"] = f"{url}?{'&'.join(pairs)}" if pairs else url
         return kwargs
 
@@ -639,7 +635,7 @@ class TmapiClient(_BaseClient):
 
     def __init__(
         self,
-        api_token: str | None = None,
+        api_token: str | Secret | None = None,
         *,
         base_url: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -649,6 +645,7 @@ class TmapiClient(_BaseClient):
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
     ) -> None:
+        api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
         super().__init__(
             api_token=api_token,
             base_url=base_url,
@@ -706,7 +703,7 @@ class TmapiClient(_BaseClient):
         error: TmapiError | None = None
         with self._slots:
             try:
-                response = self._http.request(**kwargs, timeout=timeout)
+                response = self._http.request(**kwargs, auth=self._auth, timeout=timeout)
             except httpx.RequestError as exc:
                 error = self._transport_error(exc)
         if error is not None:  # raised outside the except block: no `__context__` to leak
@@ -1011,7 +1008,7 @@ class AsyncTmapiClient(_BaseClient):
 
     def __init__(
         self,
-        api_token: str | None = None,
+        api_token: str | Secret | None = None,
         *,
         base_url: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -1021,6 +1018,7 @@ class AsyncTmapiClient(_BaseClient):
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
     ) -> None:
+        api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
         super().__init__(
             api_token=api_token,
             base_url=base_url,
@@ -1076,7 +1074,7 @@ class AsyncTmapiClient(_BaseClient):
         error: TmapiError | None = None
         async with self._slots:
             try:
-                response = await self._http.request(**kwargs, timeout=timeout)
+                response = await self._http.request(**kwargs, auth=self._auth, timeout=timeout)
             except httpx.RequestError as exc:
                 error = self._transport_error(exc)
         if error is not None:  # raised outside the except block: no `__context__` to leak
@@ -1202,7 +1200,7 @@ class AsyncTmapiClient(_BaseClient):
             error: TmapiError | None = None
             async with self._slots:
                 try:
-                    response = await self._http.send(request)
+                    response = await self._http.send(request, auth=self._auth)
                 except httpx.RequestError as exc:
                     error = self._transport_error(exc)
             if error is None:

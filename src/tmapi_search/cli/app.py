@@ -38,7 +38,7 @@ from stamina.instrumentation import set_on_retry_hooks
 from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
-from tmapi_search.auth import redact
+from tmapi_search.auth import Secret, redact
 from tmapi_search.cli.exit_codes import (
     EPILOG,
     EXIT_API,
@@ -90,7 +90,7 @@ app = typer.Typer(
 
 @dataclass(slots=True)
 class Config:
-    api_token: str | None
+    api_token: Secret | None  # repr shows Secret('***')
     base_url: str | None
     timeout: float | None
     max_retries: int
@@ -125,7 +125,7 @@ def die(config: Config | None, code: int, message: str) -> NoReturn:
 class _TokenFilter(logging.Filter):
     """Masks the token itself (not only `apiToken=...`) in every record of a handler."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: Secret | None) -> None:
         super().__init__()
         self._token = token
 
@@ -271,7 +271,7 @@ def _global(
 ) -> None:
     """Search 1688 products by image with TMAPI: one photo, or a whole catalogue."""
     config = Config(
-        api_token, base_url, timeout, max_retries, verbose, auth.value if auth else None
+        Secret.of(api_token), base_url, timeout, max_retries, verbose, auth.value if auth else None
     )
     ctx.obj = config
     # stamina's own instrumentation logs every retry at WARNING through the root logger;
