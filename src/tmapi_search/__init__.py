@@ -10,6 +10,7 @@ from tmapi_search.client import (
     NotGiven,
     TmapiClient,
 )
+from tmapi_search.drift import ContractDriftError, DriftEvent, DriftLog, find_drift
 from tmapi_search.errors import (
     APIConnectionError,
     APIStatusError,
@@ -37,7 +38,10 @@ __all__ = [
     "AsyncTmapiClient",
     "AuthenticationError",
     "ConcurrencyLimitError",
+    "ContractDriftError",
     "DataRetrievalError",
+    "DriftEvent",
+    "DriftLog",
     "InsecureTransportWarning",
     "MalformedResponseError",
     "NotGiven",
@@ -50,6 +54,7 @@ __all__ = [
     "TmapiClient",
     "TmapiError",
     "UpstreamTimeoutError",
+    "find_drift",
     "install_log_redaction",
 ]
 __version__ = "0.1.0"

@@ -43,6 +43,7 @@ from tmapi_search.auth import (
     resolve_auth_mode,
     scrub_transport_error,
 )
+from tmapi_search.drift import DriftHook, DriftLog, find_drift
 from tmapi_search.errors import (
     BODY_PREVIEW_CHARS,
     APIConnectionError,
@@ -81,6 +82,8 @@ _DEFAULT_POOL = 100
 _DOCUMENTED_ERROR_STATUSES = frozenset({401, 417, 422, 439, 499, 500, 503})
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 _QUERY_PAIRS_KEPT = 256
+#: paging counts: sent as strings of digits, they are read as integers (and reported)
+_COUNTS = frozenset({"data.page", "data.page_size", "data.total_count"})
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -226,6 +229,7 @@ class _BaseClient:
         max_concurrency: int | None,
         on_retry: RetryHook | None,
         auth: str | None = None,
+        on_drift: DriftHook | None = None,
     ) -> None:
         if api_token is None:
             api_token = Secret.of(os.environ.get("TMAPI_TOKEN"))
@@ -254,6 +258,11 @@ class _BaseClient:
         if on_retry is not None and not callable(on_retry):
             raise ValueError("on_retry: must be a callable taking a RetryEvent")
         self.on_retry = on_retry
+        if on_drift is not None and not callable(on_drift):
+            raise ValueError("on_drift: must be a callable taking a DriftEvent")
+        #: called with each DriftEvent (`tmapi_search.drift`); default: one INFO log line
+        #: per path and kind for this client
+        self.on_drift: DriftHook = on_drift if on_drift is not None else DriftLog()
         # encoded `name=value` query pairs (never the token's: ApiTokenAuth keeps that)
         self._query_pairs: dict[tuple[str, type, object], str] = {}
         setup_logging()
@@ -451,6 +460,7 @@ class _BaseClient:
 
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
+        self._drift(payload, "search_by_image")
         nulled = _set_aside_null_lists(payload)
         try:
             data: SearchData = _generated().models.SearchResponse.from_dict(payload).data
@@ -467,6 +477,7 @@ class _BaseClient:
 
     def _parse_search_v2(self, response: httpx.Response) -> SearchDataV2:
         payload = self._read(response)
+        self._drift(payload, "search_by_image_v2")
         nulled = _set_aside_null_lists(payload)
         try:
             data: SearchDataV2 = _generated().models.SearchResponseV2.from_dict(payload).data
@@ -486,6 +497,22 @@ class _BaseClient:
             return self._check_page(response, data)
         raise error
 
+    def _drift(self, payload: dict[str, Any], operation: str) -> None:
+        """Report how the answer strays from the contract; apply the tolerances that need it.
+
+        A paging count sent as a string of digits (`"666"`) is read as the integer.
+        """
+        events = find_drift(payload, operation)
+        if not events:
+            return
+        for event in events:
+            if event.kind == "type" and event.path in _COUNTS:
+                data = payload["data"]
+                value = data[event.path[5:]]
+                if isinstance(value, str) and value.isascii() and value.isdigit():
+                    data[event.path[5:]] = int(value)
+            self.on_drift(event)
+
     def _check_page(self, response: httpx.Response, data: _PageT) -> _PageT:
         """The fields paging relies on are what the contract says (else malformed)."""
         for name in ("page", "page_size", "total_count"):
@@ -502,6 +529,7 @@ class _BaseClient:
 
     def _parse_convert(self, response: httpx.Response) -> str:
         payload = self._read(response)
+        self._drift(payload, "convert_image_url")
         try:
             answer = _generated().models.ConvertImageUrlResponse.from_dict(payload)
             image_url = answer.data.image_url
@@ -626,6 +654,10 @@ class TmapiClient(_BaseClient):
             way; the default) or "header" (an `apikey` header, the vendor's newer pages:
             no request URL then contains the token). Else the TMAPI_AUTH environment
             variable, else "query".
+        on_drift: called with a `DriftEvent` for each way an answer strays from
+            `openapi.yaml` (an undeclared field, a count sent as a string, an unknown
+            enum value, a null, a missing field) that the client tolerated. Default:
+            `DriftLog()`, one INFO line on `tmapi_search.drift` per path and kind.
 
     Every method accepts `timeout=` and `max_retries=` (and `on_retry=`) to override
     the client's values for one call.
@@ -644,6 +676,7 @@ class TmapiClient(_BaseClient):
         http_client: httpx.Client | None = None,
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
+        on_drift: DriftHook | None = None,
     ) -> None:
         api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
         super().__init__(
@@ -654,6 +687,7 @@ class TmapiClient(_BaseClient):
             max_concurrency=max_concurrency,
             on_retry=on_retry,
             auth=auth,
+            on_drift=on_drift,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ValueError(
@@ -1017,6 +1051,7 @@ class AsyncTmapiClient(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
+        on_drift: DriftHook | None = None,
     ) -> None:
         api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
         super().__init__(
@@ -1027,6 +1062,7 @@ class AsyncTmapiClient(_BaseClient):
             max_concurrency=max_concurrency,
             on_retry=on_retry,
             auth=auth,
+            on_drift=on_drift,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ValueError("http_client: must be an httpx.AsyncClient (use TmapiClient for sync)")

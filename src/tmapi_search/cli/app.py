@@ -403,4 +403,4 @@ def main() -> None:
 
 
 # The commands register themselves on `app` (one module per command group).
-from tmapi_search.cli import bulk, export, report, search, status  # noqa: E402, F401
+from tmapi_search.cli import bulk, drift, export, report, search, status  # noqa: E402, F401
