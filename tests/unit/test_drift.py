@@ -144,3 +144,18 @@ def test_non_object_answer_is_one_type_event() -> None:
     assert [(e.path, e.kind) for e in find_drift([1], "search_by_image")] == [("$", "type")]
     with pytest.raises(ValueError, match="operation"):
         find_drift({}, "nope")
+
+
+def test_v2_filters_declare_the_price_range_and_keep_other_keys() -> None:
+    from tmapi_client.models import SearchResponseV2
+
+    body = spec.response_example(spec.SEARCH_V2_PATH)
+    body["data"]["filters"] = {"price_start": "2", "price_end": "30", "region": "zj"}
+    filters = SearchResponseV2.from_dict(body).data.filters
+    assert (filters.price_start, filters.price_end) == ("2", "30")
+    assert filters["region"] == "zj"  # still accepted, and not drift
+    assert find_drift(body, "search_by_image_v2") == []
+    body["data"]["filters"]["price_end"] = 30
+    assert [(e.path, e.kind) for e in find_drift(body, "search_by_image_v2")] == [
+        ("data.filters.price_end", "type")
+    ]
