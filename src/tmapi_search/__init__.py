@@ -10,7 +10,13 @@ from tmapi_search.client import (
     NotGiven,
     TmapiClient,
 )
-from tmapi_search.drift import ContractDriftError, DriftEvent, DriftLog, find_drift
+from tmapi_search.drift import (
+    ContractDriftError,
+    DriftEvent,
+    DriftLog,
+    DriftSampler,
+    find_drift,
+)
 from tmapi_search.errors import (
     APIConnectionError,
     APIStatusError,
@@ -42,6 +48,7 @@ __all__ = [
     "DataRetrievalError",
     "DriftEvent",
     "DriftLog",
+    "DriftSampler",
     "InsecureTransportWarning",
     "MalformedResponseError",
     "NotGiven",

@@ -43,7 +43,7 @@ from tmapi_search.auth import (
     resolve_auth_mode,
     scrub_transport_error,
 )
-from tmapi_search.drift import DriftHook, DriftLog, find_drift
+from tmapi_search.drift import DriftHook, DriftLog, DriftSampler, find_drift
 from tmapi_search.errors import (
     BODY_PREVIEW_CHARS,
     APIConnectionError,
@@ -83,7 +83,7 @@ _DOCUMENTED_ERROR_STATUSES = frozenset({401, 417, 422, 439, 499, 500, 503})
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 _QUERY_PAIRS_KEPT = 256
 #: paging counts: sent as strings of digits, they are read as integers (and reported)
-_COUNTS = frozenset({"data.page", "data.page_size", "data.total_count"})
+_COUNTS = ("page", "page_size", "total_count")
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -263,6 +263,9 @@ class _BaseClient:
         #: called with each DriftEvent (`tmapi_search.drift`); default: one INFO log line
         #: per path and kind for this client
         self.on_drift: DriftHook = on_drift if on_drift is not None else DriftLog()
+        #: which answers are checked for drift (all of the first 32 per operation, then
+        #: one in 16); `DriftSampler(every=1)` checks every one
+        self.drift_sampler = DriftSampler()
         # encoded `name=value` query pairs (never the token's: ApiTokenAuth keeps that)
         self._query_pairs: dict[tuple[str, type, object], str] = {}
         setup_logging()
@@ -498,20 +501,17 @@ class _BaseClient:
         raise error
 
     def _drift(self, payload: dict[str, Any], operation: str) -> None:
-        """Report how the answer strays from the contract; apply the tolerances that need it.
-
-        A paging count sent as a string of digits (`"666"`) is read as the integer.
-        """
-        events = find_drift(payload, operation)
-        if not events:
-            return
-        for event in events:
-            if event.kind == "type" and event.path in _COUNTS:
-                data = payload["data"]
-                value = data[event.path[5:]]
-                if isinstance(value, str) and value.isascii() and value.isdigit():
-                    data[event.path[5:]] = int(value)
-            self.on_drift(event)
+        """Report how the answer strays from the contract (`drift_sampler`'s answers), and
+        read a paging count sent as a string of digits (`"666"`) as the integer."""
+        if self.drift_sampler.due(operation):
+            for event in find_drift(payload, operation):
+                self.on_drift(event)
+        data = payload.get("data")
+        if type(data) is dict:
+            for name in _COUNTS:
+                value = data.get(name)
+                if type(value) is str and value.isascii() and value.isdigit():
+                    data[name] = int(value)
 
     def _check_page(self, response: httpx.Response, data: _PageT) -> _PageT:
         """The fields paging relies on are what the contract says (else malformed)."""
@@ -658,6 +658,8 @@ class TmapiClient(_BaseClient):
             `openapi.yaml` (an undeclared field, a count sent as a string, an unknown
             enum value, a null, a missing field) that the client tolerated. Default:
             `DriftLog()`, one INFO line on `tmapi_search.drift` per path and kind.
+            Every answer of the first 32 per operation is checked, then one in 16
+            (`client.drift_sampler = DriftSampler(every=1)` to check each one).
 
     Every method accepts `timeout=` and `max_retries=` (and `on_retry=`) to override
     the client's values for one call.

@@ -159,3 +159,18 @@ def test_v2_filters_declare_the_price_range_and_keep_other_keys() -> None:
     assert [(e.path, e.kind) for e in find_drift(body, "search_by_image_v2")] == [
         ("data.filters.price_end", "type")
     ]
+
+
+def test_sampling_checks_the_first_answers_then_one_in_every(tmapi_mock: TmapiMock) -> None:
+    from tmapi_search import DriftSampler
+
+    tmapi_mock.search.success(transform=drifting)
+    seen: list[DriftEvent] = []
+    with TmapiClient(TOKEN, on_drift=seen.append) as client:
+        client.drift_sampler = DriftSampler(first=2, every=3)
+        pages = [client.search_by_image(ALI, page=n) for n in range(1, 8)]
+    assert all(page.total_count == 666 for page in pages)  # read on every answer
+    counts = [e for e in seen if e.path == "data.total_count"]
+    assert len(counts) == 4  # answers 1, 2, 3, 6
+    sampler = DriftSampler(every=1)
+    assert all(sampler.due("search_by_image") for _ in range(100))
