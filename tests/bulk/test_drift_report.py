@@ -73,3 +73,19 @@ def test_drift_report_of_a_drifting_run_and_of_a_clean_one(tmp_path: Path) -> No
     assert report.returncode == 0, report.stderr
     assert "no drift" in report.stdout
     assert run_cli("drift", "--db", str(tmp_path / "missing.sqlite"), base_url=None).returncode == 2
+
+
+def test_drift_refuses_what_is_not_a_results_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n", encoding="utf-8")
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    for path in (text, other, tmp_path / "missing.sqlite"):
+        with pytest.raises(ValueError, match="--db"):
+            read_drift(path)
+        assert run_cli("drift", "--db", str(path), base_url=None).returncode == 2

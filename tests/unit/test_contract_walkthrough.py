@@ -4,7 +4,8 @@ On a copy (the tracked files; this virtualenv linked in): the drifting stand-in 
 undeclared item field and `tmapi-search drift` names it; the field is added to the copy's
 `openapi.yaml`; `make generate`; `make check-generated`; then a search through the
 stand-in serving that field returns it as a typed attribute of the generated model (and
-no longer as drift), and a bulk run's export has it as a column.
+no longer as drift), a bulk run's export has it as a column, and the report lists it
+among the offers' fields as declared.
 """
 
 from __future__ import annotations
@@ -95,7 +96,17 @@ SEARCH_AND_EXPORT = """
         [sys.executable, "-m", "tmapi_search", "export", "--db", "r.sqlite", "--format", "csv"],
         capture_output=True, text=True)
     assert export.returncode == 0, export.stderr
+    report = subprocess.run(
+        [sys.executable, "-m", "tmapi_search", "report", "--db", "r.sqlite", "--out", "r.html",
+         "--force"],
+        capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr
+    import re
+    html = open("r.html", encoding="utf-8").read()
+    data = json.loads(re.search(
+        r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S).group(1))
     print(json.dumps({{
+        "report": {{name: declared for name, _, declared in data["fields"]}},
         "typed": "video_url" in SearchItem.__annotations__,
         "value": getattr(item, "video_url", None),
         "extra": sorted(item.additional_properties),
@@ -119,6 +130,7 @@ def test_from_drift_to_a_new_field(tmp_path: Path) -> None:
     assert before.returncode == 0, before.stderr
     found = json.loads(before.stdout.splitlines()[-1])
     assert not found["typed"] and "video_url" in found["extra"]
+    assert found["report"]["video_url"] is False  # listed, as not in openapi.yaml
     assert "data.items[].video_url" in found["drift"]
     report = python_in(
         repo,
@@ -152,3 +164,4 @@ def test_from_drift_to_a_new_field(tmp_path: Path) -> None:
     assert "video_url" not in found["extra"]
     assert found["drift"] == ["data.total_count"]  # the other drift is still reported
     assert "item.video_url" in found["header"]
+    assert found["report"]["video_url"] is True  # listed as a field of the contract

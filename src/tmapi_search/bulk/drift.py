@@ -155,29 +155,18 @@ def read_drift(db: str | Path) -> list[DriftSummary]:
     """The drift recorded in a results database, summed over runs; [] when there is none.
 
     Sorted by count (most first), then path. ValueError when `db` is missing or not a
-    results database; the file is opened read-only.
+    results database, OSError when it cannot be read; the file is opened read-only.
     """
     path = Path(db)
     if not path.is_file():
         raise ValueError(f"--db: {path} does not exist")
-    uri = path.resolve().as_uri() + "?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        if "images" not in tables or "runs" not in tables:
+    with path.open("rb") as head:
+        if head.read(16) != b"SQLite format 3\x00":
             raise ValueError(f"--db: {path} is not a tmapi-search results database")
-        if "drift" not in tables:
-            return []
-        rows = conn.execute(
-            """SELECT operation, path, kind, max(expected), sum(count), min(first_seen),
-                      max(last_seen), group_concat(run_id)
-               FROM drift GROUP BY operation, path, kind"""
-        ).fetchall()
-        examples = {
-            (row[0], row[1], row[2]): row[3]
-            for row in conn.execute(
-                "SELECT operation, path, kind, example FROM drift ORDER BY last_seen"
-            )
-        }
+    try:
+        rows, examples = _read(path)
+    except sqlite3.Error as error:  # as an OSError: callers need not import sqlite3
+        raise OSError(f"cannot read {path}: {error}") from error
     found = [
         DriftSummary(
             operation=op,
@@ -194,3 +183,25 @@ def read_drift(db: str | Path) -> list[DriftSummary]:
     ]
     found.sort(key=lambda s: (-s.count, s.path, s.kind))
     return found
+
+
+def _read(path: Path) -> tuple[list[Any], dict[tuple[str, str, str], str]]:
+    uri = path.resolve().as_uri() + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "images" not in tables or "runs" not in tables:
+            raise ValueError(f"--db: {path} is not a tmapi-search results database")
+        if "drift" not in tables:
+            return [], {}
+        rows = conn.execute(
+            """SELECT operation, path, kind, max(expected), sum(count), min(first_seen),
+                      max(last_seen), group_concat(run_id)
+               FROM drift GROUP BY operation, path, kind"""
+        ).fetchall()
+        examples = {
+            (row[0], row[1], row[2]): row[3]
+            for row in conn.execute(
+                "SELECT operation, path, kind, example FROM drift ORDER BY last_seen"
+            )
+        }
+    return rows, examples

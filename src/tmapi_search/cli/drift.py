@@ -8,7 +8,6 @@ JSON. Exits 1 when there is drift, 0 when there is none. Read-only.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Annotated
@@ -44,8 +43,8 @@ def drift(
         found = read_drift(db)
     except ValueError as error:
         die(config, EXIT_USAGE, str(error))
-    except (sqlite3.Error, OSError) as error:
-        die(config, EXIT_STORAGE, f"--db: cannot read {db}: {error}")
+    except OSError as error:
+        die(config, EXIT_STORAGE, f"--db: {error}")
     if fmt == "json":
         stdout.print_json(json.dumps([entry.to_dict() for entry in found], ensure_ascii=False))
     elif not found:
