@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tmapi_search.bulk.errors import StorageError, UsageError
 from tmapi_search.drift import DriftEvent, DriftHook
 
 if TYPE_CHECKING:
@@ -154,19 +155,20 @@ class DriftSummary:
 def read_drift(db: str | Path) -> list[DriftSummary]:
     """The drift recorded in a results database, summed over runs; [] when there is none.
 
-    Sorted by count (most first), then path. ValueError when `db` is missing or not a
-    results database, OSError when it cannot be read; the file is opened read-only.
+    Sorted by count (most first), then path. `UsageError` (a ValueError) when `db` is
+    missing or not a results database, `StorageError` when it cannot be read; the file
+    is opened read-only.
     """
     path = Path(db)
     if not path.is_file():
-        raise ValueError(f"--db: {path} does not exist")
-    with path.open("rb") as head:
-        if head.read(16) != b"SQLite format 3\x00":
-            raise ValueError(f"--db: {path} is not a tmapi-search results database")
+        raise UsageError(f"--db: {path} does not exist")
     try:
+        with path.open("rb") as head:
+            if head.read(16) != b"SQLite format 3\x00":
+                raise UsageError(f"--db: {path} is not a tmapi-search results database")
         rows, examples = _read(path)
-    except sqlite3.Error as error:  # as an OSError: callers need not import sqlite3
-        raise OSError(f"cannot read {path}: {error}") from error
+    except (sqlite3.Error, OSError) as error:
+        raise StorageError(f"--db: cannot read {path}: {error}") from error
     found = [
         DriftSummary(
             operation=op,
@@ -190,7 +192,7 @@ def _read(path: Path) -> tuple[list[Any], dict[tuple[str, str, str], str]]:
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         if "images" not in tables or "runs" not in tables:
-            raise ValueError(f"--db: {path} is not a tmapi-search results database")
+            raise UsageError(f"--db: {path} is not a tmapi-search results database")
         if "drift" not in tables:
             return [], {}
         rows = conn.execute(

@@ -16,15 +16,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tmapi_search.cli.app import app, die, get_config, stdout
-from tmapi_search.cli.exit_codes import EXIT_DRIFT, EXIT_OK, EXIT_STORAGE, EXIT_USAGE, epilog
+from tmapi_search.cli.console import die, engine_errors, stdout
+from tmapi_search.cli.exit_codes import ENGINE, EXIT_DRIFT, EXIT_OK, EXIT_USAGE, epilog
+from tmapi_search.cli.options import get_config
 
 
 def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
-@app.command(epilog=epilog(EXIT_DRIFT, EXIT_STORAGE))
 def drift(
     ctx: typer.Context,
     db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk`.")],
@@ -39,12 +39,8 @@ def drift(
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
         die(config, EXIT_USAGE, f"--format: must be table or json, got {fmt!r}")
-    try:
+    with engine_errors(config):
         found = read_drift(db)
-    except ValueError as error:
-        die(config, EXIT_USAGE, str(error))
-    except OSError as error:
-        die(config, EXIT_STORAGE, f"--db: {error}")
     if fmt == "json":
         stdout.print_json(json.dumps([entry.to_dict() for entry in found], ensure_ascii=False))
     elif not found:
@@ -69,3 +65,6 @@ def drift(
             "(docs/contract.md: from drift to a new contract)"
         )
     raise typer.Exit(EXIT_DRIFT if found else EXIT_OK)
+
+
+COMMANDS = [(drift, epilog(EXIT_DRIFT, *ENGINE))]
