@@ -236,6 +236,34 @@ async def run_bulk(mode: str, out: list[dict[str, Any]]) -> None:
             sentry_sdk.capture_exception(error)
 
 
+def run_catalogue_failing(mode: str, out: list[dict[str, Any]]) -> None:
+    """The engine's Python API: a run the API refuses (401, `raise_for_outcome`), and a
+    run refused from inside `run_catalogue` (its database is a folder)."""
+    from tmapi_search.bulk import BulkError, run_catalogue
+
+    with (
+        scenario(f"run_catalogue {mode}", out) as failed,
+        tempfile.TemporaryDirectory() as tmp,
+        local_tmapi_server(errors_by_url={"n=": 401, "busy=1": 503}) as server,
+    ):
+        catalogue = Path(tmp) / "catalogue.csv"
+        rows = [f"S{i},{ALI}?n={i}&busy={i % 2}" for i in range(6)]
+        catalogue.write_text("sku,img_url\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        summary = run_catalogue(
+            catalogue, Path(tmp) / "r.sqlite", api_token=TOKEN, base_url=server.base_url, auth=mode
+        )
+        try:
+            summary.raise_for_outcome()
+        except BulkError as error:
+            failed[0] += 1
+            sentry_sdk.capture_exception(error)
+        try:  # refused from inside the engine's frames: the database is a folder
+            run_catalogue(catalogue, tmp, api_token=TOKEN, base_url=server.base_url, auth=mode)
+        except BulkError as error:
+            failed[0] += 1
+            sentry_sdk.capture_exception(error)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     with sentry_sdk.init(
@@ -249,6 +277,7 @@ def main() -> None:
                 run_sync(mode, out)
                 asyncio.run(run_async(mode, out))
                 asyncio.run(run_bulk(mode, out))
+                run_catalogue_failing(mode, out)
         sentry_sdk.flush()
         print(json.dumps(out))
 

@@ -5,7 +5,8 @@ scrubbing) captures each failing call of `tests/unit/sentry_matrix.py`: every do
 error code, a failed conversion, a refused connection, a timeout, a malformed body and a
 body of the wrong shape; sync and async (and the bulk runner's two-step call); the token
 as a query parameter and as a header; and a bulk run that fails (errors per image, then
-its saves fail). The matrix runs in a subprocess of its own: `sentry_sdk.init` patches
+its saves fail; through `run_catalogue`, one the API refuses and one it refuses).
+The matrix runs in a subprocess of its own: `sentry_sdk.init` patches
 the standard library for the whole process.
 """
 
@@ -45,6 +46,7 @@ def test_no_token_in_any_sentry_event() -> None:
         assert by_name[f"async {mode} refused+timeout+malformed"]["events"] == 3
         # the run's ERROR line (saving failed; the logging integration) + the caller's error
         assert by_name[f"bulk {mode}"]["events"] >= 2
+        assert by_name[f"run_catalogue {mode}"]["events"] == 2  # stopped by 401; refused
     assert all(row["events"] >= row["failed"] for row in rows)
     assert sum(row["events"] for row in rows) >= 60
     assert [row["scenario"] for row in rows if row["tokens"]] == []

@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
+from tmapi_search.auth import Secret
 from tmapi_search.bulk.errors import OutputError, StorageError, UsageError
 from tmapi_search.bulk.events import ProgressHandler
 from tmapi_search.bulk.options import RunOptions
@@ -53,7 +54,7 @@ def _run(
     input: str | Path,
     db: str | Path,
     *,
-    api_token: str | None,
+    api_token: Secret | None,
     base_url: str | None,
     auth: str | None,
     client: AsyncTmapiClient | None,
@@ -76,7 +77,7 @@ def run_catalogue(
     input: str | Path,
     db: str | Path,
     *,
-    api_token: str | None = None,
+    api_token: str | Secret | None = None,
     base_url: str | None = None,
     auth: str | None = None,
     client: AsyncTmapiClient | None = None,
@@ -101,6 +102,7 @@ def run_catalogue(
     call; the SDK's errors when the client cannot be made (no token, say). In a
     running event loop (a notebook), use `await arun_catalogue(...)`.
     """
+    api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
     with _run(
         input,
         db,
@@ -119,7 +121,7 @@ async def arun_catalogue(
     input: str | Path,
     db: str | Path,
     *,
-    api_token: str | None = None,
+    api_token: str | Secret | None = None,
     base_url: str | None = None,
     auth: str | None = None,
     client: AsyncTmapiClient | None = None,
@@ -133,6 +135,7 @@ async def arun_catalogue(
     the loop that long: the catalogue's first batch). Cancelling the task ends the run
     (`interrupted`); calls in flight are abandoned and their images stay pending.
     """
+    api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
     with _run(
         input,
         db,

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tmapi_search.auth import redact
+from tmapi_search.auth import Secret, redact
 from tmapi_search.bulk.errors import CatalogueError, LockedError, StorageError, UsageError
 from tmapi_search.bulk.events import (
     CatalogueOpened,
@@ -119,9 +119,9 @@ class CatalogueRun:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def _token(self) -> str | None:
+    def _token(self) -> str | Secret | None:
         token = self._client_kwargs.get("api_token")
-        return token if isinstance(token, str) else None
+        return token if isinstance(token, str | Secret) else None
 
     def _signals(self) -> contextlib.AbstractContextManager[None]:
         return sigterm_interrupts() if self.handle_signals else contextlib.nullcontext()
