@@ -1,7 +1,7 @@
 """The hand-over: an answered image's save waits for the call that took its slot.
 
 `BulkRunner._hand_over` lets the next request of a freed slot go out before the
-previous image's save (issue 14, point 3). Paid-work safety must not change: a paid
+previous image's save. Paid-work safety must not change: a paid
 answer is saved before the image counts done and is never lost (not by `stop()`, not
 by `abandon()`), a failed save stops all further spending, no image is paid twice.
 The calls go to the local stand-in over real HTTP (bodies from the spec): an in-process
