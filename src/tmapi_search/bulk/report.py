@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tmapi_search.bulk.activity import writing_now
 from tmapi_search.bulk.atomic import atomic_write, check_output
 from tmapi_search.bulk.store import InputAccount, Store, open_readonly
 
@@ -63,6 +64,10 @@ class ReportSummary:
     cards: int
     by_status: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
+    gone_left_out: int = 0
+    """Rows the catalogue no longer has, left out (`include_gone` shows them)."""
+    running: str | None = None
+    """Set when a bulk run was writing the database: the report shows what was saved."""
 
 
 # -- reading the database -------------------------------------------------------------
@@ -181,14 +186,19 @@ def _card(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_report_data(db: str | Path, *, top: int = DEFAULT_TOP) -> dict[str, Any]:
+def build_report_data(
+    db: str | Path, *, top: int = DEFAULT_TOP, include_gone: bool = False
+) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data (strings not yet escaped).
 
-    ValueError naming `--db` when `db` is missing or not a results database.
+    The rows of the catalogue as last read; `include_gone` adds the rows it no longer
+    has, with the status `gone`. ValueError naming `--db` when `db` is missing or not a
+    results database.
     """
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
     with Store(db, readonly=True) as store:
+        store.include_gone = include_gone
         accounts = list(store.account())
     conn = open_readonly(Path(db))
     conn.row_factory = sqlite3.Row
@@ -387,6 +397,7 @@ def write_report(
     *,
     top: int = DEFAULT_TOP,
     force: bool = False,
+    include_gone: bool = False,
 ) -> ReportSummary:
     """Write the report of `db` to `out` atomically (temp file + rename).
 
@@ -398,7 +409,10 @@ def write_report(
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
     check_output(out_path, db_path, force=force)
-    data = build_report_data(db_path, top=top)
+    with Store(db_path, readonly=True) as store:
+        running = writing_now(db_path, store)
+        gone = 0 if include_gone else store.counts().gone
+    data = build_report_data(db_path, top=top, include_gone=include_gone)
     page = render_html(data, title=db_path.name).encode("utf-8")
     with atomic_write(out_path, binary=True, force=force) as handle:
         handle.write(page)
@@ -408,4 +422,6 @@ def write_report(
         cards=sum(len(i["cards"]) for i in data["inputs"]),
         by_status=dict(data["counts"]),
         bytes=len(page),
+        gone_left_out=gone,
+        running=running,
     )

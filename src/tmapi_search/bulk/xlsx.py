@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from tmapi_search.bulk.columns import is_plain_number
 from tmapi_search.bulk.rows import cell_text, is_formula_like
 
 __all__ = ["Sheet", "write_xlsx"]
@@ -44,6 +45,9 @@ class Sheet:
     price_columns: frozenset[str] = field(default_factory=frozenset)
     #: columns holding identifiers: numbers shown whole (`0`), never as 8.66E+11
     id_columns: frozenset[str] = field(default_factory=frozenset)
+    #: columns holding numbers as text (a catalogue's `12.5`): plain decimals written as
+    #: numbers (`tmapi_search.bulk.columns.is_plain_number`), anything else as text
+    number_columns: frozenset[str] = field(default_factory=frozenset)
     #: rows written (set by write_xlsx)
     written: int = 0
 
@@ -77,10 +81,13 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
         special = sheet.link_columns | sheet.price_columns | sheet.id_columns
         links = 0
         count = 0
+        numbers = sheet.number_columns
         for row in sheet.rows:
             values: list[Any] = []
             for name in sheet.columns:
                 value = row.get(name)
+                if name in numbers and type(value) is str and is_plain_number(value):
+                    value = _number(value)
                 plain = _plain(value)
                 if plain is not _STYLED and name not in special:
                     values.append(plain)  # most cells: a bare value, no cell object
@@ -110,6 +117,11 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
 
 
 _STYLED = object()
+
+
+def _number(text: str) -> int | float:
+    text = text.strip()
+    return float(text) if "." in text else int(text)
 
 
 def _plain(value: Any) -> Any:

@@ -48,6 +48,7 @@ class ApiVersion(StrEnum):
 
 class ExportFormat(StrEnum):
     csv = "csv"
+    tsv = "tsv"
     jsonl = "jsonl"
     xlsx = "xlsx"
 

@@ -27,20 +27,36 @@ def report(
     open_it: Annotated[
         bool, typer.Option("--open", help="Open the report in the default browser.")
     ] = False,
+    include_gone: Annotated[
+        bool,
+        typer.Option(
+            "--include-gone", help="Also show the rows the catalogue no longer has (marked gone)."
+        ),
+    ] = False,
 ) -> None:
     """Write an HTML report: each input's photo beside the offers found, with filters."""
     from tmapi_search.bulk import BulkError, write_report
 
     config = get_config(ctx)
     try:
-        summary = write_report(db, out, top=top, force=force)
+        summary = write_report(db, out, top=top, force=force, include_gone=include_gone)
     except BulkError as error:  # a refusal or a file that fails: what to fix, exit 2
         die(config, EXIT_USAGE, str(error))
     counts = summary.by_status
+    if summary.running:
+        stderr.print(summary.running, style="yellow", markup=False)
+    gone = f", {counts['gone']} gone" if counts.get("gone") else ""
+    left_out = (
+        f" ({summary.gone_left_out} row(s) no longer in the catalogue left out: "
+        "--include-gone shows them)"
+        if summary.gone_left_out
+        else ""
+    )
     stderr.print(
         f"{summary.inputs} input(s): {counts.get('ok', 0)} ok, {counts.get('no_match', 0)} no "
-        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending; "
-        f"{summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB"
+        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending{gone}"
+        f"{left_out}; {summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB",
+        markup=False,
     )
     # the path alone on stdout, so `open "$(tmapi-search report ...)"` works
     stdout.print(escape(str(out)))
