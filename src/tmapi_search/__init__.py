@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from tmapi_search.auth import ApiTokenAuth, RedactTokenFilter, install_log_redaction
+from tmapi_search.auth import ApiTokenAuth, RedactTokenFilter, Secret, install_log_redaction
 from tmapi_search.client import (
     NOT_GIVEN,
     AsyncTmapiClient,
     InsecureTransportWarning,
     NotGiven,
     TmapiClient,
+)
+from tmapi_search.drift import (
+    ContractDriftError,
+    DriftEvent,
+    DriftLog,
+    DriftSampler,
+    find_drift,
 )
 from tmapi_search.errors import (
     APIConnectionError,
@@ -41,8 +48,12 @@ __all__ = [
     "AsyncTmapiClient",
     "AuthenticationError",
     "ConcurrencyLimitError",
+    "ContractDriftError",
     "DataRetrievalError",
     "DeadlineExceededError",
+    "DriftEvent",
+    "DriftLog",
+    "DriftSampler",
     "InsecureTransportWarning",
     "MalformedResponseError",
     "MalformedValueError",
@@ -52,11 +63,13 @@ __all__ = [
     "RedactTokenFilter",
     "ResponseTooLargeError",
     "RetryEvent",
+    "Secret",
     "ServerError",
     "SubscriptionError",
     "TmapiClient",
     "TmapiError",
     "UpstreamTimeoutError",
+    "find_drift",
     "install_log_redaction",
 ]
 __version__ = "0.1.0"

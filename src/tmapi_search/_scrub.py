@@ -34,11 +34,11 @@ def token_pattern(token: str) -> re.Pattern[str]:
     return re.compile("".join(_char_forms(char) for char in token), re.IGNORECASE)
 
 
-def scrub(text: str, token: str | None) -> str:
-    """`text` with every form of `token` masked."""
+def scrub(text: str, token: Any) -> str:
+    """`text` with every form of `token` (a str, or a `Secret`) masked."""
     if not token or not text:
         return text
-    return token_pattern(token).sub(MASK, text)
+    return token_pattern(token.reveal() if hasattr(token, "reveal") else token).sub(MASK, text)
 
 
 def scrub_tree(value: Any, clean: Callable[[str], str]) -> Any:

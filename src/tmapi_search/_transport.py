@@ -226,7 +226,7 @@ def send(
     """One attempt, bounded (see the module docstring). httpx errors pass through."""
     end = None if seconds is None else time.monotonic() + seconds
     _prepare(request)
-    response = http.send(request, stream=True)
+    response = http.send(request, stream=True, auth=auth)
     try:
         body = _Body(response, max_bytes, auth)
         if response.is_stream_consumed:  # read already (a mock transport's answer)
@@ -244,7 +244,7 @@ def send(
 async def _aread(
     http: httpx.AsyncClient, request: httpx.Request, max_bytes: int, auth: ApiTokenAuth
 ) -> httpx.Response:
-    response = await http.send(request, stream=True)
+    response = await http.send(request, stream=True, auth=auth)
     try:
         body = _Body(response, max_bytes, auth)
         if response.is_stream_consumed:  # read already (a mock transport's answer)

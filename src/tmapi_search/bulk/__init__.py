@@ -4,7 +4,7 @@ The Python API (what the `tmapi-search` catalogue commands call):
 
 - `run_catalogue(input, db, **options) -> RunSummary` and `arun_catalogue(...)`;
 - `export_results(db, out, format=...)`, `read_status(db) -> Status`,
-  `write_report(db, out)`;
+  `write_report(db, out)`, `read_drift(db)` (the contract drift the runs recorded);
 - progress events (`tmapi_search.bulk.events`) and one exception tree (`BulkError`,
   `tmapi_search.bulk.errors`).
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         run_catalogue,
         write_report,
     )
+    from tmapi_search.bulk.drift import DriftSummary, read_drift
     from tmapi_search.bulk.errors import (
         ApiUnreachableError,
         BillingStoppedError,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from tmapi_search.bulk.summary import Counts, RunRecord, RunSummary, Status
 
 _WHERE = {
+    "tmapi_search.bulk.drift": ("DriftSummary", "read_drift"),
     "tmapi_search.bulk.api": (
         "ExportSummary",
         "arun_catalogue",
@@ -89,6 +91,7 @@ __all__ = [
     "BulkStats",
     "CatalogueError",
     "Counts",
+    "DriftSummary",
     "ExportSummary",
     "InputAccount",
     "InterruptedRunError",
@@ -107,6 +110,7 @@ __all__ = [
     "UsageError",
     "arun_catalogue",
     "export_results",
+    "read_drift",
     "read_status",
     "run_catalogue",
     "write_report",

@@ -1,7 +1,7 @@
 """Writing a user's file: never over the results database, never half-written.
 
 `check_output(out, db, force=...)` refuses, before anything is written, a target that is
-the database (or its `-wal`/`-shm`/`.lock`), any SQLite file (even with `force`), a
+the database (or its `-wal`/`-shm`/`.lock`/`.lock.json`), any SQLite file (even with `force`), a
 directory, a missing folder, or an existing file without `force`.
 
 `atomic_write(path)` writes a temporary file beside the target and renames it into place
@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tmapi_search.bulk.lock import lock_path
+from tmapi_search.bulk.lock import lock_path, record_path
 from tmapi_search.bulk.store import is_sqlite_file
 
 __all__ = ["OutputRefusedError", "atomic_write", "check_output"]
@@ -42,7 +42,12 @@ def _same(a: Path, b: Path) -> bool:
 def check_output(out: Path, db: Path | None = None, *, force: bool = False) -> None:
     """Refuse (OutputRefusedError) an output path that must not be written. Reads only."""
     if db is not None:
-        protected = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal"), lock_path(db)]
+        protected = [
+            db,
+            *(Path(f"{db}{suffix}") for suffix in ("-wal", "-shm", "-journal")),
+            lock_path(db),
+            record_path(db),
+        ]
         for path in protected:
             if _same(out, path):
                 raise OutputRefusedError(
@@ -92,9 +97,12 @@ def atomic_write(
             with path.open(mode, encoding=encoding, newline="") as handle:
                 yield handle
         return
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
+    # named before it is made, inside the `try`: an interrupt at any moment (even as the
+    # file is being created) still finds and removes it
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o600)
         if binary:
             handle = os.fdopen(fd, mode)
         else:

@@ -31,6 +31,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -227,14 +228,17 @@ def _build(conn: sqlite3.Connection, accounts: list[InputAccount], top: int) -> 
         if len({index for index, _ in places}) > 1
     }
     cards: dict[int, list[dict[str, Any]]] = {}
+    fields: Counter[str] = Counter()  # the offers' field names (the header lists them)
     for image_id, position, data in conn.execute(
         "SELECT image_id, position, data FROM items WHERE position < ? ORDER BY image_id, position",
         (top,),
     ):
         try:
-            card = _card(_obj(json.loads(data)))
+            item = _obj(json.loads(data))
         except ValueError:  # a row that is not JSON: shown as an offer without fields
-            card = _card({})
+            item = {}
+        fields.update(item.keys())
+        card = _card(item)
         card["pos"] = position
         cards.setdefault(image_id, []).append(card)
     inputs = []
@@ -268,7 +272,27 @@ def _build(conn: sqlite3.Connection, accounts: list[InputAccount], top: int) -> 
         "counts": by_status,
         "params": _params(conn),
         "runs": _runs(conn),
+        "fields": _fields(fields),
     }
+
+
+def _fields(counts: Counter[str]) -> list[list[Any]]:
+    """[name, offers with it, declared in openapi.yaml] of every field the offers carry."""
+    declared = declared_item_fields()
+    return [[name, n, name in declared] for name, n in counts.most_common()]
+
+
+def declared_item_fields() -> frozenset[str]:
+    """The item fields the contract declares (v1 and v2 items), from the generated models."""
+    import attrs
+    from tmapi_client.models import SearchItem, SearchItemV2
+
+    return frozenset(
+        f.name.rstrip("_")  # `type_` is the JSON key `type`
+        for model in (SearchItem, SearchItemV2)
+        for f in attrs.fields(model)
+        if f.name != "additional_properties"
+    )
 
 
 def _row_name(entry: InputAccount) -> str:

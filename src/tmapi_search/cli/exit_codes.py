@@ -16,6 +16,7 @@ __all__ = [
     "ENGINE",
     "EPILOG",
     "EXIT_CODES",
+    "EXIT_DRIFT",
     "EXIT_ERROR",
     "EXIT_STORAGE",
     "epilog",
@@ -23,9 +24,11 @@ __all__ = [
 
 EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 EXIT_STORAGE = 6
+EXIT_DRIFT = 1
 EXIT_ERROR = 7
 EXIT_CODES = {
     EXIT_OK: "ok",
+    EXIT_DRIFT: "drift found: answers strayed from openapi.yaml (`drift` command only)",
     EXIT_USAGE: "usage or bad input",
     EXIT_BILLING: "billing or auth (439: subscription expired or no balance; 401: token refused)",
     EXIT_API: "other API error",
