@@ -30,6 +30,7 @@ from tmapi_search.bulk.store import InputAccount, Store
 
 __all__ = [
     "SUPPLIER_FORMATS",
+    "Rollup",
     "Supplier",
     "SupplierMatch",
     "iter_judged",
@@ -221,22 +222,15 @@ def _fill(supplier: Supplier, item: Mapping[str, Any]) -> None:
             supplier.location = ", ".join(words) or None
 
 
-def list_suppliers(
-    db: str | Path | Store, terms: Terms | None = None, *, top: int | None = None
-) -> list[Supplier]:
-    """The suppliers of a results database (a path, opened read-only, or an open Store),
-    sorted: most inputs first, then the best rank, then the lowest price.
+class Rollup:
+    """Suppliers gathered one input row at a time (`add`), for a pass that also does
+    something else with the rows (the workbook writes its Decisions sheet meanwhile)."""
 
-    `terms`: the quantity, currency and sell price the prices are computed at (checked
-    against the catalogue's columns: TermsError names the option). ValueError naming
-    `--db` when `db` is not a results database.
-    """
-    if not isinstance(db, Store):
-        with Store(db, readonly=True) as store:
-            return list_suppliers(store, terms, top=top)
-    terms = (terms or Terms()).check(db.extra_columns())
-    shops: dict[str, Supplier] = {}
-    for account, judged in iter_judged(db, terms, top=top):
+    def __init__(self, terms: Terms) -> None:
+        self.terms = terms
+        self._shops: dict[str, Supplier] = {}
+
+    def add(self, account: InputAccount, judged: Sequence[Judged]) -> None:
         for match in judged:
             if match.score.ad:
                 continue
@@ -244,9 +238,9 @@ def list_suppliers(
             if key is None:
                 continue
             member, name = key
-            supplier = shops.get(name)
+            supplier = self._shops.get(name)
             if supplier is None:
-                supplier = shops[name] = Supplier(member_id=member, currency=terms.code)
+                supplier = self._shops[name] = Supplier(member_id=member, currency=self.terms.code)
             _fill(supplier, match.item)
             item_id = match.item.get("item_id")
             supplier.matches.append(
@@ -264,7 +258,31 @@ def list_suppliers(
                     shortlist=match.score.shortlist,
                 )
             )
-    return sorted(shops.values(), key=_order)
+
+    def suppliers(self) -> list[Supplier]:
+        """The suppliers so far, in their order (see `list_suppliers`)."""
+        return sorted(self._shops.values(), key=_order)
+
+
+def list_suppliers(
+    db: str | Path | Store, terms: Terms | None = None, *, top: int | None = None
+) -> list[Supplier]:
+    """The suppliers of a results database (a path, opened read-only, or an open Store),
+    sorted: most inputs first, then the best rank, then the lowest price.
+
+    `terms`: the quantity, currency and sell price the prices are computed at (checked
+    against the catalogue's columns: TermsError names the option). `top`: only the
+    matches ranked within the first `top` of their row. ValueError naming `--db` when
+    `db` is not a results database.
+    """
+    if not isinstance(db, Store):
+        with Store(db, readonly=True) as store:
+            return list_suppliers(store, terms, top=top)
+    terms = (terms or Terms()).check(db.extra_columns())
+    rollup = Rollup(terms)
+    for account, judged in iter_judged(db, terms, top=top):
+        rollup.add(account, judged)
+    return rollup.suppliers()
 
 
 def _order(supplier: Supplier) -> tuple[int, int, Decimal, str]:
@@ -307,8 +325,9 @@ def flat_rows(suppliers: Iterable[Supplier]) -> Iterator[dict[str, Any]]:
         yield {name: data[name] for name in FLAT_COLUMNS}
 
 
-def supplier_sheet(suppliers: Sequence[Supplier], terms: Terms) -> Any:
-    """The workbook's Suppliers sheet (`bulk.xlsx.Sheet`), readable headers."""
+def supplier_sheet(suppliers: Iterable[Supplier], terms: Terms) -> Any:
+    """The workbook's Suppliers sheet (`bulk.xlsx.Sheet`), readable headers (`suppliers`
+    is read when the sheet is written)."""
     from tmapi_search.bulk.xlsx import Sheet
 
     headers = dict(FLAT_COLUMNS)
