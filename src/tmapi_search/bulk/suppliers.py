@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from tmapi_search.bulk.pricing import Terms
 from tmapi_search.bulk.rows import neutralise
-from tmapi_search.bulk.shortlist import Judged, judge_row
+from tmapi_search.bulk.shortlist import SHORTLIST, Judged, judge_row
 from tmapi_search.bulk.store import InputAccount, Store
 
 __all__ = [
@@ -176,16 +176,16 @@ def _load(text: str | bytes) -> Any:
 
 
 def iter_judged(
-    store: Store, terms: Terms, *, top: int | None = None
+    store: Store, terms: Terms, *, top: int | None = None, shortlist: int = SHORTLIST
 ) -> Iterator[tuple[InputAccount, list[Judged]]]:
     """Every input row with its matches priced and scored (`shortlist.judge_row`), in
     input order; streamed, one row's matches at a time. `top`: only each row's first
-    `top` matches."""
+    `top` matches. `shortlist`: matches on each row's shortlist."""
     for account, stored in store.iter_account_texts():
         if top is not None:
             stored = stored[:top]
         matches = [(position, _load(text)) for position, text in stored]
-        yield account, judge_row(matches, account.extra, terms)
+        yield account, judge_row(matches, account.extra, terms, shortlist=shortlist)
 
 
 def _shop_key(shop: Mapping[str, Any]) -> tuple[str | None, str] | None:
