@@ -56,7 +56,7 @@ def test_the_suppliers_view_ranks_shops_by_coverage(page: Any, reports: tuple[Pa
     ]
     first = shops.first
     assert "Covers: A-1, A-2, A-3" in first.inner_text()
-    assert "1.00–1.25 USD" in first.locator(".facts").inner_text()
+    assert "1.00\u20131.25 USD" in first.locator(".facts").inner_text()
     # expanded: the inputs it covers, with its offers
     first.locator("summary").click()
     first.locator("table").wait_for()  # drawn on the first "toggle" event

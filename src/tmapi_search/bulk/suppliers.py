@@ -33,6 +33,7 @@ __all__ = [
     "Rollup",
     "Supplier",
     "SupplierMatch",
+    "export_suppliers",
     "iter_judged",
     "list_suppliers",
     "write_suppliers",
@@ -372,6 +373,43 @@ def write_suppliers(
         write_xlsx([supplier_sheet(suppliers, terms or Terms())], out)
     else:
         raise ValueError(f"--format: must be one of {', '.join(SUPPLIER_FORMATS)}, got {fmt!r}")
+
+
+def export_suppliers(
+    db: str | Path,
+    out: str | Path | IO[bytes],
+    *,
+    format: str | None = None,
+    terms: Terms | None = None,
+    top: int | None = None,
+    force: bool = False,
+) -> list[Supplier]:
+    """Write the suppliers of `db` (`list_suppliers`) to `out`: a path (written
+    atomically; never over the database or a SQLite file, nor over an existing file
+    without `force`) or a binary stream. `format`: csv, json or xlsx (default: from the
+    path's extension, else json). Returns the suppliers written.
+
+    ValueError naming the option (`--db`, `--out`, a terms option) for what the user
+    should fix; OSError / sqlite3.Error when a file cannot be read or written.
+    """
+    from tmapi_search.bulk.atomic import atomic_write, check_output
+
+    target = None if not isinstance(out, str | Path) else Path(out)
+    if format is None:
+        suffix = target.suffix.lower().lstrip(".") if target is not None else ""
+        format = suffix if suffix in SUPPLIER_FORMATS else "json"
+    if format not in SUPPLIER_FORMATS:
+        raise ValueError(f"--format: must be one of {', '.join(SUPPLIER_FORMATS)}, got {format!r}")
+    if target is not None:
+        check_output(target, Path(db), force=force)  # OutputRefusedError: a ValueError
+    found = list_suppliers(db, terms, top=top)
+    terms = (terms or Terms()).check()
+    if target is None:
+        write_suppliers(found, format, out, terms=terms)  # type: ignore[arg-type]
+        return found
+    with atomic_write(target, binary=True, force=force) as handle:
+        write_suppliers(found, format, handle, terms=terms)
+    return found
 
 
 def _csv(value: Any) -> str:

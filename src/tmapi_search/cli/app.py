@@ -404,3 +404,8 @@ def main() -> None:
 
 # The commands register themselves on `app` (one module per command group).
 from tmapi_search.cli import bulk, export, report, search, status  # noqa: E402, F401
+from tmapi_search.cli.exit_codes import EXIT_STORAGE as _STORAGE  # noqa: E402
+from tmapi_search.cli.exit_codes import epilog as _epilog  # noqa: E402
+from tmapi_search.cli.suppliers import suppliers as _suppliers  # noqa: E402
+
+app.command(epilog=_epilog(_STORAGE))(_suppliers)
