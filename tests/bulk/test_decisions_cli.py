@@ -77,3 +77,20 @@ def test_bad_terms_are_refused_naming_the_option(db: Path, args: list[str], mess
     code, _, err = suppliers(db, *args)
     assert code == 2
     assert message in err
+
+
+def test_report_takes_the_same_terms(db: Path, tmp_path: Path) -> None:
+    from tmapi_search.bulk.report import build_report_data
+
+    out = tmp_path / "report.html"
+    done = run_cli(
+        "report", "--db", str(db), "--out", str(out), *TERMS, "--shortlist", "1", token=None
+    )
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert '"code":"USD","given":true' in page
+    assert '"shortlist":1' in page
+    data = build_report_data(db, shortlist=1)
+    assert sum(1 for i in data["inputs"] for c in i["cards"] if c["sl"]) == 4
+    bad = run_cli("report", "--db", str(db), "--out", str(out), "--rate", "8", token=None)
+    assert bad.returncode == 2 and "--rate: give --currency too" in bad.stderr

@@ -10,8 +10,18 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from tmapi_search.bulk.shortlist import SHORTLIST
 from tmapi_search.cli.app import app, die, get_config, stderr, stdout
 from tmapi_search.cli.exit_codes import EXIT_USAGE, epilog
+from tmapi_search.cli.terms import (
+    CurrencyOpt,
+    QtyColumnOpt,
+    QtyOpt,
+    RateOpt,
+    SellPriceColumnOpt,
+    ShortlistOpt,
+    make_terms,
+)
 
 
 @app.command(epilog=epilog())
@@ -22,19 +32,29 @@ def report(
         Path, typer.Option("--out", help="HTML file to write (one self-contained file).")
     ],
     top: Annotated[
-        int, typer.Option("--top", min=1, help="Matches shown per input row, in API order.")
+        int,
+        typer.Option(
+            "--top", min=1, help="Matches shown per input row in API order (and its shortlist)."
+        ),
     ] = 5,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     open_it: Annotated[
         bool, typer.Option("--open", help="Open the report in the default browser.")
     ] = False,
+    qty: QtyOpt = None,
+    qty_column: QtyColumnOpt = None,
+    currency: CurrencyOpt = None,
+    rate: RateOpt = None,
+    sell_price_column: SellPriceColumnOpt = None,
+    shortlist: ShortlistOpt = SHORTLIST,
 ) -> None:
     """Write an HTML report: each input's photo beside the offers found, with filters."""
     from tmapi_search.bulk.report import write_report
 
     config = get_config(ctx)
     try:
-        summary = write_report(db, out, top=top, force=force)
+        terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
+        summary = write_report(db, out, top=top, force=force, terms=terms, shortlist=shortlist)
     except ValueError as error:
         die(config, EXIT_USAGE, str(error))
     except sqlite3.Error as error:
