@@ -13,7 +13,7 @@ GEN_PKG  := generated_client/tmapi_client
 HAND_WRITTEN := src tests mock examples
 MOCK_PORT ?= 4010
 
-.PHONY: help install lock generate check-generated lint-spec lint format test test-floors
+.PHONY: help install lock generate check-generated lint-spec lint format docs test test-floors
 .PHONY: mock demo contract contract-live proxy-live
 .PHONY: bench bench-quick browser report-screenshot
 
@@ -80,7 +80,12 @@ format: $(PY_STAMP)  ## apply ruff fixes and formatting to hand-written code
 	$(BIN)/ruff check --fix $(HAND_WRITTEN)
 	$(BIN)/ruff format $(HAND_WRITTEN)
 
-test: install lint check-generated  ## everything CI runs: lint, check-generated, pytest (unit, mock, contract against Prism, wheel installs), test-floors
+# The documentation site (mkdocs.yml, docs/): --strict, so a broken link or a stale API
+# reference fails. NO_MKDOCS_2_WARNING: mkdocs-material's banner about its future.
+docs: $(PY_STAMP)  ## build the documentation site with --strict into site/ (open site/index.html)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: install lint check-generated docs  ## everything CI runs: lint, check-generated, docs, pytest (unit, mock, contract against Prism, wheel installs), test-floors
 	$(BIN)/pytest -n auto
 	$(BIN)/python -m tests.packaging.floors --quick
 
@@ -126,7 +131,7 @@ contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; bille
 proxy-live: install  ## Prism as a validating proxy in front of the live API on 127.0.0.1:$(MOCK_PORT): spec violations are reported
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT) --errors --upstream "$${TMAPI_BASE_URL:-https://api.tmapi.io}"
 
-bench: $(PY_STAMP) browser  ## every figure of issue 14 with its goal (client CPU, import, bulk concurrency grid + cap drop, 500k catalogue, 200k export, report paint/filter); < 10 min
+bench: $(PY_STAMP) browser  ## every benchmark figure with its goal (client CPU, import, bulk concurrency grid + cap drop, 500k catalogue, 200k export, report paint/filter); < 10 min
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/bulk_concurrency.py

@@ -13,7 +13,7 @@ account starts): auto's images/s before and after against each C/L, and how long
 limit took to settle (the first moment after the drop from which it stays <= 4 + 1,
 the probe).
 
-Goals (issue 14): auto >= 90 % of C/L at every point, within 10 % of fixed-C; after
+Goals: auto >= 90 % of C/L at every point, within 10 % of fixed-C; after
 the drop it settles within 10 s. Ratios come from one run on this machine; they are
 printed, never asserted.
 

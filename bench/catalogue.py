@@ -1,4 +1,4 @@
-"""Benchmark: a big catalogue through `tmapi-search bulk` (issue 14, point 4).
+"""Benchmark: a big catalogue through `tmapi-search bulk`.
 
 A CSV catalogue of N rows (default 500,000; Alibaba image URLs, a sku and one extra
 column) is run by the real CLI, as a subprocess, against the local TMAPI stand-in (in
@@ -173,7 +173,7 @@ def ingest(tmp: Path, rows: int, give_up: float) -> None:
     print(f"  first progress output on the terminal after: {shown}{during}  (goal: while reading)")
     print(
         f"  peak RSS of the bulk process: {rss:.0f} MB, {calls} calls "
-        f"(stopped by SIGTERM, exit {code})  (goal: flat, was 1.3 GB)"
+        f"(stopped by SIGTERM, exit {code})  (goal: flat)"
     )
 
     finished = tmp / "finished.sqlite"

@@ -33,7 +33,7 @@ relative path: httpx then joins the URL on every call, ~100-150 us of CPU the SD
 never pays, which flattered every ratio by ~0.1x. And the ratio was the ratio of two
 medians taken in different seconds, which let one burst of load swing it by 0.1x.)
 `--no-orjson` runs the SDK with the standard library's json, as without the
-`[orjson]` extra. Goal (issue 14): SDK <= 1.2x raw. Not a test: nothing is asserted.
+`[orjson]` extra. Goal: SDK <= 1.2x raw. Not a test: nothing is asserted.
 
     .venv/bin/python bench/client_cpu.py [--calls 200] [--rounds 15] [--no-orjson] [--profile]
 """

@@ -1,4 +1,4 @@
-"""Benchmark: `tmapi-search export` of a big results database (issue 14, point 5).
+"""Benchmark: `tmapi-search export` of a big results database.
 
 A database of N items (default 200,000: 10,000 images x 20 items of the contract's
 example, each item stored the way the runner stores it, `SearchItem.to_dict()`, with its

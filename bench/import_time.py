@@ -1,7 +1,7 @@
 """`import tmapi_search` vs `import httpx`, each in fresh interpreters; top contributors.
 
 Wall time of `python -c "import X"` minus that of `python -c "pass"`, median over
-runs, alternating the cases; ratio printed. Goal (issue 14): <= 1.3x. The generated
+runs, alternating the cases; ratio printed. Goal: <= 1.3x. The generated
 client (attrs models), stamina and asyncio are imported on first use, so a line for
 "import + what the first call loads" is printed too, as information. Then the top
 contributors of `python -X importtime -c "import tmapi_search"` (self time, and

@@ -231,12 +231,12 @@ def test_help_documents_the_exit_codes() -> None:
         assert text in result.stdout.replace("\n", " ").replace("  ", " ")
 
 
-def test_readme_documents_the_same_exit_codes() -> None:
+def test_the_docs_list_the_same_exit_codes() -> None:
     from pathlib import Path
 
     from tmapi_search.cli import EXIT_CODES
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Exit codes") :]
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = page[page.index("## Exit codes") :]
     documented = [int(code) for code in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)]
     assert documented == sorted(EXIT_CODES)

@@ -33,7 +33,7 @@ EXTRAS = ("cli", "testing")
 TEST_TOOLS = ("pytest", "pytest-asyncio", "pytest-timeout", "pytest-xdist", "execnet", "hypothesis")
 
 # What every floored package is used for is exercised here: the client, its retries
-# (stamina) and models (attrs, httpx), the README's examples and tmapi_mock (respx,
+# (stamina) and models (attrs, httpx), the docs' examples and tmapi_mock (respx,
 # jsonschema, referencing, PyYAML), the CLI in subprocesses (typer, rich), the bulk
 # engine, and the import rules. Left out: Prism/schemathesis suites (not floored
 # packages), the code generator test, the hypothesis fuzzing and the two signal tests
@@ -56,7 +56,7 @@ DEFAULT_SELECTION = [
 QUICK_SELECTION = [
     *DEFAULT_SELECTION[:-2],
     "-k",
-    "not sigkill and not sigterm and not test_readme_script_or_test_file_runs"
+    "not sigkill and not sigterm and not test_block_runs_as_a_script_or_test_file"
     " and not test_registered_for_users_through_the_pytest11_entry_point"
     " and not test_439_mid_run and not test_bad_rows_are_reported"
     " and not test_stopped_while_reading and not test_export_workers"

@@ -3,7 +3,7 @@
 Commands: `search`, `convert`, `bulk`, `export`, `status`, `report` (see `tmapi-search
 --help`).
 
-Exit codes (also in `--help` and the README):
+Exit codes (also in `--help` and docs/cli.md):
 
 ====  ====================================================================
 0     ok

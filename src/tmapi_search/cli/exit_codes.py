@@ -1,11 +1,11 @@
-"""The CLI's exit codes: one table, shown in `--help`, the README and checked by tests.
+"""The CLI's exit codes: one table, shown in `--help`, the docs (docs/cli.md) and checked by tests.
 
 Each command's `--help` lists only the codes that command can return: declare them with
 `epilog(...)` where the command is registered, e.g. ``@app.command(epilog=epilog(*API_CALL))``.
 Every command can end with `ALWAYS` (success, a usage error, Ctrl-C), so `epilog()` adds
 them. `tests/cli/test_exit_codes.py` reads each command's code (and the helpers it calls)
 and fails when it can return a code its epilog does not list, or lists one it cannot
-return. A new code goes into `EXIT_CODES` (and the README's table).
+return. A new code goes into `EXIT_CODES` (and the table of docs/cli.md).
 """
 
 from __future__ import annotations

@@ -236,6 +236,7 @@ class EndpointMock:
         return spec.response_example(self.path, self.method, status, name)
 
     def example_names(self, status: int = 200) -> list[str]:
+        """The names of this endpoint's documented examples for `status`, in order."""
         return list(spec.response_examples(self.path, self.method, status))
 
     # -- outcomes ----------------------------------------------------------------
@@ -301,13 +302,17 @@ class EndpointMock:
 
     def respond(
         self,
-        status: int,
+        status: int = 200,
         *,
         json: Any = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> EndpointMock:
-        """Queue any raw response (escape hatch; prefer the named outcomes)."""
+        """Queue any raw response: `respond(json=body)` is an HTTP 200 with that JSON body.
+
+        `content` (bytes) is sent as is instead of `json`; `headers` are added. An escape
+        hatch: prefer the named outcomes, whose bodies come from the contract.
+        """
         payload = copy.deepcopy(json)
 
         def outcome(request: httpx.Request) -> httpx.Response:
@@ -324,14 +329,17 @@ class EndpointMock:
     # -- what was asked ----------------------------------------------------------
     @property
     def call_count(self) -> int:
+        """How many requests this endpoint received (rejected ones included)."""
         return int(self.route.call_count)
 
     @property
     def requests(self) -> list[httpx.Request]:
+        """The requests this endpoint received, in order."""
         return [call.request for call in self.route.calls]
 
     @property
     def last_request(self) -> httpx.Request:
+        """The last request this endpoint received."""
         return self.requests[-1]
 
     def params(self, index: int = -1) -> dict[str, str]:
@@ -376,6 +384,7 @@ class TmapiMock:
 
     @property
     def call_count(self) -> int:
+        """How many requests the three endpoints received."""
         return sum(ep.call_count for ep in self.endpoints)
 
     @property
