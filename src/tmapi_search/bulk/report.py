@@ -214,7 +214,8 @@ def _decided(card: dict[str, Any], match: Judged) -> dict[str, Any]:
 
 def _supplier(supplier: Supplier, index_of_line: dict[int, int]) -> dict[str, Any]:
     """One shop of the Suppliers view (short keys); its matches as arrays
-    [row index, rank, offer id, title, offer URL, unit price, score, shortlist place]."""
+    [row index, rank, offer id, title, offer URL, unit price, score, shortlist place,
+    margin, MOQ reached]."""
     low, high = supplier.price_range()
     return {
         "name": supplier.company_name or supplier.member_id or supplier.shop_url,
@@ -234,6 +235,7 @@ def _supplier(supplier: Supplier, index_of_line: dict[int, int]) -> dict[str, An
             [
                 index_of_line.get(m.line, -1), m.rank, m.item_id, m.title,
                 _safe_url(m.product_url), _money(m.unit_price), m.score, m.shortlist,
+                _money(m.margin), m.moq_ok,
             ]
             for m in sorted(supplier.matches, key=lambda m: (m.line, m.rank))
         ],

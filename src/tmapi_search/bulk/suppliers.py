@@ -57,6 +57,7 @@ class SupplierMatch:
     margin: Decimal | None
     score: float
     shortlist: int | None
+    moq_ok: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class SupplierMatch:
             "unit_price_cny": _text(self.unit_price_cny),
             "unit_price": _text(self.unit_price),
             "margin": _text(self.margin),
+            "moq_ok": self.moq_ok,
             "score": self.score,
             "shortlist": self.shortlist,
         }
@@ -255,6 +257,7 @@ class Rollup:
                     unit_price_cny=match.decision.unit_price_cny,
                     unit_price=match.decision.unit_price,
                     margin=match.decision.margin,
+                    moq_ok=match.decision.moq_ok,
                     score=match.score.total,
                     shortlist=match.score.shortlist,
                 )

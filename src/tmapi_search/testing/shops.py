@@ -37,6 +37,8 @@ class ShopOffer:
     sales_90d: int = 10
     repurchase: str = "0.0"
     is_ad: bool = False
+    shop_repurchase: str = "11.2%"
+    location: Sequence[str] = ("Guangdong", "Futian District, Shenzhen")
     item_id: int | None = None
     sku: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +78,8 @@ def shop_page(offers: Sequence[ShopOffer]) -> dict[str, Any]:
             shop_url=f"https://{offer.shop}.1688.com",
             is_factory=offer.factory,
             tp_year=offer.tp_year,
+            shop_repurchase_rate=offer.shop_repurchase,
+            location=list(offer.location),
         )
         if offer.is_ad:
             item["is_ad"] = True  # not in the contract: how an answer would mark an ad
