@@ -23,29 +23,68 @@ from tmapi_search.testing.local_server import LocalTmapiServer
 from tmapi_search.testing.shops import ShopOffer
 
 ALI = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
-PRODUCTS = ["phone case", "screen protector", "charging cable", "car mount", "earbud case",
-            "watch strap", "tablet sleeve", "power bank", "ring holder", "camera lens cover"]  # fmt: skip
+PRODUCTS = [
+    "phone case",
+    "screen protector",
+    "charging cable",
+    "car mount",
+    "earbud case",
+    "watch strap",
+    "tablet sleeve",
+    "power bank",
+    "ring holder",
+    "camera lens cover",
+]
 SHOPS = [
-    ("shenzhen-anke", True), ("dongguan-lihua", True), ("yiwu-bestgoods", False),
-    ("guangzhou-mofan", False), ("huizhou-tech", True), ("ningbo-ocean", False),
-    ("xiamen-joy", False), ("foshan-makers", True), ("hangzhou-linx", False),
-    ("shantou-toyland", False), ("wenzhou-bright", True), ("suzhou-silk", False),
-    ("quanzhou-star", False), ("zhongshan-lamp", True), ("jinhua-home", False),
-    ("taizhou-metal", True), ("putian-run", False), ("jieyang-steel", False),
-    ("chaozhou-craft", False), ("linyi-trade", False), ("baoding-bags", False),
-    ("cangzhou-parts", True), ("nantong-cloth", False), ("adshop-promo", False),
-]  # fmt: skip
+    ("shenzhen-anke", True),
+    ("dongguan-lihua", True),
+    ("yiwu-bestgoods", False),
+    ("guangzhou-mofan", False),
+    ("huizhou-tech", True),
+    ("ningbo-ocean", False),
+    ("xiamen-joy", False),
+    ("foshan-makers", True),
+    ("hangzhou-linx", False),
+    ("shantou-toyland", False),
+    ("wenzhou-bright", True),
+    ("suzhou-silk", False),
+    ("quanzhou-star", False),
+    ("zhongshan-lamp", True),
+    ("jinhua-home", False),
+    ("taizhou-metal", True),
+    ("putian-run", False),
+    ("jieyang-steel", False),
+    ("chaozhou-craft", False),
+    ("linyi-trade", False),
+    ("baoding-bags", False),
+    ("cangzhou-parts", True),
+    ("nantong-cloth", False),
+    ("adshop-promo", False),
+]
 ROWS = 50
-PROVINCE = {"shenzhen": "Guangdong", "dongguan": "Guangdong", "guangzhou": "Guangdong",
-            "huizhou": "Guangdong", "foshan": "Guangdong", "shantou": "Guangdong",
-            "zhongshan": "Guangdong", "putian": "Fujian", "jieyang": "Guangdong",
-            "chaozhou": "Guangdong", "xiamen": "Fujian", "quanzhou": "Fujian",
-            "linyi": "Shandong", "baoding": "Hebei", "cangzhou": "Hebei", "nantong": "Jiangsu",
-            "suzhou": "Jiangsu"}  # fmt: skip
+PROVINCE = {
+    "shenzhen": "Guangdong",
+    "dongguan": "Guangdong",
+    "guangzhou": "Guangdong",
+    "huizhou": "Guangdong",
+    "foshan": "Guangdong",
+    "shantou": "Guangdong",
+    "zhongshan": "Guangdong",
+    "putian": "Fujian",
+    "jieyang": "Guangdong",
+    "chaozhou": "Guangdong",
+    "xiamen": "Fujian",
+    "quanzhou": "Fujian",
+    "linyi": "Shandong",
+    "baoding": "Hebei",
+    "cangzhou": "Hebei",
+    "nantong": "Jiangsu",
+    "suzhou": "Jiangsu",
+}
 
 
 def catalogue_and_offers(seed: int = 23) -> tuple[list[list[str]], dict[str, list[ShopOffer]]]:
-    pick = random.Random(seed)
+    pick = random.Random(seed)  # noqa: S311 (made-up data, reproducible)
     # a few shops make much of the range (1-3 of them per row); most offers come from
     # shops seen once or twice (a long tail), as an image search across 1688 finds them
     core = len(SHOPS) - 1
@@ -65,8 +104,11 @@ def catalogue_and_offers(seed: int = 23) -> tuple[list[list[str]], dict[str, lis
         base = pick.uniform(3, 30)
         found = []
         if n % 4 == 0:  # the ad shop buys the top spot now and then
-            found.append(ShopOffer("adshop-promo", tiers=[(1, None, f"{base * 0.6:.2f}")],
-                                   is_ad=True, sku=sku))  # fmt: skip
+            found.append(
+                ShopOffer(
+                    "adshop-promo", tiers=[(1, None, f"{base * 0.6:.2f}")], is_ad=True, sku=sku
+                )
+            )
         for name, factory, shop in shops:
             price = base * pick.uniform(0.7, 1.4)
             found.append(
@@ -76,7 +118,7 @@ def catalogue_and_offers(seed: int = 23) -> tuple[list[list[str]], dict[str, lis
                         (1, 99, f"{price:.2f}"),
                         (100, 499, f"{price * 0.9:.2f}"),
                         (500, None, f"{price * 0.8:.2f}"),
-                    ],  # fmt: skip
+                    ],
                     moq=pick.choice([1, 2, 10, 50, 100, 300]),
                     factory=factory,
                     tp_year=2 + shop * 5 % 13,
@@ -86,7 +128,7 @@ def catalogue_and_offers(seed: int = 23) -> tuple[list[list[str]], dict[str, lis
                     location=(
                         PROVINCE.get(name.split("-")[0], "Zhejiang"),
                         name.split("-")[0].title(),
-                    ),  # fmt: skip
+                    ),
                     sku=sku,
                 )
             )
@@ -97,6 +139,10 @@ def catalogue_and_offers(seed: int = 23) -> tuple[list[list[str]], dict[str, lis
 def cli() -> str:
     found = shutil.which("tmapi-search", path=str(Path(sys.executable).parent))
     return found or "tmapi-search"
+
+
+def _run(env: dict[str, str], *args: str) -> None:
+    subprocess.run([cli(), *args], env=env, check=True)  # noqa: S603 (our own CLI)
 
 
 def main() -> None:
@@ -113,18 +159,23 @@ def main() -> None:
     db = work / "results.sqlite"
     for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         old.unlink(missing_ok=True)  # the demo's own database: made afresh
-    terms = ["--qty-column", "qty", "--currency", "USD", "--rate", "7.2",
-             "--sell-price-column", "sell_usd"]  # fmt: skip
+    terms = [
+        "--qty-column",
+        "qty",
+        "--currency",
+        "USD",
+        "--rate",
+        "7.2",
+        "--sell-price-column",
+        "sell_usd",
+    ]
     env = {**os.environ, "TMAPI_TOKEN": "demo-token"}
     with LocalTmapiServer(offers_by_url=offers) as server:
         env["TMAPI_BASE_URL"] = server.base_url
-        subprocess.run([cli(), "bulk", str(source), "--db", str(db), "--no-progress"],
-                       env=env, check=True)  # fmt: skip
+        _run(env, "bulk", str(source), "--db", str(db), "--no-progress")
     report = work / "report.html"
-    subprocess.run([cli(), "report", "--db", str(db), "--out", str(report), "--force", *terms],
-                   check=True, env=env)  # fmt: skip
-    subprocess.run([cli(), "suppliers", "--db", str(db), "--limit", "5", *terms],
-                   check=True, env=env)  # fmt: skip
+    _run(env, "report", "--db", str(db), "--out", str(report), "--force", *terms)
+    _run(env, "suppliers", "--db", str(db), "--limit", "5", *terms)
     if len(sys.argv) == 3:
         shoot(report, Path(sys.argv[2]))
 
