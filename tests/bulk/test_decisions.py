@@ -169,3 +169,39 @@ def test_the_score_adds_its_documented_parts() -> None:
     assert c.parts["price"] == 10
     assert b.total == 75
     assert [s.shortlist for s in (a, b, c)] == [2, 1, 3]
+
+
+def test_the_decision_workbook(db: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tmapi_search.bulk.decision_sheet import decision_columns, write_decision_workbook
+
+    out = tmp_path / "decisions.xlsx"
+    terms = Terms(qty_column="qty", currency="USD", rate=Decimal(8), sell_price_column="sell_usd")
+    with Store(db, readonly=True) as store, out.open("wb") as handle:
+        assert write_decision_workbook(store, handle, terms) == 9
+    book = load_workbook(out)
+    assert book.sheetnames == ["Decisions", "Suppliers"]
+    sheet = book["Decisions"]
+    header = [cell.value for cell in sheet[1]]
+    assert header == decision_columns(terms.check(["qty", "sell_usd"]))
+    assert 18 <= len(header) <= 26  # readable, about twenty
+    assert not any("." in name for name in header if name != "Sales 90 d")
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
+    first = rows[0]
+    assert (first["SKU"], first["Rank"], first["Shop"], first["Shortlist"]) == ("A-1", 1, "acme", 1)
+    assert first["Unit price (CNY)"] == 8 and first["Unit price (USD)"] == 1
+    assert first["Margin (USD)"] == 4 and first["Margin %"] == 80
+    assert sheet.cell(2, header.index("Unit price (CNY)") + 1).number_format == "0.00"
+    offer = sheet.cell(2, header.index("Offer") + 1)
+    assert offer.hyperlink is not None and offer.hyperlink.target == first["Offer"]
+    ad = next(r for r in rows if r["Shop"] == "eel")
+    assert ad["Ad"] == "ad" and ad["Shortlist"] is None
+    under = next(r for r in rows if r["SKU"] == "A-2" and r["Shop"] == "acme")
+    assert under["MOQ ok"] is False
+    suppliers = book["Suppliers"]
+    names = [row[1] for row in suppliers.iter_rows(min_row=2, values_only=True)]
+    assert names == ["acme", "bolt", "cedar", "dune"]
+    # without a currency nor a sell price: no such columns
+    assert "Margin %" not in decision_columns(Terms())
+    assert "Unit price (USD)" not in decision_columns(Terms())
