@@ -32,6 +32,7 @@ __all__ = [
     "Terms",
     "TermsError",
     "decide",
+    "decide_at",
     "parse_amount",
     "parse_quantity",
     "price_at",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 CENT = Decimal("0.01")
+_PLAIN = re.compile(r"\d+(\.\d+)?")  # "19.00", "150": the API's own way, read at once
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _SYMBOLS = re.compile(r"^[^\d+\-.,]+|[^\d.,]+$")
 
@@ -52,6 +54,8 @@ def parse_amount(value: object) -> Decimal | None:
 
     `"¥ 8"`; None for anything else (blank, text, NaN, infinity).
     """
+    if type(value) is str and _PLAIN.fullmatch(value):
+        return Decimal(value)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | Decimal):
@@ -79,6 +83,11 @@ def parse_amount(value: object) -> Decimal | None:
 
 def parse_quantity(value: object) -> int | None:
     """A quantity: a whole number >= 1 (`"150"`, `150`, `"150.0"`, `"1,000"`), else None."""
+    if type(value) is int:
+        return value if value >= 1 else None
+    if type(value) is str and value.isdigit():
+        number = int(value)
+        return number if number >= 1 else None
     amount = parse_amount(value)
     if amount is None or amount != amount.to_integral_value() or amount < 1:
         return None
@@ -180,6 +189,8 @@ def _column(columns: Sequence[str], name: str | None, option: str) -> str | None
 
 
 def _obj(value: object) -> Mapping[str, Any]:
+    if type(value) is dict:
+        return value
     return value if isinstance(value, Mapping) else {}
 
 
@@ -255,11 +266,16 @@ def _cents(amount: Decimal) -> Decimal:
 def decide(item: Mapping[str, Any], terms: Terms, columns: Mapping[str, Any]) -> Decision:
     """The decision values of one stored match (`item`, the API's JSON) for the catalogue
     row whose columns are `columns`."""
-    qty = terms.qty_for(columns)
+    return decide_at(item, terms, terms.qty_for(columns), terms.sell_price_for(columns))
+
+
+def decide_at(
+    item: Mapping[str, Any], terms: Terms, qty: int | None, sell: Decimal | None
+) -> Decision:
+    """`decide`, with the row's quantity and sell price already read."""
     moq = read_moq(item)
     cny = price_at(item, qty) if qty is not None else None
     unit = None if cny is None else _cents(cny / terms.cny_per_unit)
-    sell = terms.sell_price_for(columns)
     margin = margin_pct = None
     if unit is not None and sell is not None:
         margin = _cents(sell - unit)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tmapi_search.bulk.pricing import Decision, Terms, decide
+from tmapi_search.bulk.pricing import Decision, Terms, decide_at
 
 __all__ = ["SHORTLIST", "WEIGHTS", "Judged", "Score", "is_ad", "judge_row", "score_matches"]
 
@@ -170,7 +170,8 @@ def judge_row(
     """Every match of one input row (`(position, item)` in the API's order), priced at the
     row's quantity (`columns`: the row's catalogue columns) and scored."""
     items = [item if isinstance(item, Mapping) else {} for _, item in matches]
-    decisions = [decide(item, terms, columns) for item in items]
+    qty, sell = terms.qty_for(columns), terms.sell_price_for(columns)
+    decisions = [decide_at(item, terms, qty, sell) for item in items]
     scores = score_matches(items, decisions, shortlist=shortlist)
     return [
         Judged(position, item, decision, score)
