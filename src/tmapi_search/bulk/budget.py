@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tmapi_search.bulk.inputs import open_input
+from tmapi_search.bulk.inputs import InputImage, open_input
 from tmapi_search.bulk.store import Store, normalise_url
 from tmapi_search.images import needs_conversion
 
@@ -97,7 +97,7 @@ def estimate_catalogue(
     try:
         with open_input(input, **reading) as stream:
             for kind, row in stream:
-                if kind != "image" or row.key in keys:
+                if not isinstance(row, InputImage) or kind != "image" or row.key in keys:
                     continue  # a bad row, a warning, or a repeated row: never searched
                 keys.add(row.key)
                 images += 1
