@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from tmapi_search.bulk.pricing import Terms
+from tmapi_search.bulk.shortlist import SHORTLIST
 from tmapi_search.bulk.store import Store
 from tmapi_search.bulk.suppliers import (
     Rollup,
@@ -59,10 +60,10 @@ def decision_columns(terms: Terms) -> list[str]:
 
 
 def _rows(
-    store: Store, terms: Terms, by_status: Counter[str], rollup: Rollup
+    store: Store, terms: Terms, by_status: Counter[str], rollup: Rollup, shortlist: int
 ) -> Iterator[dict[str, Any]]:
     code = terms.code
-    for account, judged in iter_judged(store, terms):
+    for account, judged in iter_judged(store, terms, shortlist=shortlist):
         rollup.add(account, judged)
         by_status[account.status] += max(len(judged), 1)
         base = {
@@ -113,7 +114,12 @@ def _later(rollup: Rollup) -> Iterator[Supplier]:
 
 
 def write_decision_workbook(
-    store: Store, out: IO[bytes], terms: Terms, *, counts: Counter[str] | None = None
+    store: Store,
+    out: IO[bytes],
+    terms: Terms,
+    *,
+    counts: Counter[str] | None = None,
+    shortlist: int = SHORTLIST,
 ) -> int:
     """Write the Decisions and Suppliers sheets to `out`; returns the Decisions rows.
 
@@ -129,7 +135,7 @@ def write_decision_workbook(
     decisions = Sheet(
         "Decisions",
         columns,
-        _rows(store, terms, by_status, rollup),
+        _rows(store, terms, by_status, rollup, shortlist),
         # one hyperlink a row: each costs about a sixth of the sheet's writing time; the
         # photo is the user's own, the shop is linked on the Suppliers sheet
         link_columns=frozenset({"Offer"}),
