@@ -1,6 +1,7 @@
 """Paid results are never lost and never paid twice: real processes, real files.
 
-Each test runs `tmapi-search` as a subprocess against the local TMAPI stand-in (bodies
+Each test runs `tmapi-search` (and, for the paid work, the same run through the Python
+API: `api_run.py`) as a subprocess against the local TMAPI stand-in (bodies
 from the contract) and counts the paid calls the server saw: two runs on one database,
 `kill -9` then a rerun, a full disk (a real small tmpfs), an API host that dies mid-run,
 the same image on several rows, an export that accounts for every row, read-only opens.
@@ -23,13 +24,49 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import TOKEN, run_cli, start_cli
+from tests.cli_support import TOKEN, cli_env, cli_path, run_cli
 from tmapi_search import spec
 from tmapi_search.testing.local_server import LocalTmapiServer
 
 from .conftest import ALI, catalogue_csv
 
 CONCURRENCY = 4
+
+
+#: The same runs through the Python API: `tests/bulk/api_run.py`, a program calling
+#: `run_catalogue` (its exit codes and messages as the CLI's).
+API_RUN = Path(__file__).with_name("api_run.py")
+VIA = pytest.mark.parametrize("via", ["cli", "api"])
+
+
+def _command(via: str, args: tuple[str, ...]) -> list[str]:
+    if via == "cli":
+        return [cli_path(), *args]
+    return [sys.executable, str(API_RUN), *args]
+
+
+def run_bulk(
+    via: str, *args: str, base_url: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`tmapi-search bulk ...` (via="cli") or the same run through `run_catalogue` ("api")."""
+    return subprocess.run(
+        _command(via, args),
+        env=cli_env(base_url),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start_bulk(via: str, *args: str, base_url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        _command(via, args),
+        env=cli_env(base_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def bulk_args(csv_path: Path, db: Path, *extra: str) -> list[str]:
@@ -103,7 +140,8 @@ def remount(path: Path, options: str) -> None:
 
 
 # -- 2. one writer per results database ------------------------------------------------
-def test_two_runs_started_together_pay_once(tmp_path: Path) -> None:
+@VIA
+def test_two_runs_started_together_pay_once(tmp_path: Path, via: str) -> None:
     images = 60
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "same.sqlite"
@@ -113,8 +151,8 @@ def test_two_runs_started_together_pay_once(tmp_path: Path) -> None:
         gate.wait(60)
 
     with LocalTmapiServer(hook=hold) as server:
-        first = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
-        second = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
+        first = start_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url)
+        second = start_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url)
         deadline = time.monotonic() + 60
         while first.poll() is None and second.poll() is None:
             assert time.monotonic() < deadline, "neither run ended"
@@ -132,7 +170,8 @@ def test_two_runs_started_together_pay_once(tmp_path: Path) -> None:
         assert max(server.calls_by_url.values()) == 1
 
 
-def test_wait_starts_when_the_other_run_ends(tmp_path: Path) -> None:
+@VIA
+def test_wait_starts_when_the_other_run_ends(tmp_path: Path, via: str) -> None:
     images = 40
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "r.sqlite"
@@ -142,16 +181,16 @@ def test_wait_starts_when_the_other_run_ends(tmp_path: Path) -> None:
         gate.wait(60)
 
     with LocalTmapiServer(hook=hold) as server:
-        first = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
+        first = start_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url)
         deadline = time.monotonic() + 60
         while server.search_calls == 0:  # it holds the lock and has started paying
             assert first.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
-        busy = run_cli(*bulk_args(csv_path, db), base_url=server.base_url)
+        busy = run_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url)
         assert busy.returncode == 2, busy.stderr
         assert f"pid {first.pid}" in busy.stderr
         status = run_cli("status", "--db", str(db), "--format", "json")
-        waiting = start_cli(*bulk_args(csv_path, db, "--wait"), base_url=server.base_url)
+        waiting = start_bulk(via, *bulk_args(csv_path, db, "--wait"), base_url=server.base_url)
         assert waiting.stderr is not None
         first_line = waiting.stderr.readline()
         assert first_line.startswith("waiting:") and f"pid {first.pid}" in first_line
@@ -166,12 +205,15 @@ def test_wait_starts_when_the_other_run_ends(tmp_path: Path) -> None:
     assert [(run["state"], run["pid"]) for run in report["runs"]] == [("running", first.pid)]
 
 
-def test_kill_9_leaves_no_stale_lock_and_the_dead_run_reads_interrupted(tmp_path: Path) -> None:
+@VIA
+def test_kill_9_leaves_no_stale_lock_and_the_dead_run_reads_interrupted(
+    tmp_path: Path, via: str
+) -> None:
     images = 120
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "r.sqlite"
     with LocalTmapiServer(latency=0.05) as server:
-        process = start_cli(*bulk_args(csv_path, db), base_url=server.base_url)
+        process = start_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url)
         wait_for_done(db, 20, process)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=10)
@@ -183,7 +225,7 @@ def test_kill_9_leaves_no_stale_lock_and_the_dead_run_reads_interrupted(tmp_path
         assert report["running"] is False
         calls_at_kill = server.search_calls
 
-        rerun = run_cli(*bulk_args(csv_path, db), base_url=server.base_url)
+        rerun = run_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url)
         assert rerun.returncode == 0, rerun.stderr  # no manual cleanup needed
         assert "1 earlier run(s) ended without finishing" in rerun.stderr
         print(f"kill -9: {calls_at_kill} calls before, {server.search_calls} in all")
@@ -195,13 +237,14 @@ def test_kill_9_leaves_no_stale_lock_and_the_dead_run_reads_interrupted(tmp_path
 
 
 # -- 3. storage failure stops the spending ---------------------------------------------
-def test_full_disk_stops_the_paid_calls_at_the_first_failed_write(tmp_path: Path) -> None:
+@VIA
+def test_full_disk_stops_the_paid_calls_at_the_first_failed_write(tmp_path: Path, via: str) -> None:
     images = 80
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     with small_tmpfs(tmp_path / "small", "400k") as disk:
         db = disk / "run.sqlite"
         with LocalTmapiServer(latency=0.01) as server:
-            result = run_cli(*bulk_args(csv_path, db), base_url=server.base_url, timeout=120)
+            result = run_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url, timeout=120)
             calls = server.search_calls
         assert result.returncode == 6, result.stdout + result.stderr
         line = one_line_error(result.stderr)
@@ -217,14 +260,15 @@ def test_full_disk_stops_the_paid_calls_at_the_first_failed_write(tmp_path: Path
 
         remount(disk, "size=8m")  # space freed: the same command resumes
         with LocalTmapiServer() as server:
-            again = run_cli(*bulk_args(csv_path, db), base_url=server.base_url, timeout=120)
+            again = run_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url, timeout=120)
             assert again.returncode == 0, again.stderr
             assert server.search_calls == images - saved
         assert done_count(db) == images
 
 
 # -- 4. a dead API stops the run -------------------------------------------------------
-def test_a_dead_api_stops_the_run_and_leaves_the_images_pending(tmp_path: Path) -> None:
+@VIA
+def test_a_dead_api_stops_the_run_and_leaves_the_images_pending(tmp_path: Path, via: str) -> None:
     images = 300
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
     db = tmp_path / "r.sqlite"
@@ -236,7 +280,7 @@ def test_a_dead_api_stops_the_run_and_leaves_the_images_pending(tmp_path: Path) 
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().strip()
-        process = start_cli("--max-retries", "1", *bulk_args(csv_path, db), base_url=base_url)
+        process = start_bulk(via, "--max-retries", "1", *bulk_args(csv_path, db), base_url=base_url)
         wait_for_done(db, 20, process)
         server.send_signal(signal.SIGKILL)  # the host goes away: connection refused
         server.wait(timeout=10)
@@ -258,14 +302,15 @@ def test_a_dead_api_stops_the_run_and_leaves_the_images_pending(tmp_path: Path) 
     assert pending > 0
     assert query(db, "SELECT outcome FROM runs") == [("network",)]
     with LocalTmapiServer() as again:
-        rerun = run_cli(*bulk_args(csv_path, db), base_url=again.base_url)
+        rerun = run_bulk(via, *bulk_args(csv_path, db), base_url=again.base_url)
         assert rerun.returncode == 0, rerun.stderr
         assert again.search_calls == pending
     assert done_count(db) == images
 
 
 # -- 5. pay once per image -------------------------------------------------------------
-def test_the_same_image_on_several_rows_is_paid_once(tmp_path: Path) -> None:
+@VIA
+def test_the_same_image_on_several_rows_is_paid_once(tmp_path: Path, via: str) -> None:
     other = "https://shop.example.com/images/phone-case.jpg"
     rows = [
         "sku,img_url,brand",
@@ -281,7 +326,7 @@ def test_the_same_image_on_several_rows_is_paid_once(tmp_path: Path) -> None:
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     db = tmp_path / "r.sqlite"
     with LocalTmapiServer() as server:
-        result = run_cli(*bulk_args(csv_path, db), base_url=server.base_url)
+        result = run_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url)
         assert result.returncode == 0, result.stderr
         print(f"7 rows, 3 images: {server.search_calls} searches, {server.convert_calls} converts")
         assert server.search_calls == 3
@@ -300,14 +345,15 @@ def test_the_same_image_on_several_rows_is_paid_once(tmp_path: Path) -> None:
     more = tmp_path / "more.csv"
     more.write_text(f"sku,img_url\nG,{ALI}?n=2\nH,{other}\n", encoding="utf-8")
     with LocalTmapiServer() as server:
-        result = run_cli(*bulk_args(more, db), base_url=server.base_url)
+        result = run_bulk(via, *bulk_args(more, db), base_url=server.base_url)
         assert result.returncode == 0, result.stderr
         assert (server.search_calls, server.convert_calls) == (0, 0)
     assert "2 row(s) served by a shared search" in result.stdout
 
 
 # -- 6. the export is a complete account; status lists what failed ---------------------
-def test_export_and_status_account_for_every_row(tmp_path: Path) -> None:
+@VIA
+def test_export_and_status_account_for_every_row(tmp_path: Path, via: str) -> None:
     no_match = spec.response_example()
     no_match["data"]["items"] = []
     no_match["data"]["total_count"] = 0
@@ -324,7 +370,9 @@ def test_export_and_status_account_for_every_row(tmp_path: Path) -> None:
     csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     db = tmp_path / "r.sqlite"
     with LocalTmapiServer(errors_by_url={"e422": 422}, billing_after=8, hook=hook) as server:
-        result = run_cli(*bulk_args(csv_path, db, "--concurrency", "1"), base_url=server.base_url)
+        result = run_bulk(
+            via, *bulk_args(csv_path, db, "--concurrency", "1"), base_url=server.base_url
+        )
     assert result.returncode == 3, result.stderr  # 439 after 8 searches: the rest pending
     for fmt in ("csv", "jsonl"):
         out = tmp_path / f"out.{fmt}"

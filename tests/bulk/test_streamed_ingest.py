@@ -22,9 +22,9 @@ import pytest
 from tests.cli_support import run_cli, start_cli
 from tmapi_search import AsyncTmapiClient
 from tmapi_search.bulk.inputs import InputError, open_input, read_input
+from tmapi_search.bulk.reading import CatalogueReader
 from tmapi_search.bulk.runner import BulkRunner, BulkSettings, PendingFeed
 from tmapi_search.bulk.store import CatalogueChanges, Store
-from tmapi_search.cli.bulk import _Catalogue, _ProgressDisplay
 from tmapi_search.testing.local_server import LocalTmapiServer
 
 from ._whole_file import replace_rejected, update_catalogue
@@ -76,11 +76,11 @@ def legacy(store: Store, path: Path) -> CatalogueChanges:
     return changes
 
 
-def streamed(store: Store, path: Path, batch: int = 2) -> _Catalogue:
+def streamed(store: Store, path: Path, batch: int = 2) -> CatalogueReader:
     """The streamed path `bulk` takes now, in tiny batches."""
-    catalogue = _Catalogue(path, open_input(path))
+    catalogue = CatalogueReader(path, open_input(path), lambda event: None)
     assert catalogue.has_image()
-    catalogue.start(store, False, _ProgressDisplay(enabled=False))
+    catalogue.start(store, False)
     while not catalogue.finished:
         catalogue.step(batch)
     return catalogue
@@ -152,9 +152,9 @@ async def test_the_same_url_early_and_much_later_is_paid_once(tmp_path: Path) ->
         lines.append(f"SKU-{i},{url}")
     path = write(tmp_path / "c.csv", lines)
     store = Store(tmp_path / "r.sqlite")
-    catalogue = _Catalogue(path, open_input(path))
+    catalogue = CatalogueReader(path, open_input(path), lambda event: None)
     assert catalogue.has_image()
-    catalogue.start(store, False, _ProgressDisplay(enabled=False))
+    catalogue.start(store, False)
     catalogue.step(2)
     with LocalTmapiServer(latency=0.01) as server:
         async with AsyncTmapiClient(api_token=TOKEN, base_url=server.base_url) as client:

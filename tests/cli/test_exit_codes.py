@@ -2,7 +2,8 @@
 
 What a command can return is read from its code: the `EXIT_*` names used by the command
 function and by the helpers of its module it calls (transitively), plus `API_CALL` when
-it runs an API call under `api_errors()`, plus `ALWAYS` (done, usage error, Ctrl-C).
+it runs an API call under `api_errors()`, plus `ENGINE` when it calls the engine under
+`engine_errors()`, plus `ALWAYS` (done, usage error, Ctrl-C).
 A new command (or a new code in an existing one) is checked without touching this file.
 """
 
@@ -54,6 +55,8 @@ def returnable_codes(function: Callable[..., Any]) -> set[int]:
                     codes.add(getattr(exit_codes, node.id))
                 elif node.id == "api_errors":
                     codes.update(exit_codes.API_CALL)
+                elif node.id == "engine_errors":
+                    codes.update(exit_codes.ENGINE)
                 elif node.id in functions:
                     todo.append(node.id)
     return codes

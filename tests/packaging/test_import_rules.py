@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,118 @@ def test_importing_bulk_and_the_plugin_loads_no_cli() -> None:
 
 def test_the_import_check_can_fail() -> None:
     assert "typer" in loaded_beyond_httpx("import tmapi_search.cli.app")
+
+
+# -- no SQL in the commands; no import circles ----------------------------------------------
+#: What SQL looks like in a string: the commands call the engine, they never query.
+SQL = re.compile(
+    r"\bSELECT\b[\s\S]+\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
+    r"|\bPRAGMA\s+\w|\bCREATE\s+(?:TABLE|INDEX)\b|\bBEGIN\s+IMMEDIATE\b"
+)
+
+
+def sql_in_cli() -> list[str]:
+    """`sqlite3` imported, or SQL written, by a module of `cli/`."""
+    found = []
+    for path in sorted((PACKAGE / "cli").rglob("*.py")):
+        where = path.relative_to(PACKAGE.parent)
+        for line, target in imported_modules(path):
+            if target == "sqlite3" or target.startswith("sqlite3."):
+                found.append(f"{where}:{line}: imports {target}")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and SQL.search(text):
+                found.append(f"{where}:{node.lineno}: SQL {text[:40]!r}")
+    return found
+
+
+def _runtime_imports(path: Path, modules: set[str]) -> set[str]:
+    """The package's modules `path` imports when it runs (not under `if TYPE_CHECKING:`).
+
+    `from package import module` is an arrow to the module, not to the package.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            subs = {f"{target}.{alias.name}" for alias in node.names} & modules
+            found.update(subs or {target})
+    return found & modules
+
+
+def import_circles() -> list[list[str]]:
+    """Every circle of imports among the package's modules (each once, smallest first)."""
+    paths = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph = {name: _runtime_imports(path, set(paths)) - {name} for name, path in paths.items()}
+    circles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    for start in sorted(graph):
+        # the shortest way back to `start`, breadth first
+        paths_to: dict[str, list[str]] = {start: [start]}
+        queue = [start]
+        while queue:
+            current = queue.pop(0)
+            for target in sorted(graph[current]):
+                if target == start:
+                    circle = paths_to[current]
+                    if frozenset(circle) not in seen:
+                        seen.add(frozenset(circle))
+                        circles.append([*circle, start])
+                    queue = []
+                    break
+                if target not in paths_to:
+                    paths_to[target] = [*paths_to[current], target]
+                    queue.append(target)
+    return circles
+
+
+def test_the_commands_hold_no_sql() -> None:
+    """cli/ calls the engine (`tmapi_search.bulk`): no `sqlite3`, no query of its own."""
+    assert sql_in_cli() == []
+
+
+def test_no_import_circles() -> None:
+    """Arrows point one way inside each part too (the app imports the commands, ...)."""
+    assert import_circles() == []
+
+
+def test_the_sql_and_circle_checks_can_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "tmapi_search"
+    (fake / "cli").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "cli" / "__init__.py").write_text("")
+    (fake / "cli" / "app.py").write_text("from tmapi_search.cli import bulk\napp = 1\n")
+    (fake / "cli" / "bulk.py").write_text(
+        "import sqlite3\nfrom tmapi_search.cli.app import app\n"
+        "def f():\n    return 'SELECT count(*) FROM images'\n"
+    )
+    (fake / "cli" / "ok.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from tmapi_search.cli import t\n"
+    )
+    (fake / "cli" / "t.py").write_text("from tmapi_search.cli import ok\n")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    found = sql_in_cli()
+    assert any("bulk.py:1: imports sqlite3" in v for v in found)
+    assert any("bulk.py:4: SQL" in v for v in found)
+    assert import_circles() == [
+        ["tmapi_search.cli.app", "tmapi_search.cli.bulk", "tmapi_search.cli.app"]
+    ]

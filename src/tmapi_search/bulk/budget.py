@@ -18,11 +18,14 @@ cap that holds whatever the answers.
 from __future__ import annotations
 
 import math
+import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tmapi_search.bulk.inputs import InputImage, open_input
+from tmapi_search.bulk.errors import BulkError, CatalogueError, StorageError, UsageError
+from tmapi_search.bulk.inputs import InputError, InputImage, open_input
+from tmapi_search.bulk.options import RunOptions
 from tmapi_search.bulk.store import Store, normalise_url
 from tmapi_search.images import needs_conversion
 
@@ -69,24 +72,38 @@ class Estimate:
         return "\n".join(lines)
 
 
-def estimate_catalogue(
-    input: str | Path,
-    db: str | Path | None = None,
-    *,
-    max_items_per_image: int = 20,
-    page_size: int = 20,
-    api: Literal["v1", "v2"] = "v1",
-    convert: bool | Literal["auto"] = "auto",
-    retry_failed: bool = False,
-    converted_ttl: float = 3600.0,
-    **reading: Any,
-) -> Estimate:
-    """Count what `run_catalogue(input, db, ...)` would pay (see the module docstring).
+def estimate_catalogue(input: str | Path, db: str | Path | None = None, **options: Any) -> Estimate:
+    """Count what `run_catalogue(input, db, **options)` would pay (see the module
+    docstring). `options`: the run's (`RunOptions`' fields: `max_items_per_image`,
+    `page_size`, `api`, `no_convert`, `retry_failed`, `encoding` ...).
 
-    Sends nothing and writes nothing. `reading`: how to read the catalogue, as for a
-    run (`encoding`, `delimiter`, `sheet` ...). Raises `inputs.InputError` for a
-    catalogue that cannot be read, ValueError for a `db` that is not a results database.
+    Sends nothing and writes nothing. Raises `UsageError` (an option, a catalogue that
+    cannot be read, a `db` that is not a results database) or `StorageError`.
     """
+    try:
+        run = RunOptions(**options)
+    except TypeError as error:
+        raise UsageError(f"estimate_catalogue: {error}") from None
+    run.check()
+    try:
+        return _estimate(Path(input), None if db is None else Path(db), run)
+    except InputError as error:
+        raise CatalogueError(str(error)) from None
+    except BulkError:
+        raise
+    except ValueError as error:  # not a results database
+        raise UsageError(str(error)) from None
+    except (sqlite3.Error, OSError) as error:
+        raise StorageError(f"--db: cannot read {db}: {error}") from error
+
+
+def _estimate(input: Path, db: Path | None, options: RunOptions) -> Estimate:
+    reading = {"encoding": options.encoding, "delimiter": options.delimiter, "sheet": options.sheet}
+    convert: bool | Literal["auto"] = False if options.no_convert else "auto"
+    retry_failed = options.retry_failed
+    converted_ttl = options.converted_ttl * 60
+    max_items_per_image, page_size = options.max_items_per_image, options.page_size
+    api = options.api
     store = None
     if db is not None and Path(db).exists():
         store = Store(db, readonly=True)

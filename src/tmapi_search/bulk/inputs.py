@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tmapi_search.bulk.errors import CatalogueError
 from tmapi_search.validation import is_converted_path
 
 __all__ = [
@@ -83,7 +84,7 @@ _SPACE = re.compile(r"\s")
 _MAX_CHAOS = 0.2
 
 
-class InputError(ValueError):
+class InputError(CatalogueError):
     """The input file cannot be used at all (missing, unreadable, no `img_url` column)."""
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from tmapi_search.bulk.errors import UsageError
+
 __all__ = [
     "CENT",
     "Decision",
@@ -45,7 +47,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _SYMBOLS = re.compile(r"^[^\d+\-.,]+|[^\d.,]+$")
 
 
-class TermsError(ValueError):
+class TermsError(UsageError):
     """Options that do not go together, or a column the database does not have."""
 
 

@@ -440,8 +440,8 @@ class BulkRunner:
             return False
         self.stop(
             "budget",
-            f"--max-calls {cap} reached: {self.stats.calls} paid call(s) made this run; "
-            "the images not searched stay pending (run the same command again to go on)",
+            f"--max-calls {cap} reached: {self.stats.calls} paid call(s) made this run, "
+            "everything answered is saved",
         )
         return True
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from tmapi_search.bulk.errors import BulkError, OutputError, StorageError, UsageError
 from tmapi_search.bulk.pricing import Terms
 from tmapi_search.bulk.rows import neutralise
 from tmapi_search.bulk.shortlist import SHORTLIST, Judged, judge_row
@@ -280,8 +282,15 @@ def list_suppliers(
     `db` is not a results database.
     """
     if not isinstance(db, Store):
-        with Store(db, readonly=True) as store:
-            return list_suppliers(store, terms, top=top)
+        try:
+            with Store(db, readonly=True) as store:
+                return list_suppliers(store, terms, top=top)
+        except BulkError:
+            raise
+        except ValueError as error:  # not a results database
+            raise UsageError(str(error)) from None
+        except (sqlite3.Error, OSError) as error:
+            raise StorageError(f"--db: cannot read {db}: {_cause(error)}") from error
     terms = (terms or Terms()).check(db.extra_columns())
     rollup = Rollup(terms)
     for account, judged in iter_judged(db, terms, top=top):
@@ -392,27 +401,42 @@ def export_suppliers(
     without `force`) or a binary stream. `format`: csv, json or xlsx (default: from the
     path's extension, else json). Returns the suppliers written.
 
-    ValueError naming the option (`--db`, `--out`, a terms option) for what the user
-    should fix; OSError / sqlite3.Error when a file cannot be read or written.
+    Raises `UsageError` naming the option (`--db`, a terms option; `OutputError`: `--out`
+    refused) or `StorageError` (a file cannot be read or written).
     """
-    from tmapi_search.bulk.atomic import atomic_write, check_output
+    from tmapi_search.bulk.atomic import OutputRefusedError, atomic_write, check_output
 
     target = None if not isinstance(out, str | Path) else Path(out)
     if format is None:
         suffix = target.suffix.lower().lstrip(".") if target is not None else ""
         format = suffix if suffix in SUPPLIER_FORMATS else "json"
     if format not in SUPPLIER_FORMATS:
-        raise ValueError(f"--format: must be one of {', '.join(SUPPLIER_FORMATS)}, got {format!r}")
+        raise UsageError(f"--format: must be one of {', '.join(SUPPLIER_FORMATS)}, got {format!r}")
     if target is not None:
-        check_output(target, Path(db), force=force)  # OutputRefusedError: a ValueError
+        try:
+            check_output(target, Path(db), force=force)
+        except OutputRefusedError as error:
+            raise OutputError(str(error)) from None
     found = list_suppliers(db, terms, top=top)
     terms = (terms or Terms()).check()
-    if target is None:
-        write_suppliers(found, format, out, terms=terms)  # type: ignore[arg-type]
-        return found
-    with atomic_write(target, binary=True, force=force) as handle:
-        write_suppliers(found, format, handle, terms=terms)
+    try:
+        if target is None:
+            write_suppliers(found, format, out, terms=terms)  # type: ignore[arg-type]
+            return found
+        with atomic_write(target, binary=True, force=force) as handle:
+            write_suppliers(found, format, handle, terms=terms)
+    except FileExistsError:
+        raise OutputError(f"--out: {target} exists; add --force to replace it") from None
+    except OSError as error:
+        where = target if target is not None else "the stream"
+        raise StorageError(f"--out: cannot write {where}: {_cause(error)}") from error
     return found
+
+
+def _cause(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
 
 
 def _csv(value: Any) -> str:

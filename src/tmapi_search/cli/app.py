@@ -1,7 +1,9 @@
 """`tmapi-search`: search 1688 by image from a terminal, for one photo or a whole catalogue.
 
 Commands: `search`, `convert`, `bulk`, `export`, `status`, `report` (see `tmapi-search
---help`).
+--help`). The app imports the command modules and registers their commands (each module
+lists them in `COMMANDS`, with the exit codes each can return); the command modules
+import the shared `options` and `console`, never the app.
 
 Exit codes (also in `--help` and docs/cli.md):
 
@@ -22,59 +24,20 @@ appears in any output, log line or file: messages are passed through `redact()`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
-import traceback
-from collections.abc import Iterator
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from stamina.instrumentation import set_on_retry_hooks
-from tmapi_client.models.language import Language
-from tmapi_client.models.sort import Sort
 
 from tmapi_search.auth import redact
-from tmapi_search.cli.exit_codes import (
-    EPILOG,
-    EXIT_API,
-    EXIT_BILLING,
-    EXIT_CODES,
-    EXIT_INTERRUPTED,
-    EXIT_NETWORK,
-    EXIT_USAGE,
-)
+from tmapi_search.cli import bulk, export, report, search, status, suppliers
+from tmapi_search.cli.console import stderr
+from tmapi_search.cli.exit_codes import EPILOG, EXIT_CODES, EXIT_INTERRUPTED
+from tmapi_search.cli.options import AuthOption, Config
 
 __all__ = ["EXIT_CODES", "app", "main"]
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    xlsx = "xlsx"
-
-
-class AuthOption(StrEnum):
-    query = "query"
-    header = "header"
-
-
-class ApiVersion(StrEnum):
-    v1 = "v1"
-    v2 = "v2"
-
-
-class ExportFormat(StrEnum):
-    csv = "csv"
-    jsonl = "jsonl"
-    xlsx = "xlsx"
-
 
 app = typer.Typer(
     name="tmapi-search",
@@ -87,39 +50,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-
-@dataclass(slots=True)
-class Config:
-    api_token: str | None
-    base_url: str | None
-    timeout: float | None
-    max_retries: int
-    verbose: int
-    auth: str | None = None
-
-    def client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "api_token": self.api_token,
-            "base_url": self.base_url,
-            "max_retries": self.max_retries,
-            "auth": self.auth,
-        }
-        if self.timeout is not None:
-            kwargs["timeout"] = self.timeout
-        return kwargs
-
-
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-stdout = Console(highlight=False, soft_wrap=True)
-
-
-def redact_for(text: str, config: Config | None) -> str:
-    return redact(text, config.api_token if config else None)
-
-
-def die(config: Config | None, code: int, message: str) -> NoReturn:
-    stderr.print(f"error: {escape(redact_for(message, config))}", style="red")
-    raise typer.Exit(code)
+for _module in (bulk, export, report, search, status, suppliers):
+    for _command, _epilog in _module.COMMANDS:
+        app.command(epilog=_epilog)(_command)
 
 
 class _TokenFilter(logging.Filter):
@@ -148,69 +81,6 @@ def _setup_logging(config: Config) -> None:
         logger = logging.getLogger(name)
         logger.setLevel(level)
         logger.addHandler(handler)
-
-
-@contextlib.contextmanager
-def api_errors(config: Config) -> Iterator[None]:
-    """Turn every failure into one line on stderr and a documented exit code."""
-    from tmapi_search.errors import (
-        APIConnectionError,
-        APIStatusError,
-        AuthenticationError,
-        SubscriptionError,
-        TmapiError,
-    )
-
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except KeyboardInterrupt:
-        stderr.print("interrupted", style="yellow")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except Exception as error:
-        if config.verbose:
-            stderr.print(escape(redact_for(traceback.format_exc(), config)), style="dim")
-        if isinstance(error, SubscriptionError):
-            die(
-                config,
-                EXIT_BILLING,
-                f"{_describe(error)} -- top up or renew your TMAPI plan, then try again",
-            )
-        if isinstance(error, AuthenticationError) or (
-            isinstance(error, APIStatusError) and error.status_code == 403
-        ):
-            die(
-                config,
-                EXIT_BILLING,
-                f"{_describe(error)} -- check --api-token / TMAPI_TOKEN, and how it is sent "
-                f"(--auth query|header; now {_auth_label(config)})",
-            )
-        if isinstance(error, APIConnectionError):
-            die(config, EXIT_NETWORK, _describe(error))
-        if isinstance(error, TmapiError):
-            die(config, EXIT_API, _describe(error))
-        if isinstance(error, ValueError):  # local validation: names the parameter
-            die(config, EXIT_USAGE, str(error))
-        raise
-
-
-def _auth_label(config: Config) -> str:
-    from tmapi_search.auth import resolve_auth_mode
-
-    try:
-        return resolve_auth_mode(config.auth)
-    except ValueError:
-        return "?"
-
-
-def _describe(error: BaseException) -> str:
-    from tmapi_search.errors import APIStatusError
-
-    name = type(error).__name__
-    if isinstance(error, APIStatusError):
-        return f"{name} (HTTP {error.status_code}, code {error.code}): {error.msg or error}"
-    return f"{name}: {error}"
 
 
 # -- global options -----------------------------------------------------------------
@@ -280,116 +150,6 @@ def _global(
     _setup_logging(config)
 
 
-def get_config(ctx: typer.Context) -> Config:
-    config = ctx.obj
-    assert isinstance(config, Config)
-    return config
-
-
-# -- shared search options ---------------------------------------------------------
-PageSize = Annotated[
-    int,
-    typer.Option(
-        "--page-size", min=1, help="Items per page (max 20 with --api v1; v2 documents none)."
-    ),
-]
-ApiOpt = Annotated[
-    ApiVersion,
-    typer.Option(
-        "--api",
-        case_sensitive=False,
-        help=(
-            "Which image search: v1 (/global/search/image) or v2 (/global/search/image/v2: "
-            "6 languages, price range, more fields; always converts the image first)."
-        ),
-    ),
-]
-PriceStart = Annotated[
-    str | None, typer.Option("--price-start", help="v2 only: lowest price (CNY).")
-]
-PriceEnd = Annotated[str | None, typer.Option("--price-end", help="v2 only: highest price (CNY).")]
-
-
-def check_api_options(
-    config: Config,
-    api: ApiVersion,
-    page_size: int,
-    price_start: str | None,
-    price_end: str | None,
-    no_convert: bool,
-    language: str,
-) -> None:
-    """Options that only one of the two searches takes: exit 2 naming the option."""
-    from tmapi_search import validation
-
-    if api is ApiVersion.v1:
-        if page_size > validation.MAX_PAGE_SIZE:
-            die(config, EXIT_USAGE, "--page-size: must be between 1 and 20 with --api v1")
-        for name, value in (("--price-start", price_start), ("--price-end", price_end)):
-            if value is not None:
-                die(config, EXIT_USAGE, f"{name}: only the v2 search filters by price (--api v2)")
-        return
-    if no_convert:
-        die(config, EXIT_USAGE, "--no-convert: the v2 search takes converted paths only")
-    if language not in validation.LANGUAGES_V2:
-        die(
-            config,
-            EXIT_USAGE,
-            f"--language: must be one of {', '.join(validation.LANGUAGES_V2)} with --api v2, "
-            f"got {language!r}",
-        )
-    try:
-        validation.check_price_range(price_start, price_end)
-    except ValueError as error:
-        die(config, EXIT_USAGE, "--" + str(error).replace("_", "-", 1))
-
-
-LanguageOpt = Annotated[
-    Language, typer.Option("--language", help="Language of titles.", case_sensitive=False)
-]
-SortOpt = Annotated[Sort, typer.Option("--sort", help="Sort order.", case_sensitive=False)]
-Dropship = Annotated[
-    bool, typer.Option("--support-dropshipping", help="Only products that support dropshipping.")
-]
-Factory = Annotated[bool, typer.Option("--is-factory", help="Only products sold by factories.")]
-Verified = Annotated[
-    bool, typer.Option("--verified-supplier", help="Only products of verified suppliers.")
-]
-FreeShip = Annotated[
-    bool, typer.Option("--free-shipping", help="Only products with free shipping.")
-]
-NewArrival = Annotated[bool, typer.Option("--new-arrival", help="Only new products.")]
-NoConvert = Annotated[
-    bool,
-    typer.Option(
-        "--no-convert", help="Send non-Alibaba image URLs as they are (no conversion call)."
-    ),
-]
-
-
-def search_options(
-    page_size: int,
-    language: Language,
-    sort: Sort,
-    support_dropshipping: bool,
-    is_factory: bool,
-    verified_supplier: bool,
-    free_shipping: bool,
-    new_arrival: bool,
-) -> dict[str, Any]:
-    """The API's search parameters; a filter flag not given is not sent at all."""
-    return {
-        "page_size": page_size,
-        "language": language.value,
-        "sort": sort.value,
-        "support_dropshipping": support_dropshipping or None,
-        "is_factory": is_factory or None,
-        "verified_supplier": verified_supplier or None,
-        "free_shipping": free_shipping or None,
-        "new_arrival": new_arrival or None,
-    }
-
-
 def main() -> None:
     """Console-script entry point."""
     from tmapi_search.cli.output import never_fail_on_characters
@@ -400,12 +160,3 @@ def main() -> None:
     except KeyboardInterrupt:
         stderr.print("interrupted", style="yellow")
         sys.exit(EXIT_INTERRUPTED)
-
-
-# The commands register themselves on `app` (one module per command group).
-from tmapi_search.cli import bulk, export, report, search, status  # noqa: E402, F401
-from tmapi_search.cli.exit_codes import EXIT_STORAGE as _STORAGE  # noqa: E402
-from tmapi_search.cli.exit_codes import epilog as _epilog  # noqa: E402
-from tmapi_search.cli.suppliers import suppliers as _suppliers  # noqa: E402
-
-app.command(epilog=_epilog(_STORAGE))(_suppliers)

@@ -1,37 +1,36 @@
 """`tmapi-search bulk`: a whole catalogue into SQLite, resumable, with a progress bar.
 
-One writer per database: the run holds `<db>.lock` (see `tmapi_search.bulk.lock`) from
-before its first write to its end; a second run is refused (exit 2) or, with `--wait`,
-waits. A storage failure stops the paid calls at once (exit 6), a dead API stops the
-run (exit 5) with the images it did not search left pending.
-
-The catalogue is streamed: read and stored a batch at a time (one transaction each),
-the searches starting on the first batch while the rest is read in the same event
-loop; a catalogue read to its end before is not read again when given unchanged (its
-fingerprint is in the database).
+Parses the options, calls `tmapi_search.bulk.run_catalogue` (the engine does the run:
+the lock, the reading, the searches, the saves), draws its events and maps its summary
+and its exceptions to an exit code.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import itertools
-import os
-import signal
-import socket
-import sqlite3
-import time
-from collections.abc import Sequence
+import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
-from tmapi_search.cli.app import (
+from tmapi_search.cli.console import api_errors, die, engine_errors, redact_for, stderr, stdout
+from tmapi_search.cli.exit_codes import (
+    API_CALL,
+    ENGINE,
+    EXIT_API,
+    EXIT_BILLING,
+    EXIT_BUDGET,
+    EXIT_INTERRUPTED,
+    EXIT_NETWORK,
+    EXIT_OK,
+    EXIT_STORAGE,
+    EXIT_USAGE,
+    epilog,
+)
+from tmapi_search.cli.options import (
     ApiOpt,
     ApiVersion,
     Config,
@@ -46,31 +45,13 @@ from tmapi_search.cli.app import (
     PriceStart,
     SortOpt,
     Verified,
-    api_errors,
-    app,
-    check_api_options,
-    die,
     get_config,
-    redact_for,
-    search_options,
-    stderr,
-    stdout,
 )
-from tmapi_search.cli.exit_codes import (
-    API_CALL,
-    EXIT_API,
-    EXIT_BILLING,
-    EXIT_INTERRUPTED,
-    EXIT_NETWORK,
-    EXIT_OK,
-    EXIT_STORAGE,
-    EXIT_USAGE,
-    epilog,
-)
-from tmapi_search.cli.signals import sigterm_interrupts
+
+if TYPE_CHECKING:
+    from tmapi_search.bulk.summary import RunSummary
 
 
-# -- bulk -----------------------------------------------------------------------------
 def _concurrency(value: str) -> int | None:
     if value.strip().lower() == "auto":
         return None
@@ -88,7 +69,6 @@ def _check_concurrency(value: str) -> str:
     return value
 
 
-@app.command(epilog=epilog(*API_CALL, EXIT_STORAGE))
 def bulk(
     ctx: typer.Context,
     input_path: Annotated[
@@ -178,510 +158,173 @@ def bulk(
             "again (field reports: paths stay valid >= ~70 min).",
         ),
     ] = 60.0,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(
+            "--max-calls",
+            min=0,
+            show_default=False,
+            help="Pay at most N calls (searches, conversions, retries) in this run, then "
+            "stop cleanly (exit 8); the same command goes on.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Send nothing: print the images to search, the rows served by a shared "
+            "search, the conversions and the calls it would take.",
+        ),
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: one JSON object.")
+    ] = False,
 ) -> None:
     """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
-    from tmapi_search.bulk.inputs import InputError, open_input
-    from tmapi_search.bulk.runner import BulkSettings
+    from tmapi_search.bulk import run_catalogue
+    from tmapi_search.cli.progress import ProgressDisplay
 
     config = get_config(ctx)
-    check_api_options(config, api, page_size, price_start, price_end, no_convert, language.value)
-    fixed = _concurrency(concurrency)
-    if fixed is not None and fixed > max_concurrency:
-        max_concurrency = fixed
-    options = search_options(
-        page_size,
-        language,
-        sort,
-        support_dropshipping,
-        is_factory,
-        verified_supplier,
-        free_shipping,
-        new_arrival,
+    options = {
+        "page_size": page_size,
+        "language": language.value,
+        "sort": sort.value,
+        "no_convert": no_convert,
+        "max_items_per_image": max_items_per_image,
+        "retry_failed": retry_failed,
+        "sheet": sheet,
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "api": api.value,
+        "price_start": price_start,
+        "price_end": price_end,
+        "converted_ttl": converted_ttl,
+    }
+    if json_out and not dry_run:
+        die(config, EXIT_USAGE, "--json: only with --dry-run")
+    if dry_run:
+        _dry_run(config, input_path, db, options, json_out)
+        return
+    display = ProgressDisplay(stderr, enabled=progress and stderr.is_terminal)
+    try:
+        with api_errors(config), engine_errors(config):
+            summary = run_catalogue(
+                input_path,
+                db,
+                api_token=config.api_token,
+                base_url=config.base_url,
+                auth=config.auth,
+                on_progress=display,
+                handle_signals=True,
+                page_size=page_size,
+                language=language.value,
+                sort=sort.value,
+                support_dropshipping=support_dropshipping,
+                is_factory=is_factory,
+                verified_supplier=verified_supplier,
+                free_shipping=free_shipping,
+                new_arrival=new_arrival,
+                no_convert=no_convert,
+                max_items_per_image=max_items_per_image,
+                concurrency=_concurrency(concurrency),
+                max_concurrency=max_concurrency,
+                retry_failed=retry_failed,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                wait=wait,
+                max_connection_failures=max_connection_failures,
+                api=api.value,
+                price_start=price_start,
+                price_end=price_end,
+                converted_ttl=converted_ttl,
+                timeout=config.timeout,
+                max_retries=config.max_retries,
+                max_calls=max_calls,
+            )
+    finally:
+        display.stop()
+    raise typer.Exit(_report(config, summary))
+
+
+def _dry_run(
+    config: Config, input_path: Path, db: Path, options: dict[str, Any], as_json: bool
+) -> None:
+    """`--dry-run`: the estimate (`bulk.estimate_catalogue`), nothing sent or written."""
+    from tmapi_search.bulk import estimate_catalogue
+
+    with engine_errors(config):
+        estimate = estimate_catalogue(input_path, db if db.exists() else None, **options)
+    if as_json:
+        stdout.print_json(json.dumps(estimate.to_dict()), indent=None)
+        return
+    stdout.print(
+        f"{input_path} against {db} (nothing sent, nothing written):\n{estimate.describe()}",
+        markup=False,
     )
-    if api is ApiVersion.v2:
-        from tmapi_search.validation import check_price_range
-
-        start, end = check_price_range(price_start, price_end)  # checked above: no error
-        options = {**options, "price_start": start, "price_end": end}
-    try:
-        stream = open_input(input_path, encoding=encoding, delimiter=delimiter, sheet=sheet)
-    except InputError as error:
-        die(config, EXIT_USAGE, str(error))
-    if "detected" in stream.read_as:
-        stderr.print(f"read {input_path} as {stream.read_as} (--encoding to change)", markup=False)
-    catalogue = _Catalogue(input_path, stream)
-    try:
-        has_image = catalogue.has_image()  # reads up to the first searchable row, nothing stored
-    except InputError as error:
-        die(config, EXIT_USAGE, str(error))
-    if not has_image:
-        catalogue.report_rows()
-        die(config, EXIT_USAGE, f"INPUT: {input_path} has no image URL to search")
-    settings = BulkSettings(
-        search=options,
-        max_items_per_image=max_items_per_image,
-        concurrency=fixed,
-        max_concurrency=max_concurrency,
-        max_retries=config.max_retries,
-        convert=False if no_convert else "auto",
-        retry_failed=retry_failed,
-        max_connection_failures=max_connection_failures,
-        api=api.value,
-        converted_ttl=converted_ttl * 60,
-    )
-    with stream:
-        code = _run_bulk(config, input_path, db, catalogue, settings, progress, wait)
-    raise typer.Exit(code)
 
 
-def _run_bulk(
-    config: Config,
-    input_path: Path,
-    db: Path,
-    catalogue: _Catalogue,
-    settings: Any,
-    show_progress: bool,
-    wait: bool = False,
-) -> int:
-    from tmapi_search.bulk.lock import DatabaseBusyError, RunLock
-    from tmapi_search.bulk.store import Store, check_usable
-
-    # refuse a directory or another program's file before creating anything beside it
-    try:
-        check_usable(db)
-    except ValueError as error:
-        die(config, EXIT_USAGE, str(error))
-    except (sqlite3.Error, OSError) as error:
-        die(config, EXIT_STORAGE, f"--db: cannot read {db}: {_cause(error)}")
-    lock = RunLock(db)
-
-    def on_wait(holder: Any) -> None:
-        stderr.print(f"waiting: {db} is in use by another bulk run ({holder.describe()})")
-
-    try:
-        lock.acquire(wait=wait, on_wait=on_wait)
-    except DatabaseBusyError as error:
-        die(config, EXIT_USAGE, str(error))
-    except OSError as error:
-        die(config, EXIT_STORAGE, f"--db: cannot lock {lock.path}: {_cause(error)}")
-    with lock:
-        try:
-            store = Store(db)
-        except ValueError as error:
-            die(config, EXIT_USAGE, str(error))
-        except (sqlite3.Error, OSError) as error:
-            die(config, EXIT_STORAGE, f"--db: cannot open {db}: {_cause(error)}")
-        with store:
-            return _run_locked(
-                config, input_path, db, catalogue, settings, show_progress, store, lock
-            )
-
-
-def _cause(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
-
-
-def _run_locked(
-    config: Config,
-    input_path: Path,
-    db: Path,
-    catalogue: _Catalogue,
-    settings: Any,
-    show_progress: bool,
-    store: Any,
-    lock: Any,
-) -> int:
-    from tmapi_search.bulk.inputs import InputError
-    from tmapi_search.bulk.runner import BulkRunner, BulkStats, PendingFeed
-    from tmapi_search.bulk.store import ParamsMismatchError
-    from tmapi_search.client import AsyncTmapiClient
-
-    search_params = {**settings.search, "max_items_per_image": settings.max_items_per_image}
-    if settings.api != "v1":  # v1 databases keep their parameters as before
-        search_params["api"] = settings.api
-    display = _ProgressDisplay(enabled=show_progress and stderr.is_terminal)
-    try:
-        stale = store.mark_interrupted()
-        if stale:
-            stderr.print(
-                f"{db}: {stale} earlier run(s) ended without finishing (process gone); "
-                "marked interrupted, resuming",
-                style="yellow",
-            )
-        try:
-            store.check_params(search_params)
-        except ParamsMismatchError as error:
-            die(config, EXIT_USAGE, str(error))
-        last = store.last_catalogue()
-        if last is not None and last.get("fingerprint") == catalogue.stream.fingerprint:
-            # the same bytes read the same way: its rows are all in the database already
-            catalogue.stream.close()
-            number = int(last["ingestion"])
-            stderr.print(
-                f"{input_path} is unchanged since it was last read ({last.get('rows', 0)} "
-                f"row(s), {last.get('rejected', 0)} rejected, {last.get('duplicates', 0)} "
-                "duplicate(s)): not read again, resuming from the database",
-                markup=False,
-            )
-            _print_already(store, db, number, None, settings.retry_failed)
-            display.todo = store.pending_count(number, retry_failed=settings.retry_failed)
-        else:
-            catalogue.start(store, settings.retry_failed, display)
-            number = catalogue.number
-            # read until there is something to search (or the end): with nothing to do,
-            # no run is started and no client made, as before
-            display.start()
-            with sigterm_interrupts():
-                while not catalogue.finished and catalogue.todo == 0:
-                    catalogue.step()
-            if catalogue.finished:
-                catalogue.report_end(store, db, None)
-        if not store.pending_page(number, 0, 1, retry_failed=settings.retry_failed):
-            display.stop()
-            _print_summary(store, db, None)
-            return _exit_for([], "completed", None)
-    except InputError as error:  # a row the csv module cannot read, say
-        display.stop()
-        die(config, EXIT_USAGE, f"{error}; nothing was sent")
-    except KeyboardInterrupt:
-        display.stop()
-        stderr.print(
-            f"interrupted while reading {input_path}: nothing was sent; what was read is "
-            "stored, run the same command again to resume",
-            style="yellow",
-        )
-        return EXIT_INTERRUPTED
-    except (sqlite3.Error, OSError) as error:
-        display.stop()
-        die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}; nothing was sent")
-    except BaseException:
-        display.stop()
-        raise
-    with api_errors(config):
-        client = AsyncTmapiClient(
-            **config.client_kwargs(), max_concurrency=settings.max_concurrency
-        )
-    try:
-        run_id = store.start_run(
-            str(input_path),
-            {
-                "concurrency": settings.concurrency or "auto",
-                "max_concurrency": settings.max_concurrency,
-                "max_retries": settings.max_retries,
-            },
-            pid=os.getpid(),
-            host=socket.gethostname(),
-        )
-        lock.describe(run_id=run_id)
-    except (sqlite3.Error, OSError) as error:
-        die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}; nothing was sent")
-    runner = BulkRunner(client, store, settings, on_change=display.update)
-    feed = PendingFeed(store, number, retry_failed=settings.retry_failed)
-
-    async def read_on() -> None:
-        """The rest of the catalogue, a batch at a time, while the runner searches."""
-        try:
-            if not catalogue.reading:
-                return  # read already (or not at all: unchanged since the last run)
-            # the first paid call goes out before reading on (it needs a few turns of
-            # the event loop, each of which would otherwise wait for a batch)
-            started = time.monotonic()
-            while runner.stats.calls == 0 and time.monotonic() - started < 1.0:
-                if runner.stopping or runner.stats.finished is not None:
-                    break
-                await asyncio.sleep(0.01)
-            while catalogue.reading and not runner.stopping:
-                began = time.monotonic()
-                try:
-                    catalogue.step(RUN_BATCH_ROWS)
-                except InputError as error:
-                    catalogue.error = str(error)
-                    runner.stop(
-                        "interrupted",
-                        f"{error}; stopped (the rows before it are stored): fix the "
-                        "catalogue, then run the same command again",
-                    )
-                    return
-                except (sqlite3.Error, OSError) as error:
-                    runner.storage_failed(
-                        error if isinstance(error, sqlite3.Error) else sqlite3.Error(_cause(error))
-                    )
-                    return
-                feed.notify()
-                if catalogue.finished:
-                    catalogue.report_end(store, db, run_id)
-                # A batch holds the event loop; a call needs many turns of it (a slot,
-                # the connection, the answer, each hand-over of the limiter's lock among
-                # 100+ workers). With calls under way, reading takes at most about two
-                # thirds of the time, so they are not starved (1 call/s, measured).
-                busy = runner.limiter.in_flight or runner.limiter.waiting
-                await asyncio.sleep((time.monotonic() - began) / 2 if busy else 0)
-        finally:
-            feed.close()
-
-    async def main() -> BulkStats:
-        loop = asyncio.get_running_loop()
-        signals_seen = 0
-
-        def on_signal(signum: int) -> None:
-            nonlocal signals_seen
-            signals_seen += 1
-            name = signal.Signals(signum).name
-            if signals_seen == 1:
-                stderr.print(
-                    f"{name}: stopping; calls in flight may finish "
-                    f"(up to {settings.grace:.0f} s; again to stop at once)",
-                    style="yellow",
-                )
-                runner.stop("interrupted", f"stopped by {name}")
-            else:
-                runner.abandon()
-
-        handled = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-                loop.add_signal_handler(signum, on_signal, signum)
-                handled.append(signum)
-        reader = asyncio.create_task(read_on())
-        try:
-            async with client:
-                return await runner.run(feed, run_id)
-        finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-            for signum in handled:
-                loop.remove_signal_handler(signum)
-
-    with display:
-        stats = asyncio.run(main())
-    outcome = "failed" if runner.outcome == "storage" else runner.outcome
-    if runner.outcome == "storage":
-        lock.free_reserve()  # the disk is full: room for the run's final state
-    if catalogue.reading and catalogue.error is None:
-        stderr.print(
-            f"stopped while reading {input_path}: {catalogue.stream.rows_read} row(s) read "
-            "and stored; the same command reads it again and resumes",
-            style="yellow",
-        )
-    try:
-        store.finish_run(
-            run_id,
-            outcome,
-            calls=stats.calls,
-            shared=stats.shared,
-            message=redact_for(runner.stop_reason, config) if runner.stop_reason else None,
-        )
-        failed_now = store.failed_in_run(run_id)
-        _print_summary(store, db, stats)
-    except sqlite3.Error as error:
-        if runner.outcome != "storage":
-            die(config, EXIT_STORAGE, f"cannot save to {db}: {_cause(error)}")
-        failed_now = []
-    if runner.outcome == "storage":
+def _report(config: Config, summary: RunSummary) -> int:
+    """Print the summary and what stopped the run; the exit code."""
+    if summary.outcome == "interrupted" and summary.run_id is None:
+        return EXIT_INTERRUPTED  # stopped while reading, before any call: said already
+    _print_summary(summary)
+    if summary.outcome == "storage":
         die(
             config,
             EXIT_STORAGE,
-            f"{runner.stop_reason} ({stats.calls} paid call(s) this run, {stats.done} "
+            f"{summary.message} ({summary.calls} paid call(s) this run, {summary.done_now} "
             f"image(s) saved); free space, then run the same command again to resume",
         )
-    if runner.stop_reason:
-        style = "red" if runner.outcome in ("billing", "auth", "network") else "yellow"
-        stderr.print(escape(redact_for(runner.stop_reason, config)), style=style)
-    if catalogue.error is not None:
+    if summary.message:
+        style = "red" if summary.outcome in ("billing", "auth", "network") else "yellow"
+        stderr.print(escape(redact_for(summary.message, config)), style=style)
+    if summary.outcome == "budget":
+        stderr.print(
+            f"{summary.pending} image(s) left to search: run the same command again to go on",
+            style="yellow",
+        )
+    if summary.catalogue_error is not None:
         return EXIT_USAGE
-    return _exit_for(failed_now, runner.outcome, stats)
+    return _exit_for(summary)
 
 
-def _print_already(store: Any, db: Path, number: int, run_id: int | None, retry: bool) -> None:
-    already = store.already_finished(number, run_id=run_id, retry_failed=retry)
-    if already:
-        stderr.print(f"resuming {db}: {already} image(s) already finished, skipped")
-
-
-#: Catalogue rows stored per transaction while reading, before the run starts ...
-BATCH_ROWS = 2000
-#: ... and once it runs (a batch holds up the event loop, and the calls with it).
-RUN_BATCH_ROWS = 500
-
-
-class _Catalogue:
-    """The catalogue being read into the database, a batch (one transaction) at a time."""
-
-    def __init__(self, path: Path, stream: Any) -> None:
-        self.path = path
-        self.stream = stream
-        self._events = iter(stream)
-        self._head: list[Any] = []
-        self.ingestion: Any = None
-        self.display: _ProgressDisplay | None = None
-        self.finished = False
-        #: why the reading stopped before the end (a row that cannot be read)
-        self.error: str | None = None
-        self.bad: list[Any] = []  # the first few, for the report
-        self.bad_count = 0
-        self.warnings: list[Any] = []
-        self.warning_count = 0
-        self.started = time.monotonic()
-
-    def has_image(self) -> bool:
-        """Read (and keep) rows up to the first searchable one; False when there is none."""
-        for event in self._events:
-            self._head.append(event)
-            if event[0] == "image":
-                return True
-        for kind, row in self._head:
-            if kind == "warning":
-                self.warning_count += 1
-                self.warnings.extend([row][: 20 - len(self.warnings)])
-            else:
-                self.bad_count += 1
-                self.bad.extend([row][: 20 - len(self.bad)])
-        return False
-
-    def start(self, store: Any, retry_failed: bool, display: _ProgressDisplay) -> None:
-        self.ingestion = store.start_ingestion(
-            self.stream.fingerprint, self.stream.extra_columns, retry_failed=retry_failed
-        )
-        self.display = display
-        self._events = itertools.chain(self._head, self._events)
-        self._head = []
-
-    @property
-    def number(self) -> int:
-        return int(self.ingestion.number)
-
-    @property
-    def todo(self) -> int:
-        return int(self.ingestion.todo)
-
-    @property
-    def reading(self) -> bool:
-        return self.ingestion is not None and not self.finished
-
-    def step(self, size: int = BATCH_ROWS) -> None:
-        """Read and store one batch; at the end of the file, close the reading."""
-        from tmapi_search.bulk.inputs import duplicate
-
-        images: list[Any] = []
-        bad: list[Any] = []
-        warnings: list[Any] = []
-        count = 0
-        for kind, row in itertools.islice(self._events, size):
-            count += 1
-            if kind == "image":
-                images.append(row)
-            elif kind == "warning":
-                warnings.append(row)
-            else:
-                bad.append(row)
-        duplicates = self.ingestion.add_batch(
-            [image.db_row() for image in images], [row.db_row() for row in bad]
-        )
-        for index, first in duplicates:
-            bad.append(duplicate(images[index], first))
-        self.bad_count += len(bad)
-        self.bad.extend(sorted(bad, key=lambda r: r.line)[: 20 - len(self.bad)])
-        self.warning_count += len(warnings)
-        self.warnings.extend(warnings[: 20 - len(self.warnings)])
-        if count < size:
-            self.ingestion.finish()
-            self.finished = True
-        if self.display is not None:
-            self.display.reading(self.stream.rows_read, done=self.finished, todo=self.todo)
-
-    def report_rows(self) -> None:
-        for warning in self.warnings:
-            stderr.print(f"warning: {escape(str(warning))}", style="yellow")
-        if self.warning_count > len(self.warnings):
-            stderr.print(
-                f"warning: ... and {self.warning_count - len(self.warnings)} more short row(s)",
-                style="yellow",
-            )
-        if self.bad_count:
-            stderr.print(f"skipped {self.bad_count} bad row(s) of {self.path}:", style="yellow")
-            for row in self.bad:
-                stderr.print(f"  {escape(str(row))}", style="yellow")
-            if self.bad_count > len(self.bad):
-                stderr.print(f"  ... and {self.bad_count - len(self.bad)} more", style="yellow")
-
-    def report_end(self, store: Any, db: Path, run_id: int | None) -> None:
-        """The catalogue was read to its end: what was in it, what changed, what is done."""
-        elapsed = time.monotonic() - self.started
-        if (self.display is None or not self.display.enabled) and (
-            self.stream.rows_read >= BATCH_ROWS or elapsed >= 1.0
-        ):
-            stderr.print(
-                f"read {self.path}: {self.stream.rows_read} row(s) in {elapsed:.1f} s",
-                markup=False,
-            )
-        self.report_rows()
-        changes = self.ingestion.changes
-        if changes:
-            stderr.print(_describe_changes(self.path, changes), style="yellow", markup=False)
-        _print_already(store, db, self.number, run_id, self.ingestion.retry_failed)
-
-
-def _describe_changes(input_path: Path, changes: Any) -> str:
-    parts = []
-    if changes.new:
-        part = f"{changes.new} new row(s), searched"
-        if changes.url_changed:
-            part += (
-                f" ({changes.url_changed} of them a known sku/id with a new img_url: the new "
-                "image is searched, the old one's results stay in the database)"
-            )
-        parts.append(part)
-    if changes.edited:
-        parts.append(f"{changes.edited} row(s) with edited columns, updated")
-    if changes.gone:
-        parts.append(
-            f"{changes.gone} row(s) of the database no longer in it (kept, with their results)"
-        )
-    if changes.new_columns:
-        parts.append("new column(s) " + ", ".join(changes.new_columns))
-    if changes.dropped_columns:
-        parts.append("column(s) no longer in it " + ", ".join(changes.dropped_columns))
-    return f"{input_path} changed since the last run: " + "; ".join(parts)
-
-
-def _exit_for(failed_now: Sequence[str], outcome: str, stats: Any) -> int:
-    """The exit code; `failed_now`: the error classes of the rows failed by this run."""
-    if outcome == "storage":
-        return EXIT_STORAGE
+def _exit_for(summary: RunSummary) -> int:
+    """The exit code of a run that ended (`errors_now`: the rows it failed, by class)."""
+    outcome = summary.outcome
     if outcome in ("billing", "auth"):
         return EXIT_BILLING
     if outcome == "interrupted":
         return EXIT_INTERRUPTED
     if outcome == "network":
         return EXIT_NETWORK
-    if failed_now:
+    if outcome == "budget":
+        return EXIT_BUDGET
+    if summary.errors_now:
         network = {"APIConnectionError", "APITimeoutError"}
-        if all(name in network for name in failed_now):
-            return EXIT_NETWORK
-        return EXIT_API
-    if stats is not None and stats.left_pending:
+        return EXIT_NETWORK if set(summary.errors_now) <= network else EXIT_API
+    if summary.left_pending:
         return EXIT_NETWORK  # some calls got no answer: those images stay pending
     return EXIT_OK
 
 
-def _print_summary(store: Any, db: Path, stats: Any) -> None:
-    counts = store.counts()
+def _print_summary(summary: RunSummary) -> None:
+    counts = summary.counts
     line = (
-        f"{db}: {counts.done} done, {counts.failed} failed, {counts.pending} pending "
-        f"of {counts.total} images; {counts.items} items stored"
+        f"{summary.db}: {counts.done} done, {counts.failed} failed, {counts.pending} pending "
+        f"of {counts.rows} images; {counts.items} items stored"
     )
-    if stats is not None:
+    if summary.run_id is not None:
         line += (
-            f" (this run: {stats.done} done, {stats.failed} failed in {stats.elapsed:.1f} s, "
-            f"{stats.rate:.1f} images/s, {stats.calls} calls, {stats.refused_503} refused by 503)"
+            f" (this run: {summary.done_now} done, {summary.failed_now} failed in "
+            f"{summary.elapsed:.1f} s, {summary.rate:.1f} images/s, {summary.calls} calls, "
+            f"{summary.refused_503} refused by 503)"
         )
     stdout.print(line, markup=False)
-    if stats is not None and stats.shared:
+    if summary.shared_now:
         stdout.print(
-            f"{stats.shared} row(s) served by a shared search (same image URL as another row, "
-            "no call of their own)",
+            f"{summary.shared_now} row(s) served by a shared search (same image URL as another "
+            "row, no call of their own)",
             markup=False,
         )
     if counts.failed_by_class:
@@ -689,96 +332,4 @@ def _print_summary(store: Any, db: Path, stats: Any) -> None:
         stdout.print(f"failed: {detail}", markup=False)
 
 
-class _ProgressDisplay:
-    """A rich progress line: rows read so far, then done / failed / retrying / in flight.
-
-    The total grows while the catalogue is read (rows handed to the run so far).
-    Disabled (a pipe, `--no-progress`): nothing is drawn.
-    """
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self._progress = Progress(
-            TextColumn("[bold]bulk"),
-            BarColumn(),
-            TextColumn("{task.fields[count]}"),
-            TextColumn(
-                "[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
-                "[yellow]{task.fields[retrying]} retrying[/] "
-                "{task.fields[in_flight]}/{task.fields[limit]} in flight"
-            ),
-            TextColumn("{task.fields[rate]:.1f} img/s"),
-            TextColumn("ETA {task.fields[eta]}"),
-            TextColumn("{task.fields[read]}"),
-            TimeElapsedColumn(),
-            console=stderr,
-            transient=False,
-        )
-        self._task: TaskID | None = None
-        self._started = False
-        self._read = ""
-        self._reading = False
-        #: rows to search known so far (from the reading, or counted in the database)
-        self.todo = 0
-
-    def start(self) -> None:
-        if not self.enabled or self._started:
-            return
-        self._started = True
-        self._progress.start()
-        self._task = self._progress.add_task(
-            "bulk",
-            total=None,
-            count="0",
-            done=0,
-            failed=0,
-            retrying=0,
-            in_flight=0,
-            limit=0,
-            rate=0.0,
-            eta="-",
-            read=self._read,
-        )
-
-    def stop(self) -> None:
-        if self._started:
-            self._started = False
-            self._progress.stop()
-
-    def __enter__(self) -> _ProgressDisplay:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def reading(self, rows: int, *, done: bool, todo: int = 0) -> None:
-        """Rows of the catalogue read so far (`done`: all of them), `todo` of them to search."""
-        self._reading = not done
-        self.todo = todo
-        self._read = f"read {rows:,} rows" + ("" if done else "...")
-        if self._task is not None:
-            self._progress.update(self._task, read=self._read)
-
-    def update(self, stats: Any) -> None:
-        if self._task is None:
-            return
-        finished = stats.done + stats.failed
-        rate = stats.rate
-        total = max(stats.total, self.todo)
-        left = max(total - finished, 0)
-        eta = f"{left / rate:.0f}s" if rate > 0 and not self._reading else "-"
-        self._progress.update(
-            self._task,
-            total=max(total, 1),
-            completed=finished,
-            count=f"{finished}/{total}" + ("+" if self._reading else ""),
-            done=stats.done,
-            failed=stats.failed,
-            retrying=stats.retrying,
-            in_flight=stats.in_flight,
-            limit=stats.limit,
-            rate=rate,
-            eta=eta,
-            read=self._read,
-        )
+COMMANDS = [(bulk, epilog(*API_CALL, *ENGINE))]

@@ -10,10 +10,13 @@ return. A new code goes into `EXIT_CODES` (and the table of docs/cli.md).
 
 from __future__ import annotations
 
-__all__ = ["ALWAYS", "API_CALL", "EPILOG", "EXIT_CODES", "EXIT_STORAGE", "epilog"]
+__all__ = ["ALWAYS", "API_CALL", "ENGINE", "EPILOG", "EXIT_CODES", "EXIT_STORAGE", "epilog"]
 
 EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 EXIT_STORAGE = 6
+#: `bulk --max-calls N`: N paid calls made, the run stopped cleanly (everything saved);
+#: the same command resumes
+EXIT_BUDGET = 8
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_USAGE: "usage or bad input",
@@ -21,13 +24,17 @@ EXIT_CODES = {
     EXIT_API: "other API error",
     EXIT_NETWORK: "network or timeout after retries",
     EXIT_STORAGE: "storage: a file cannot be written or read (disk full, read only media, locked)",
+    EXIT_BUDGET: "--max-calls reached: the run stopped cleanly, run it again to go on",
     EXIT_INTERRUPTED: "interrupted",
 }
 
 #: Any command: done, a usage error (click's own or a bad value), Ctrl-C / SIGTERM.
 ALWAYS = (EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED)
-#: What `cli.app.api_errors()` turns a failed API call into.
+#: What `cli.console.api_errors()` turns a failed API call into.
 API_CALL = (EXIT_BILLING, EXIT_API, EXIT_NETWORK)
+#: What `cli.console.engine_errors()` turns the engine's errors into (`UsageError`,
+#: `StorageError`).
+ENGINE = (EXIT_USAGE, EXIT_STORAGE)
 
 
 def epilog(*codes: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import webbrowser
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +10,9 @@ import typer
 from rich.markup import escape
 
 from tmapi_search.bulk.shortlist import SHORTLIST
-from tmapi_search.cli.app import app, die, get_config, stderr, stdout
+from tmapi_search.cli.console import die, stderr, stdout
 from tmapi_search.cli.exit_codes import EXIT_USAGE, epilog
+from tmapi_search.cli.options import get_config
 from tmapi_search.cli.terms import (
     CurrencyOpt,
     QtyColumnOpt,
@@ -24,7 +24,6 @@ from tmapi_search.cli.terms import (
 )
 
 
-@app.command(epilog=epilog())
 def report(
     ctx: typer.Context,
     db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk` (read only).")],
@@ -49,18 +48,14 @@ def report(
     shortlist: ShortlistOpt = SHORTLIST,
 ) -> None:
     """Write an HTML report: each input's photo beside the offers found, with filters."""
-    from tmapi_search.bulk.report import write_report
+    from tmapi_search.bulk import BulkError, write_report
 
     config = get_config(ctx)
     try:
         terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
         summary = write_report(db, out, top=top, force=force, terms=terms, shortlist=shortlist)
-    except ValueError as error:
+    except BulkError as error:  # a refusal or a file that fails: what to fix, exit 2
         die(config, EXIT_USAGE, str(error))
-    except sqlite3.Error as error:
-        die(config, EXIT_USAGE, f"--db: cannot read {db}: {error}")
-    except OSError as error:
-        die(config, EXIT_USAGE, f"--out: cannot write {out}: {error.strerror or error}")
     counts = summary.by_status
     stderr.print(
         f"{summary.inputs} input(s): {counts.get('ok', 0)} ok, {counts.get('no_match', 0)} no "
@@ -71,3 +66,6 @@ def report(
     stdout.print(escape(str(out)))
     if open_it and not webbrowser.open(out.resolve().as_uri()):
         stderr.print(f"--open: no browser found here; open {escape(str(out))} yourself")
+
+
+COMMANDS = [(report, epilog())]

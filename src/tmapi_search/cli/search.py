@@ -9,9 +9,12 @@ import typer
 from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
-from tmapi_search.cli.app import (
+from tmapi_search.cli.console import api_errors, die, stdout
+from tmapi_search.cli.exit_codes import API_CALL, EXIT_USAGE, epilog
+from tmapi_search.cli.options import (
     ApiOpt,
     ApiVersion,
+    Config,
     Dropship,
     Factory,
     FreeShip,
@@ -24,19 +27,38 @@ from tmapi_search.cli.app import (
     PriceStart,
     SortOpt,
     Verified,
-    api_errors,
-    app,
-    check_api_options,
-    die,
     get_config,
     search_options,
-    stdout,
 )
-from tmapi_search.cli.exit_codes import API_CALL, EXIT_USAGE, epilog
+
+
+def _check(
+    config: Config,
+    api: ApiVersion,
+    page_size: int,
+    price_start: str | None,
+    price_end: str | None,
+    no_convert: bool,
+    language: str,
+) -> None:
+    """Options that only one of the two searches takes: exit 2 naming the option."""
+    from tmapi_search.bulk.errors import UsageError
+    from tmapi_search.bulk.options import check_search_options
+
+    try:
+        check_search_options(
+            api=api.value,
+            page_size=page_size,
+            price_start=price_start,
+            price_end=price_end,
+            no_convert=no_convert,
+            language=language,
+        )
+    except UsageError as error:
+        die(config, EXIT_USAGE, str(error))
 
 
 # -- search -------------------------------------------------------------------------
-@app.command(epilog=epilog(*API_CALL))
 def search(
     ctx: typer.Context,
     img_url: Annotated[str, typer.Argument(help="Image URL (or a converted /search/... path).")],
@@ -79,7 +101,7 @@ def search(
     from tmapi_search.client import TmapiClient
 
     config = get_config(ctx)
-    check_api_options(config, api, page_size, price_start, price_end, no_convert, language.value)
+    _check(config, api, page_size, price_start, price_end, no_convert, language.value)
     if fmt is OutputFormat.xlsx and sys.stdout.isatty():
         die(config, EXIT_USAGE, "--format xlsx writes a workbook: redirect it, > results.xlsx")
     options = search_options(
@@ -141,7 +163,6 @@ def search(
 
 
 # -- convert ------------------------------------------------------------------------
-@app.command(epilog=epilog(*API_CALL))
 def convert(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="Image URL hosted outside Alibaba's platforms.")],
@@ -160,3 +181,6 @@ def convert(
     with api_errors(config), TmapiClient(**config.client_kwargs()) as client:
         path = client.convert_image_url(url, search_api_endpoint=search_api_endpoint)
     stdout.print(path, markup=False)
+
+
+COMMANDS = [(search, epilog(*API_CALL)), (convert, epilog(*API_CALL))]

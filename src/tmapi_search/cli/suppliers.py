@@ -1,12 +1,11 @@
 """`tmapi-search suppliers`: the shops of a results database, those covering most inputs first.
 
-Calls `tmapi_search.bulk.suppliers.export_suppliers` (files and streams) or
+Calls `tmapi_search.bulk.export_suppliers` (a file or standard output) or
 `list_suppliers` (the table). Read-only on the database.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from tmapi_search.cli.app import die, get_config, stderr, stdout
-from tmapi_search.cli.exit_codes import EXIT_STORAGE, EXIT_USAGE
+from tmapi_search.cli.console import die, engine_errors, stderr, stdout
+from tmapi_search.cli.exit_codes import ENGINE, EXIT_USAGE, epilog
+from tmapi_search.cli.options import get_config
 from tmapi_search.cli.terms import (
     CurrencyOpt,
     QtyColumnOpt,
@@ -28,12 +28,6 @@ from tmapi_search.cli.terms import (
 
 if TYPE_CHECKING:
     from tmapi_search.bulk.suppliers import Supplier
-
-
-def _cause(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
 
 
 def suppliers(
@@ -78,7 +72,7 @@ def suppliers(
         die(config, EXIT_USAGE, "--format table prints to the terminal: --format csv/json/xlsx")
     if fmt == "xlsx" and target is None and sys.stdout.isatty():
         die(config, EXIT_USAGE, "--format xlsx writes a workbook: give --out FILE.xlsx")
-    try:
+    with engine_errors(config):
         terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
         if fmt == "table":
             found = list_suppliers(db, terms, top=top)
@@ -88,17 +82,10 @@ def suppliers(
             sys.stdout.buffer.flush()
         else:
             found = export_suppliers(db, target, format=fmt, terms=terms, top=top, force=force)
-    except ValueError as error:
-        die(config, EXIT_USAGE, str(error))
-    except (sqlite3.Error, OSError) as error:
-        where = f"--out: cannot write {target}" if isinstance(error, OSError) else f"--db {db}"
-        die(config, EXIT_STORAGE, f"{where}: {_cause(error)}")
     if target is not None:
         stderr.print(f"wrote {len(found)} supplier(s) to {target}", markup=False)
-        return
-    if fmt != "table":
-        return
-    _table(found, terms.code, limit)
+    elif fmt == "table":
+        _table(found, terms.code, limit)
 
 
 def _table(found: Sequence[Supplier], code: str, limit: int) -> None:
@@ -136,3 +123,6 @@ def _table(found: Sequence[Supplier], code: str, limit: int) -> None:
     stdout.print(table)
     if len(shown) < len(found):
         stderr.print(f"... and {len(found) - len(shown)} more (--limit 0 for all)", markup=False)
+
+
+COMMANDS = [(suppliers, epilog(*ENGINE))]

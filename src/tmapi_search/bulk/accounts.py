@@ -1,0 +1,281 @@
+"""Reading accounts: what became of every input row, and the counts of a database.
+
+`account()` is the per-input account of a database: each input row with its status
+(`ok`, `no_match`, `failed`, `pending`), error code and message and item count;
+`iter_account_texts()` / `iter_account_bytes()` stream each row with its items, what
+an export writes; `counts()` are the totals `status` shows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tmapi_search.bulk.schema import Database, ImageRecord, _image
+
+__all__ = ["AccountStatus", "AccountsMixin", "InputAccount", "Part", "RunCounts", "StoredItem"]
+
+#: An input row's account: items found, searched with no match, failed, not searched yet.
+AccountStatus = Literal["ok", "no_match", "failed", "pending"]
+
+#: the per-input account (see `_account`): the serving row's line by a self-join
+_ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra, im.status,
+    im.error_class, im.error_message, im.attempts, im.item_count, srv.line AS served_by_line
+    FROM images AS im LEFT JOIN images AS srv ON srv.id = im.served_by
+    ORDER BY im.line, im.id"""
+#: one image's items, by the UNIQUE (image_id, position) index: no sort
+_ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
+_ITEMS_BYTES_SQL = (
+    "SELECT position, CAST(data AS BLOB) FROM items WHERE image_id = ? ORDER BY position"
+)
+#: the rows of one account status (`account(status)`)
+_ACCOUNT_WHERE = {
+    "ok": "im.status = 'done' AND im.item_count",
+    "no_match": "im.status = 'done' AND NOT coalesce(im.item_count, 0)",
+    "failed": "im.status = 'failed'",
+    "pending": "im.status = 'pending'",
+}
+#: the same for a database older than shared searches (no `served_by` column)
+_ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra,
+    im.status, im.error_class, im.error_message, im.attempts, im.item_count,
+    NULL AS served_by_line
+    FROM images AS im ORDER BY im.line, im.id"""
+
+
+#: a part of the input rows, in input order (`Store.iter_account_bytes`)
+Part = tuple[Literal["upto", "after"], tuple[int, int]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """One stored item with its source image (for export)."""
+
+    image: ImageRecord
+    position: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InputAccount:
+    """What became of one input row: the public per-input account of a database.
+
+    `status`: `ok` (searched, items found), `no_match` (searched, nothing found),
+    `failed` (with `error_code`, the error's class, and `error_message`) or `pending`
+    (not searched yet; `error_code`/`error_message` say why when a call was tried, e.g.
+    a connection failure). `served_by` is the line of the row whose search served this
+    one (same image URL), None when it was its own. `item_count`: the items stored; for
+    a `failed` or `pending` row, those of the pages stored before its search stopped
+    (several pages per image), 0 for most.
+    """
+
+    line: int
+    img_url: str
+    sku: str | None
+    ext_id: str | None
+    extra: dict[str, str]
+    status: AccountStatus
+    error_code: str | None
+    error_message: str | None
+    item_count: int
+    attempts: int
+    served_by: int | None
+    image_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "img_url": self.img_url,
+            "sku": self.sku,
+            "id": self.ext_id,
+            "status": self.status,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "item_count": self.item_count,
+            "attempts": self.attempts,
+            "served_by_line": self.served_by,
+        }
+
+
+@dataclass(slots=True)
+class RunCounts:
+    """Counts of the images of a database by status, and of its items."""
+
+    pending: int = 0
+    done: int = 0
+    failed: int = 0
+    items: int = 0
+    no_match: int = 0
+    shared: int = 0
+    partial: int = 0
+    """Rows not done that hold some pages of their search (resumed at the next page)."""
+    failed_by_class: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.done + self.failed
+
+
+def _account(row: sqlite3.Row) -> InputAccount:
+    """One row of `Store._account_sql()` as its account."""
+    stored = row[6]
+    if stored == "done":
+        status: AccountStatus = "ok" if row[10] else "no_match"
+    else:
+        status = stored
+    unsettled = status in ("failed", "pending")
+    return InputAccount(
+        line=row[1],
+        img_url=row[2],
+        sku=row[3],
+        ext_id=row[4],
+        extra=json.loads(row[5]),
+        status=status,
+        error_code=row[7] if unsettled else None,
+        error_message=row[8] if unsettled else None,
+        item_count=row[10] or 0,  # a row not done may hold pages already paid for
+        attempts=row[9],
+        served_by=row[11],
+        image_id=row[0],
+    )
+
+
+class AccountsMixin(Database):
+    """Reading a database back: the per-input account, items, counts."""
+
+    # -- reading back ------------------------------------------------------------------
+    def counts(self) -> RunCounts:
+        counts = RunCounts()
+        for row in self._db.execute("SELECT status, count(*) AS n FROM images GROUP BY status"):
+            setattr(counts, row["status"], row["n"])
+        counts.items = self._db.execute("SELECT count(*) FROM items").fetchone()[0]
+        counts.no_match = self._db.execute(
+            "SELECT count(*) FROM images WHERE status = 'done' AND coalesce(item_count, 0) = 0"
+        ).fetchone()[0]
+        if self.readonly and not self._has_column("images", "served_by"):
+            counts.shared = 0
+        else:
+            counts.shared = self._db.execute(
+                "SELECT count(*) FROM images WHERE served_by IS NOT NULL"
+            ).fetchone()[0]
+        if self._has_column("images", "next_page"):
+            counts.partial = self._db.execute(
+                "SELECT count(*) FROM images WHERE next_page IS NOT NULL"  # (done: NULL)
+            ).fetchone()[0]
+        for row in self._db.execute(
+            "SELECT error_class, count(*) AS n FROM images WHERE status = 'failed' "
+            "GROUP BY error_class ORDER BY n DESC"
+        ):
+            counts.failed_by_class[row["error_class"] or "?"] = row["n"]
+        return counts
+
+    def iter_items(self) -> Iterator[StoredItem]:
+        """Every stored item with its image, in input order then result order (streamed,
+        like `iter_account_texts`: only the images are sorted)."""
+        reader = self._db.cursor()
+        for row in self._db.execute("SELECT * FROM images ORDER BY line, id"):
+            items = reader.execute(_ITEMS_SQL, (row["id"],)).fetchall()
+            if items:
+                image = _image(row)
+                for position, data in items:
+                    yield StoredItem(image=image, position=position, data=json.loads(data))
+
+    def _account_sql(self) -> str:
+        """The per-input account, in input order; `served_by` as the serving row's line.
+
+        The serving row's line comes from a self-join (no map of every id in memory); a
+        database older than shared searches (no `served_by` column) has none.
+        """
+        if self.readonly and not self._has_column("images", "served_by"):
+            return _ACCOUNT_SQL_UNSHARED
+        return _ACCOUNT_SQL
+
+    def account(self, status: AccountStatus | None = None) -> Iterator[InputAccount]:
+        """The per-input account, in input order: every row, its status, code, message.
+
+        `status` keeps only the rows with that status (e.g. "failed"). Streamed from a
+        cursor: nothing is held but the current row.
+        """
+        sql = self._account_sql()
+        if status is not None:  # only that status's rows are read (see `_account`)
+            sql = sql.replace("ORDER BY", f"WHERE {_ACCOUNT_WHERE[status]} ORDER BY")
+        for row in self._db.execute(sql):
+            entry = _account(row)
+            if status is None or entry.status == status:
+                yield entry
+
+    def iter_account_texts(self) -> Iterator[tuple[InputAccount, list[tuple[int, str]]]]:
+        """Every input row with its items as stored: (account, [(position, JSON text)]).
+
+        In input order then result order. Streamed: one cursor over the rows (only the
+        rows are sorted, never the items' data), and each row's items read by the
+        (image_id, position) index when its turn comes, so at most one row's items are
+        held at a time.
+        """
+        return self._iter_accounts(_ITEMS_SQL)
+
+    def iter_account_bytes(
+        self, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[tuple[int, bytes]]]]:
+        """`iter_account_texts`, each item's JSON as its stored UTF-8 bytes (not decoded:
+        an export that copies it, or parses it with orjson, has no use for a str).
+
+        `part`: ("upto", (line, id)) for the rows up to that row (in input order,
+        included), ("after", (line, id)) for those after it; None for every row.
+        """
+        encoding = self._db.execute("PRAGMA encoding").fetchone()[0]
+        if encoding == "UTF-8":
+            return self._iter_accounts(_ITEMS_BYTES_SQL, part)
+        return (  # a UTF-16 database (made by another tool): its texts, encoded here
+            (account, [(position, text.encode()) for position, text in items])
+            for account, items in self._iter_accounts(_ITEMS_SQL, part)
+        )
+
+    def item_total(self) -> int:
+        """How many items the database holds (every row's)."""
+        return int(self._db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    def split_point(self) -> tuple[int, int] | None:
+        """The (line, id) of the input row that ends the first half of the export's rows
+        (items, and 1 for a row without), in input order; None when there is no row."""
+        row = self._db.execute(
+            """SELECT line, id FROM (
+                   SELECT line, id,
+                          sum(max(coalesce(item_count, 0), 1)) OVER (ORDER BY line, id) AS upto,
+                          sum(max(coalesce(item_count, 0), 1)) OVER () AS whole
+                   FROM images)
+               WHERE upto * 2 >= whole ORDER BY line, id LIMIT 1"""
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def _iter_accounts(
+        self, items_sql: str, part: Part = None
+    ) -> Iterator[tuple[InputAccount, list[Any]]]:
+        sql = self._account_sql()
+        params: tuple[int, ...] = ()
+        if part is not None:
+            side, (line, image_id) = part
+            where = "(im.line, im.id) <= (?, ?)" if side == "upto" else "(im.line, im.id) > (?, ?)"
+            sql = sql.replace("ORDER BY", f"WHERE {where} ORDER BY")
+            params = (line, image_id)
+        reader = self._db.cursor()
+        for row in self._db.execute(sql, params):
+            account = _account(row)
+            items = reader.execute(items_sql, (account.image_id,)).fetchall()
+            yield account, items
+
+    def iter_account_items(
+        self,
+    ) -> Iterator[tuple[InputAccount, int | None, dict[str, Any] | None]]:
+        """Every input row with each of its items, or once with None when it has none.
+
+        In input order then result order: what an export that accounts for every row
+        writes (see `tmapi_search.bulk.export`). Streamed.
+        """
+        for account, items in self.iter_account_texts():
+            if not items:
+                yield account, None, None
+            for position, data in items:
+                yield account, position, json.loads(data)
