@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.bulk.conftest import ALI
@@ -57,3 +58,77 @@ def test_an_estimate_after_a_run_counts_what_is_left(tmp_path: Path) -> None:
     again = estimate_catalogue(source, db, page_size=2)
     assert (again.images, again.done, again.to_search, again.max_calls) == (5, 3, 0, 0)
     assert again.shared == 2
+
+
+def test_dry_run_pays_nothing_and_counts_right(tmp_path: Path) -> None:
+    source = catalogue(tmp_path / "c.csv")
+    db = tmp_path / "run.sqlite"
+    with LocalTmapiServer() as server:
+        done = run_cli(
+            "bulk", str(source), "--db", str(db), "--dry-run", "--json", base_url=server.base_url
+        )
+        assert server.search_calls == server.convert_calls == 0
+    assert done.returncode == 0, done.stderr
+    estimate = json.loads(done.stdout)
+    assert {k: estimate[k] for k in ("images", "to_search", "shared", "conversions")} == {
+        "images": 5, "to_search": 3, "shared": 2, "conversions": 1,
+    }  # fmt: skip
+    assert estimate["max_calls"] >= estimate["expected_calls"] == 4
+    assert not db.exists()  # nothing written
+    text = run_cli("bulk", str(source), "--db", str(db), "--dry-run", token=None)
+    assert text.returncode == 0, text.stderr  # no token needed: nothing is sent
+    assert "2 row(s) served by a shared search" in text.stdout
+    assert "1 conversion(s) needed" in text.stdout
+    refused = run_cli("bulk", str(source), "--db", str(db), "--json", token=None)
+    assert refused.returncode == 2 and "--json: only with --dry-run" in refused.stderr
+
+
+def test_max_calls_pays_at_most_n_and_the_rerun_finishes(tmp_path: Path) -> None:
+    source = tmp_path / "c.csv"
+    source.write_text(
+        "sku,img_url\n" + "".join(f"S{i},{ALI}?n={i}\n" for i in range(25)), encoding="utf-8"
+    )
+    db = tmp_path / "run.sqlite"
+    with LocalTmapiServer(latency=0.01) as server:
+        first = run_cli(
+            "bulk", str(source), "--db", str(db), "--no-progress", "--max-calls", "10",
+            "--max-items-per-image", "2", "--concurrency", "4", base_url=server.base_url,
+        )  # fmt: skip
+        paid_first = server.search_calls + server.convert_calls
+        assert first.returncode == 8, first.stdout + first.stderr
+        assert paid_first <= 10
+        assert "--max-calls 10 reached" in first.stderr
+        left = 25 - paid_first  # one call per image here (2 items: one page)
+        assert f"{left} image(s) left to search" in first.stderr
+        second = run_cli(
+            "bulk", str(source), "--db", str(db), "--no-progress",
+            "--max-items-per-image", "2", "--concurrency", "4", base_url=server.base_url,
+        )  # fmt: skip
+        assert second.returncode == 0, second.stdout + second.stderr
+        # every image paid for once: the first run's are never asked for again
+        assert server.search_calls == 25
+        assert max(server.calls_by_url.values()) == 1
+    assert "25 done, 0 failed, 0 pending of 25 images" in second.stdout
+
+
+def test_the_python_api_has_the_cap_and_the_estimate(tmp_path: Path) -> None:
+    import pytest
+
+    from tmapi_search.bulk import BudgetReachedError, estimate_catalogue, run_catalogue
+
+    source = tmp_path / "c.csv"
+    source.write_text(
+        "sku,img_url\n" + "".join(f"S{i},{ALI}?n={i}\n" for i in range(6)), encoding="utf-8"
+    )
+    db = tmp_path / "run.sqlite"
+    assert estimate_catalogue(source, db, max_items_per_image=2).expected_calls == 6
+    with LocalTmapiServer() as server:
+        summary = run_catalogue(
+            source, db, api_token="tok-BUDGET-5e1", base_url=server.base_url, max_items_per_image=2,
+            concurrency=1, max_calls=3,
+        )  # fmt: skip
+        assert server.search_calls == 3
+    assert (summary.outcome, summary.calls, summary.pending) == ("budget", 3, 3)
+    with pytest.raises(BudgetReachedError):
+        summary.raise_for_outcome()
+    assert estimate_catalogue(source, db, max_items_per_image=2).to_search == 3

@@ -1,7 +1,7 @@
 """`tmapi-search`: search 1688 by image from a terminal, for one photo or a whole catalogue.
 
-Commands: `search`, `convert`, `bulk`, `export`, `status`, `report` (see `tmapi-search
---help`). The app imports the command modules and registers their commands (each module
+Commands: `search`, `convert`, `bulk`, `export`, `status`, `report`, `suppliers` (see
+`tmapi-search --help`). The app imports the command modules and registers their commands (each module
 lists them in `COMMANDS`, with the exit codes each can return); the command modules
 import the shared `options` and `console`, never the app.
 
@@ -15,6 +15,7 @@ Exit codes (also in `--help` and docs/cli.md):
 5     network or timeout after the retries (bulk: the API stopped answering)
 6     storage: a file cannot be written or read (disk full, read-only, I/O error,
       database locked); bulk stops its paid calls at the first failed write
+8     bulk --max-calls N reached: stopped cleanly, the same command goes on
 130   interrupted (Ctrl-C, SIGTERM); a bulk run keeps what it finished
 ====  ====================================================================
 
