@@ -1,9 +1,9 @@
 """`tmapi-search`: search 1688 by image from a terminal, for one photo or a whole catalogue.
 
 Commands: `search`, `convert`, `bulk`, `export`, `status`, `report`, `suppliers` (see
-`tmapi-search --help`). The app imports the command modules and registers their commands (each module
-lists them in `COMMANDS`, with the exit codes each can return); the command modules
-import the shared `options` and `console`, never the app.
+`tmapi-search --help`). The app imports the command modules and registers their commands
+(each module lists them in `COMMANDS`, with the exit codes each can return); the command
+modules import the shared `options` and `console`, never the app.
 
 Exit codes (also in `--help` and docs/cli.md):
 
