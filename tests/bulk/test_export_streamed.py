@@ -1,9 +1,8 @@
 """The streamed export (issue 14, point 5) writes what the export wrote before it.
 
-- The model round trip the export skips is an identity on what the runner stores
+- The model round trip the export makes is an identity on what the runner stores
   (`SearchItem.to_dict()` / `SearchItemV2.to_dict()`), for every spec example, v1 and v2,
-  with unknown fields; and the check that decides to skip it (`_Spec.canonical`) never
-  claims an identity the model does not give, whatever the key order or odd values.
+  with unknown fields.
 - On a fixed database (v1 and v2: items as the runner stores them and as an older writer
   would have, unknown fields, formula-like text, an integer beyond 64 bits, rows with no
   match, failed, pending, rejected, served by another row, extra catalogue columns), the
@@ -18,7 +17,6 @@ import copy
 import csv
 import io
 import json
-import random
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +27,7 @@ from openpyxl import load_workbook
 from tmapi_client.models import SearchItem, SearchItemV2
 
 from tmapi_search import spec
-from tmapi_search.bulk.export import _read_back, _Spec, export
+from tmapi_search.bulk.export import _read_back, export
 from tmapi_search.bulk.rows import flatten, utf8_text, write_csv
 from tmapi_search.bulk.store import InputAccount, Store
 
@@ -71,45 +69,8 @@ def test_round_trip_of_what_the_runner_stores_is_an_identity(api: str) -> None:
             stored = json.loads(dumps(model.from_dict(variant).to_dict()))  # save_done's text
             again = model.from_dict(stored).to_dict()
             assert dumps(again) == dumps(stored)  # same keys, same order, same values
-            assert _Spec(model).canonical(stored)
             checked += 1
     assert checked >= 4
-
-
-def _shuffled(value: Any, rng: random.Random) -> Any:
-    if isinstance(value, dict):
-        items = [(k, _shuffled(v, rng)) for k, v in value.items()]
-        if rng.random() < 0.3:
-            rng.shuffle(items)
-        return dict(items)
-    if isinstance(value, list):
-        return [_shuffled(v, rng) for v in value]
-    return value
-
-
-ODD_VALUES: list[Any] = ["", [""], [[["begin_num", "1"]]], ["ab"], None, {}, "x", [None], [{}], 5]
-
-
-@pytest.mark.parametrize("api", sorted(APIS))
-def test_the_identity_check_never_claims_what_the_model_does_not_give(api: str) -> None:
-    model, _ = APIS[api]
-    check = _Spec(model)
-    rng = random.Random(14)
-    verdicts = set()
-    for n in range(400):
-        base = rng.choice(example_items(api))
-        if n % 2:
-            base = model.from_dict(with_unknown_fields(base)).to_dict()
-        variant = _shuffled(copy.deepcopy(base), rng)
-        if n % 3 == 0:  # odd values where the model expects objects or lists of them
-            for name in ("quantity_prices", "price_info", "shop_info", "sale_info"):
-                if rng.random() < 0.5:
-                    variant[name] = copy.deepcopy(rng.choice(ODD_VALUES))
-        claimed = check.canonical(variant)
-        verdicts.add(claimed)
-        if claimed:
-            assert dumps(_read_back(model, variant)) == dumps(variant), variant
-    assert verdicts == {True, False}  # both ways were exercised
 
 
 # -- a fixed database ----------------------------------------------------------------------

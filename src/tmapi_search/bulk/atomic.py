@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -92,9 +92,12 @@ def atomic_write(
             with path.open(mode, encoding=encoding, newline="") as handle:
                 yield handle
         return
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
+    # named before it is made, inside the `try`: an interrupt at any moment (even as the
+    # file is being created) still finds and removes it
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o600)
         if binary:
             handle = os.fdopen(fd, mode)
         else:

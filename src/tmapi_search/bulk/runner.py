@@ -25,13 +25,8 @@ How calls are made:
   the parse of its answer hold the slot, so a call given a freed slot goes out at once.
 - The slot is released as soon as the answer is read, and the image is saved before
   anything else runs: no request leaves while an answer is unsaved (what a SIGKILL can
-  cost stays the calls in flight). The worker then steps aside (`STEP_ASIDE`) so that
-  the call that took its slot is sent before it reads its next image (checked in
-  tests/bulk/test_runner_order.py). With `HAND_OVER` set (off by default: see its
-  comment), when a call waits for the slot, the answered image's save waits up to that
-  long so that the waiting request goes out first (the save then runs while it is in
-  flight). The image counts done only once saved; `stop()`/`abandon()` in that moment
-  still save it; a failed save stops the run.
+  cost stays the calls in flight; checked in tests/bulk/test_runner_order.py). The
+  image counts done only once saved; a failed save stops the run.
 - Converted paths age (field reports: a new path per conversion, valid for at least ~70
   minutes; nothing documented): a stored path older than `converted_ttl` (default 60
   minutes; one stored without a time counts as old) is not reused, the image is
@@ -123,12 +118,6 @@ __all__ = [
     "RunOutcome",
     "WorkSource",
 ]
-#: Seconds a worker whose image is saved waits, while calls wait for a slot, before
-#: it takes its next image: the call that took its slot is sent first (httpx needs a
-#: few turns of the loop to write a request) instead of after this worker's next
-#: image is read, checked and built. Safe for paid work (the answer is saved before;
-#: the worker would wait for a slot next anyway: calls wait for one).
-STEP_ASIDE = 0.002
 #: One call of an image, in two steps: `prepare(image)` checks and builds the request
 #: (before a slot is taken), the function it returns sends it (under the slot).
 _Prepare = Callable[["_Image"], Callable[[], Awaitable[Any]]]
@@ -142,12 +131,6 @@ RunOutcome = Literal["completed", "billing", "auth", "interrupted", "storage", "
 AUTH_STATUSES = frozenset({401, 403})
 #: In auto mode, how many 503 refusals one call may take beyond `max_retries`.
 EXTRA_503_BUDGET = 10
-#: Seconds an answered image's save waits for the call that took its slot to be sent.
-#: off (0) by default: with it on, an answered image waits unsaved while the next call
-#: goes out, so a SIGKILL then can lose one answer more than the calls in flight
-#: (`--concurrency` + 1 images paid twice at most, instead of `--concurrency`); 0.002
-#: gains ~1-2 % of throughput at 50 ms a call (bench/bulk_concurrency.py)
-HAND_OVER = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +217,6 @@ class _Image:
     #: waiting for a slot of the limiter: never cancelled by `stop()` (see `_cancel_once`);
     #: the slots freed by the calls in flight wake it, and it stops by itself
     in_limiter: bool = False
-    #: answered, its save on hold for the call that took its slot (`_hand_over`): never
-    #: cancelled by `stop()` either
-    saving: bool = False
     url_key: str = ""
 
     def ids(self) -> list[int]:
@@ -343,8 +323,6 @@ class BulkRunner:
         self.storage_error: sqlite3.Error | None = None
         self._no_answer = 0
         self._stopping = asyncio.Event()
-        #: the hand-overs under way (`_hand_over`): `stop()` releases them
-        self._on_hold: set[asyncio.Future[None]] = set()
         self._current: dict[asyncio.Task[None], _Image | None] = {}
         #: image URL -> its search queued or in flight in this run (rows join it)
         self._live: dict[str, _Image] = {}
@@ -363,13 +341,9 @@ class BulkRunner:
             self.outcome = outcome
             self.stop_reason = reason
             self._stopping.set()
-        for held in self._on_hold:
-            _release(held)  # the saves on hold run now: no call will be let through
         current = asyncio.current_task()
         for task, image in self._current.items():
-            if task is not current and (
-                image is None or not (image.in_call or image.in_limiter or image.saving)
-            ):
+            if task is not current and (image is None or not (image.in_call or image.in_limiter)):
                 _cancel_once(task)
         self._changed()
 
@@ -626,10 +600,6 @@ class BulkRunner:
             finally:
                 self._current[task] = None
                 self._live.pop(image.url_key, None)
-            if STEP_ASIDE > 0 and self.limiter.waiting and not self.stopping:
-                # the image is saved; the slot it freed went to a waiting call: let that
-                # request be sent before this worker reads and builds its next image
-                await asyncio.sleep(STEP_ASIDE)
 
     async def _process(self, image: _Image) -> None:
         assert self.run_id is not None
@@ -696,43 +666,7 @@ class BulkRunner:
         except ValueError as error:  # local validation of this row's URL
             self._save_failed(image, "ValueError", str(error), False)
             return
-        try:
-            await self._hand_over(image)
-        finally:  # even when abandoned meanwhile: the answer was paid for
-            self._save_done(image)
-
-    async def _hand_over(self, image: _Image) -> None:
-        """Let the call waiting for the slot this image freed be sent before its save.
-
-        The save (to_dict, JSON, one SQLite transaction: ~0.5-1 ms of CPU) is
-        synchronous: made straight away it sits between the answer and the next request
-        of the slot, and so does any turn the waiter's request needs in httpx (it yields
-        a few times before it writes). When a call waits for a slot, the save waits
-        `HAND_OVER` seconds (a timer: the waiter's turns all run first) and then runs
-        while that call is in flight. Safe for paid work: `saving` keeps `stop()` from
-        cancelling the image meanwhile (`stop()` ends the wait at once: no call will be
-        let through); the caller saves in a `finally` (an `abandon()` or the end of the
-        grace in this wait still saves the answer first); a save that fails stops the
-        run before any further call starts (the calls already in flight, the waiter's
-        included, end and are saved as after any storage error). One answer at a time
-        is on hold.
-        """
-        if HAND_OVER <= 0 or self.stopping or not self.limiter.waiting or self._on_hold:
-            # nothing to let through, or another answer on hold already: one at a time,
-            # so that when a save fails, the calls made but not saved are still at most
-            # the calls in flight and that one (as without the hand-over, plus one)
-            return
-        loop = asyncio.get_running_loop()
-        held = loop.create_future()  # released by the timer, or at once by `stop()`
-        timer = loop.call_later(HAND_OVER, _release, held)
-        image.saving = True
-        self._on_hold.add(held)
-        try:
-            await held
-        finally:
-            timer.cancel()
-            self._on_hold.discard(held)
-            image.saving = False
+        self._save_done(image)
 
     def _save_done(self, image: _Image) -> None:
         assert self.run_id is not None
@@ -979,11 +913,6 @@ class BulkRunner:
                 return result
         finally:
             image.in_call = image.in_limiter = False
-
-
-def _release(held: asyncio.Future[None]) -> None:
-    if not held.done():
-        held.set_result(None)
 
 
 def _cancel_once(task: asyncio.Task[Any]) -> None:
