@@ -195,6 +195,9 @@ def export_results(
     force: bool = False,
     bom: bool | None = None,
     handle_signals: bool = False,
+    terms: Terms | None = None,
+    shortlist: int = 3,
+    all_columns: bool = False,
 ) -> ExportSummary:
     """Write every input row of `db` to `out`: one row per item found, one per row without.
 
@@ -203,6 +206,9 @@ def export_results(
     a binary stream (`sys.stdout.buffer`). `format`: csv, jsonl or xlsx (default: from
     `out`'s extension, else csv). `bom`: start CSV with a UTF-8 byte-order mark for
     Excel (default: yes for a file, no for a stream). The database is opened read-only.
+    Each match carries its `decision` group at `terms` (`bulk.pricing.Terms`: quantity,
+    currency, sell price) with its score and `shortlist` place. xlsx: the workbook for
+    people (Decisions and Suppliers sheets), or with `all_columns` every field.
 
     Raises `UsageError` (not a results database; `OutputError`: `out` refused) or
     `StorageError` (a file cannot be read or written).
@@ -221,12 +227,19 @@ def export_results(
             raise OutputError(str(error)) from None
     store = _open_readonly(db)
     counts: Counter[str] = Counter()
+    decisions: dict[str, Any] = {
+        "terms": terms,
+        "shortlist": shortlist,
+        "all_columns": all_columns,
+    }
     signals = sigterm_interrupts() if handle_signals else contextlib.nullcontext()
     with store, signals:
         if target is None:
             stream = cast(IO[bytes], out)
             try:
-                count = export_records(store, fmt, stream, bom=bool(bom), counts=counts)
+                count = export_records(
+                    store, fmt, stream, bom=bool(bom), counts=counts, **decisions
+                )
                 stream.flush()
             except BrokenPipeError:
                 raise
@@ -246,6 +259,7 @@ def export_results(
                     bom=bom is not False,
                     counts=counts,
                     spool_dir=target.parent,  # CSV's temporary body: beside the output
+                    **decisions,
                 )
         except FileExistsError:
             raise OutputError(f"--out: {target} exists; add --force to replace it") from None

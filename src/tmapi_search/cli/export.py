@@ -16,9 +16,19 @@ from typing import Annotated
 
 import typer
 
+from tmapi_search.bulk.shortlist import SHORTLIST
 from tmapi_search.cli.console import die, engine_errors, stderr
 from tmapi_search.cli.exit_codes import ENGINE, EXIT_USAGE, epilog
 from tmapi_search.cli.options import ExportFormat, get_config
+from tmapi_search.cli.terms import (
+    CurrencyOpt,
+    QtyColumnOpt,
+    QtyOpt,
+    RateOpt,
+    SellPriceColumnOpt,
+    ShortlistOpt,
+    make_terms,
+)
 
 
 def export(
@@ -43,6 +53,20 @@ def export(
             "(default: yes with --out, no on standard output).",
         ),
     ] = None,
+    all_columns: Annotated[
+        bool,
+        typer.Option(
+            "--all-columns",
+            help="xlsx: every field (items and inputs sheets) instead of the Decisions and "
+            "Suppliers sheets.",
+        ),
+    ] = False,
+    qty: QtyOpt = None,
+    qty_column: QtyColumnOpt = None,
+    currency: CurrencyOpt = None,
+    rate: RateOpt = None,
+    sell_price_column: SellPriceColumnOpt = None,
+    shortlist: ShortlistOpt = SHORTLIST,
 ) -> None:
     """Write every input row: one row per item found, one per row without (with its status)."""
     from tmapi_search.bulk import export_results
@@ -52,18 +76,21 @@ def export(
     if target is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():
         die(config, EXIT_USAGE, "--format xlsx writes a workbook: give --out FILE.xlsx")
     with engine_errors(config):
+        terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
         if target is not None:
             summary = export_results(
-                db, target, format=fmt.value, force=force, bom=bom, handle_signals=True
-            )
+                db, target, format=fmt.value, force=force, bom=bom, handle_signals=True,
+                terms=terms, shortlist=shortlist, all_columns=all_columns,
+            )  # fmt: skip
             stderr.print(f"wrote {summary.describe()} to {target}", markup=False)
             return
         try:
             # UTF-8 bytes (or a workbook) whatever the terminal's or the locale's encoding
             sys.stdout.flush()
             summary = export_results(
-                db, sys.stdout.buffer, format=fmt.value, bom=bool(bom), handle_signals=True
-            )
+                db, sys.stdout.buffer, format=fmt.value, bom=bool(bom), handle_signals=True,
+                terms=terms, shortlist=shortlist, all_columns=all_columns,
+            )  # fmt: skip
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
