@@ -205,3 +205,14 @@ def test_the_decision_workbook(db: Path, tmp_path: Path) -> None:
     # without a currency nor a sell price: no such columns
     assert "Margin %" not in decision_columns(Terms())
     assert "Unit price (USD)" not in decision_columns(Terms())
+
+
+def test_absurd_amounts_give_empty_values() -> None:
+    huge = {
+        "item_id": 1,
+        "price": "1E+300",
+        "quantity_prices": [{"begin_num": "1", "price": 1e300}],
+    }
+    assert decide(huge, USD, {"qty": "1", "sell_usd": "5"}).unit_price is None
+    tiny_rate = Terms(currency="USD", rate=Decimal("1E-30"))
+    assert decide({"price": "19.00"}, tiny_rate, {}).unit_price is None

@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 CENT = Decimal("0.01")
+#: beyond this, a value is no price (and would not fit the decimal context's precision)
+_MAX_AMOUNT = Decimal(10) ** 15
 _PLAIN = re.compile(r"\d+(\.\d+)?")  # "19.00", "150": the API's own way, read at once
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _SYMBOLS = re.compile(r"^[^\d+\-.,]+|[^\d.,]+$")
@@ -54,9 +56,9 @@ class TermsError(UsageError):
 def parse_amount(value: object) -> Decimal | None:
     """A price as a Decimal: `"19.00"`, `19`, `"$1,299.50"`, `"5,00"` (decimal comma),
 
-    `"¥ 8"`; None for anything else (blank, text, NaN, infinity).
+    `"¥ 8"`; None for anything else (blank, text, NaN, infinity, 10**15 or more).
     """
-    if type(value) is str and _PLAIN.fullmatch(value):
+    if type(value) is str and len(value) < 16 and _PLAIN.fullmatch(value):
         return Decimal(value)
     if value is None or isinstance(value, bool):
         return None
@@ -80,7 +82,7 @@ def parse_amount(value: object) -> Decimal | None:
             return None
     else:
         return None
-    return number if number.is_finite() else None
+    return number if number.is_finite() and abs(number) < _MAX_AMOUNT else None
 
 
 def parse_quantity(value: object) -> int | None:
@@ -261,8 +263,12 @@ def _text(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount)
 
 
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+def _cents(amount: Decimal) -> Decimal | None:
+    """Rounded half-up to cents; None beyond what the decimal context holds."""
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
 
 
 def decide(item: Mapping[str, Any], terms: Terms, columns: Mapping[str, Any]) -> Decision:
@@ -281,7 +287,7 @@ def decide_at(
     margin = margin_pct = None
     if unit is not None and sell is not None:
         margin = _cents(sell - unit)
-        if sell != 0:
+        if sell != 0 and margin is not None:
             margin_pct = _cents((sell - unit) / sell * 100)
     return Decision(
         qty=qty,

@@ -332,4 +332,4 @@ def _print_summary(summary: RunSummary) -> None:
         stdout.print(f"failed: {detail}", markup=False)
 
 
-COMMANDS = [(bulk, epilog(*API_CALL, *ENGINE))]
+COMMANDS = [(bulk, epilog(*API_CALL, *ENGINE, EXIT_BUDGET))]
