@@ -1,4 +1,4 @@
-"""The whole-file catalogue path `bulk` took before streaming (issue 14, point 4).
+"""The whole-file catalogue path `bulk` took before streaming.
 
 Kept here, for the tests only, as the reference the streamed path (`Store.Ingestion`)
 is compared with, and as a quick way to put rejected rows in a database.

@@ -242,3 +242,37 @@ def test_export_refusals(tmp_path: Path) -> None:
     if Path("/dev/full").exists():
         with pytest.raises(StorageError, match="^--out: cannot write /dev/full: No space left"):
             export_results(db, Path("/dev/full"), force=True)
+
+
+def test_the_token_is_in_no_engine_frame(tmp_path: Path) -> None:
+    """An error tracker records every frame's locals: the engine's hold no plain token."""
+    path = catalogue(tmp_path / "catalogue.csv")
+    # the client cannot be made (after the reading, with the token passed on)
+    with pytest.raises(ValueError, match="base_url") as caught:
+        run_catalogue(path, tmp_path / "r.sqlite", api_token=TOKEN, base_url="ftp://nowhere")
+    frames = []
+    tb = caught.value.__traceback__
+    while tb is not None:
+        if "/tmapi_search/bulk/" in tb.tb_frame.f_code.co_filename:
+            frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    assert len(frames) >= 2  # run_catalogue, and the run's search
+    for frame in frames:
+        for name, value in frame.f_locals.items():
+            assert TOKEN not in repr(value), (frame.f_code.co_name, name)
+
+
+def test_a_failing_progress_handler_does_not_stop_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def on_progress(event: ev.ProgressEvent) -> None:
+        raise RuntimeError("a bug in the caller's handler")
+
+    path = catalogue(tmp_path / "catalogue.csv")
+    with server() as stand_in:
+        summary = run_catalogue(
+            path, tmp_path / "r.sqlite", api_token=TOKEN, base_url=stand_in.base_url,
+            on_progress=on_progress, **OPTIONS,
+        )  # fmt: skip
+    assert (summary.outcome, summary.done) == ("completed", 8)
+    assert caplog.text.count("on_progress raised") == 1  # logged once, not per event

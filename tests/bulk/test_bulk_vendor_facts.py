@@ -1,4 +1,4 @@
-"""Issue 12 in the bulk runner: v2, converted paths that age, the observed 401.
+"""The vendor as it is, in the bulk runner: v2, converted paths that age, the observed 401.
 
 In-process against the `tmapi_mock` fixture (bodies from the spec), and the real CLI
 against the local server (`--api v2`, exports with the v2 columns).

@@ -1,4 +1,4 @@
-"""The streamed export (issue 14, point 5) writes what the export wrote before it.
+"""The streamed export writes what the export wrote before it.
 
 - The model round trip the export makes is an identity on what the runner stores
   (`SearchItem.to_dict()` / `SearchItemV2.to_dict()`), for every spec example, v1 and v2,

@@ -1,4 +1,4 @@
-"""Streamed ingest (issue 14, point 4): a catalogue read into the store batch by batch.
+"""Streamed ingest: a catalogue read into the store batch by batch.
 
 The streamed path (`open_input` -> `Ingestion` batches -> `PendingFeed`) must give what
 the whole-file path (`read_input` -> `update_catalogue`/`add_images`/`replace_rejected`

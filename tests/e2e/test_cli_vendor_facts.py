@@ -1,4 +1,4 @@
-"""Issue 12 through the real `tmapi-search` subprocess: --auth, the observed 401, --api v2."""
+"""The vendor as it is, through the real `tmapi-search`: --auth, the observed 401, --api v2."""
 
 from __future__ import annotations
 

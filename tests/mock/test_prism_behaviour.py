@@ -1,4 +1,4 @@
-"""The Prism mock of openapi.yaml, started by the pytest session, behaves as issue 3 says.
+"""The Prism mock of openapi.yaml, started by the pytest session, behaves as documented.
 
 Every expected body comes from the contract's examples (tmapi_search.spec), never
 re-typed here.

@@ -7,6 +7,7 @@ hashes or before/after comparisons: the history belongs in git and docs/changelo
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -93,3 +94,51 @@ def test_the_patterns_catch_a_diary() -> None:
     assert len(diary_words(diary)) == 6
     reference = "+1 per round trip; 15 rounds of 200 calls; item 865835426638; cafe; deadbeef"
     assert diary_words(reference) == []
+
+
+@pytest.mark.parametrize(
+    ("package", "page"),
+    [
+        ("tmapi_search", "sdk.md"),
+        ("tmapi_search.bulk", "bulk.md"),
+        ("tmapi_search.testing", "testing.md"),
+    ],
+)
+def test_the_api_reference_covers_every_public_name(package: str, page: str) -> None:
+    """Each name of `__all__` is rendered: by its own `::: package.name` or its module's."""
+    text = (ROOT / "docs" / "reference" / page).read_text(encoding="utf-8")
+    rendered = re.findall(r"^::: ([\w.]+)", text, re.MULTILINE)
+    if package in rendered:  # the package itself: mkdocstrings renders its `__all__`
+        return
+    modules = [importlib.import_module(r) for r in rendered if _is_module(r)]
+    missing = [
+        name
+        for name in importlib.import_module(package).__all__
+        if f"{package}.{name}" not in rendered and not any(name in vars(m) for m in modules)
+    ]
+    assert missing == [], f"add `::: {package}.<name>` to docs/reference/{page}"
+
+
+def _is_module(dotted: str) -> bool:
+    try:
+        importlib.import_module(dotted)
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def test_no_issue_numbers_or_rounds_in_the_code() -> None:
+    """Code says what it does and why, not which ticket or work round asked for it."""
+    words = DIARY[:3]  # issue numbers and rounds (hashes: tests hold hex tokens)
+    found = {}
+    for folder in ("src", "codegen", "bench", "examples", "mock", "tests"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix not in {".py", ".jinja", ".sh", ".html", ".yaml"}:
+                continue
+            if path == Path(__file__):
+                continue
+            text = path.read_text(encoding="utf-8")
+            hits = [m.group(0) for pattern, _ in words for m in pattern.finditer(text)]
+            if hits:
+                found[path.relative_to(ROOT).as_posix()] = hits
+    assert found == {}

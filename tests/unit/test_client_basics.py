@@ -161,7 +161,7 @@ def test_bring_your_own_http_client_is_used_and_left_open(tmapi_mock: TmapiMock)
 
 def test_import_leaves_heavy_modules_for_first_use() -> None:
     """`import tmapi_search` loads neither the generated client, stamina nor asyncio
-    (issue 14: import time); they are loaded by the first call that needs them."""
+    (import time); they are loaded by the first call that needs them."""
     import subprocess
     import sys
 

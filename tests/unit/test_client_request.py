@@ -2,7 +2,7 @@
 
 The client encodes the query itself (each `name=value` pair by httpx's own
 `QueryParams`, kept for the next call) and hands httpx one URL, instead of a URL and
-`params=` (issue 14: ~150 us per call). These tests build the reference request the
+`params=` (~150 us per call). These tests build the reference request the
 plain way (the generated `_get_kwargs`, the token added as a parameter or a header,
 httpx merging the parameters) and compare URL, method, headers and body, for any
 valid argument values, both token modes, a repeated call (the kept pairs) and a full

@@ -59,6 +59,15 @@ def test_timeout_connect_error_and_malformed_bodies(tmapi_mock: TmapiMock) -> No
     assert tmapi_mock.search.call_count == 5
 
 
+def test_respond_with_json_only_is_an_http_200(tmapi_mock: TmapiMock) -> None:
+    body = tmapi_mock.search.example("empty_page")
+    tmapi_mock.search.respond(json=body).respond(418, content=b"teapot")
+    first, second, third = get(), get(), get()
+    assert (first.status_code, first.json()) == (200, body)
+    assert (second.status_code, second.content) == (418, b"teapot")
+    assert third.status_code == 418  # the last outcome repeats
+
+
 @pytest.mark.parametrize(
     ("params", "status"),
     [

@@ -1,4 +1,4 @@
-"""Issue 12: the SDK follows the vendor as it is now.
+"""The SDK follows the vendor as it is.
 
 1. errors as the vendor sends them (the observed 401 `{code: 4011, message}`);
 2. both ways to authenticate (`?apiToken=` / `apikey` header), short tokens refused;

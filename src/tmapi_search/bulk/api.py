@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, cast
 from tmapi_search.bulk.errors import OutputError, StorageError, UsageError
 from tmapi_search.bulk.events import ProgressHandler
 from tmapi_search.bulk.options import RunOptions
-from tmapi_search.bulk.run import CatalogueRun, cause
+from tmapi_search.bulk.run import CatalogueRun, Credentials, cause
 from tmapi_search.bulk.summary import Counts, RunRecord, RunSummary, Status
 
 if TYPE_CHECKING:
@@ -54,9 +54,7 @@ def _run(
     input: str | Path,
     db: str | Path,
     *,
-    api_token: str | None,
-    base_url: str | None,
-    auth: str | None,
+    credentials: Credentials,
     client: AsyncTmapiClient | None,
     on_progress: ProgressHandler | None,
     handle_signals: bool,
@@ -66,7 +64,7 @@ def _run(
         input,
         db,
         RunOptions(**options),
-        client_kwargs={"api_token": api_token, "base_url": base_url, "auth": auth},
+        credentials=credentials,
         client=client,
         on_progress=on_progress,
         handle_signals=handle_signals,
@@ -102,12 +100,12 @@ def run_catalogue(
     call; the SDK's errors when the client cannot be made (no token, say). In a
     running event loop (a notebook), use `await arun_catalogue(...)`.
     """
+    credentials = Credentials(api_token, base_url, auth)
+    del api_token  # from here on only in `credentials`, whose repr hides it
     with _run(
         input,
         db,
-        api_token=api_token,
-        base_url=base_url,
-        auth=auth,
+        credentials=credentials,
         client=client,
         on_progress=on_progress,
         handle_signals=handle_signals,
@@ -134,12 +132,12 @@ async def arun_catalogue(
     the loop that long: the catalogue's first batch). Cancelling the task ends the run
     (`interrupted`); calls in flight are abandoned and their images stay pending.
     """
+    credentials = Credentials(api_token, base_url, auth)
+    del api_token  # from here on only in `credentials`, whose repr hides it
     with _run(
         input,
         db,
-        api_token=api_token,
-        base_url=base_url,
-        auth=auth,
+        credentials=credentials,
         client=client,
         on_progress=on_progress,
         handle_signals=handle_signals,

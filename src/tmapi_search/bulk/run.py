@@ -27,8 +27,9 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tmapi_search.auth import redact
 from tmapi_search.bulk.errors import CatalogueError, LockedError, StorageError, UsageError
@@ -52,7 +53,7 @@ from tmapi_search.bulk.signals import sigterm_interrupts
 from tmapi_search.bulk.store import Store, check_usable
 from tmapi_search.bulk.summary import Counts, RunSummary
 
-__all__ = ["CatalogueRun", "cause"]
+__all__ = ["CatalogueRun", "Credentials", "cause"]
 
 logger = logging.getLogger("tmapi_search.bulk")
 
@@ -62,6 +63,16 @@ def cause(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return str(error) or type(error).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """How the run's own client reaches the API; the token is in no repr (error trackers
+    record every frame's locals, and this is the only place the engine keeps it)."""
+
+    api_token: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    auth: str | None = None
 
 
 def _guarded(handler: ProgressHandler | None) -> Callable[[ProgressEvent], None]:
@@ -95,7 +106,7 @@ class CatalogueRun:
         db: str | Path,
         options: RunOptions,
         *,
-        client_kwargs: dict[str, Any] | None = None,
+        credentials: Credentials | None = None,
         client: Any = None,
         on_progress: ProgressHandler | None = None,
         handle_signals: bool = False,
@@ -103,7 +114,7 @@ class CatalogueRun:
         self.input_path = Path(input_path)
         self.db = Path(db)
         self.options = options
-        self._client_kwargs = client_kwargs or {}
+        self._credentials = credentials or Credentials()
         self._client = client
         self.emit = _guarded(on_progress)
         self.handle_signals = handle_signals
@@ -118,10 +129,6 @@ class CatalogueRun:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
-
-    def _token(self) -> str | None:
-        token = self._client_kwargs.get("api_token")
-        return token if isinstance(token, str) else None
 
     def _signals(self) -> contextlib.AbstractContextManager[None]:
         return sigterm_interrupts() if self.handle_signals else contextlib.nullcontext()
@@ -239,10 +246,15 @@ class CatalogueRun:
         settings = self.options.settings()
         client = self._client
         if client is None:
-            kwargs = dict(self._client_kwargs, max_retries=self.options.max_retries)
-            if self.options.timeout is not None:
-                kwargs["timeout"] = self.options.timeout
-            client = AsyncTmapiClient(**kwargs, max_concurrency=settings.max_concurrency)
+            timeout: Any = {} if self.options.timeout is None else {"timeout": self.options.timeout}
+            client = AsyncTmapiClient(
+                api_token=self._credentials.api_token,
+                base_url=self._credentials.base_url,
+                auth=cast(Any, self._credentials.auth),
+                max_retries=self.options.max_retries,
+                max_concurrency=settings.max_concurrency,
+                **timeout,
+            )
         try:
             run_id = store.start_run(
                 str(self.input_path),
@@ -384,7 +396,9 @@ class CatalogueRun:
             self.lock.free_reserve()  # the disk is full: room for the run's final state
         if reader.reading and reader.error is None:
             self.emit(ReadingStopped(self.input_path, reader.stream.rows_read))
-        message = redact(runner.stop_reason, self._token()) if runner.stop_reason else None
+        message = None
+        if runner.stop_reason:
+            message = redact(runner.stop_reason, self._credentials.api_token)
         errors: dict[str, int] = {}
         try:
             store.finish_run(
