@@ -35,6 +35,7 @@ __all__ = [
     "RedactTokenFilter",
     "check_auth_mode",
     "install_log_redaction",
+    "pasting_problem",
     "redact",
     "resolve_auth_mode",
     "scrub_request",
@@ -79,6 +80,34 @@ def resolve_auth_mode(auth: str | None) -> AuthMode:
     return "query"
 
 
+_QUOTES = (('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"), ("`", "`"))
+
+
+def pasting_problem(token: str) -> str | None:
+    """What is wrong with a token as pasted (quotes around it, whitespace around it), or
+    None. Says what to strip, never shows the token."""
+    problems = []
+    text = token
+    if text != text.strip():
+        problems.append("surrounding whitespace (a space, tab or line break)")
+        text = text.strip()
+    for left, right in _QUOTES:
+        if len(text) >= 2 and text.startswith(left) and text.endswith(right):
+            problems.append(f"the quotes around it ({left}...{right})")
+            break
+    if not problems:
+        return None
+    quoted = problems[-1].startswith("the quotes")
+    return (
+        "the token as given has "
+        + " and ".join(problems)
+        + "; strip "
+        + ("them" if len(problems) == 2 else "it")
+        + " and give the token alone"
+        + (" (some .env loaders keep the quotes of TMAPI_TOKEN='...')" if quoted else "")
+    )
+
+
 class ApiTokenAuth(httpx.Auth):
     """Sends the token as `?apiToken=` (mode "query") or an `apikey` header (mode "header").
 
@@ -90,6 +119,9 @@ class ApiTokenAuth(httpx.Auth):
     def __init__(self, token: str, mode: AuthMode = "query") -> None:
         if not isinstance(token, str) or not token.strip():
             raise ValueError("api_token: must be a non-empty string")
+        pasted = pasting_problem(token)
+        if pasted is not None:
+            raise ValueError(f"api_token: {pasted}")
         if any(ch.isspace() or ord(ch) < 32 for ch in token):
             raise ValueError("api_token: must not contain whitespace or control characters")
         if len(token) < MIN_TOKEN_LENGTH:

@@ -342,7 +342,7 @@ class _BaseClient:
         gen = _generated()
         unset = gen.UNSET
         kwargs: dict[str, Any] = gen.search_api._get_kwargs(
-            img_url=img_url,
+            img_url=validation.encode_image_url(img_url),
             page=page,
             page_size=page_size,
             language=gen.models.Language(language),
@@ -363,7 +363,7 @@ class _BaseClient:
     ) -> dict[str, Any]:
         gen = _generated()
         kwargs: dict[str, Any] = gen.search_v2_api._get_kwargs(
-            img_url=img_url,
+            img_url=validation.encode_image_url(img_url),
             page=page,
             page_size=page_size,
             language=gen.models.LanguageV2(language),
@@ -377,7 +377,8 @@ class _BaseClient:
     def _convert_kwargs(self, url: str, search_api_endpoint: str) -> dict[str, Any]:
         gen = _generated()
         body = gen.models.ConvertImageUrlRequest(
-            url=url, search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint)
+            url=validation.encode_image_url(url),
+            search_api_endpoint=gen.models.SearchApiEndpoint(search_api_endpoint),
         )
         kwargs: dict[str, Any] = gen.convert_api._get_kwargs(body=body)
         return self._request_kwargs(kwargs)
@@ -1041,6 +1042,34 @@ class AsyncTmapiClient(_BaseClient):
         self._slots: AbstractAsyncContextManager[Any] = (
             asyncio.Semaphore(max_concurrency) if max_concurrency else _NullAsyncContext()
         )
+        #: the event loop of the first call (a weak reference): the connection pool and the
+        #: slots belong to it (`_check_loop`)
+        self._loop: Callable[[], object] | None = None
+
+    def _check_loop(self) -> None:
+        """Refuse a call from another event loop than the first call's, naming the cause.
+
+        httpx's connections are bound to the loop that opened them: under a second
+        `asyncio.run()` they fail with a bare "Event loop is closed" (or hang, on a live
+        loop of another thread).
+        """
+        import asyncio
+        import weakref
+
+        loop = asyncio.get_running_loop()
+        first = None if self._loop is None else self._loop()
+        if first is loop:
+            return
+        if self._loop is None:
+            self._loop = weakref.ref(loop)
+            return
+        raise RuntimeError(
+            "AsyncTmapiClient: used from another event loop than its first call's (a second "
+            "asyncio.run(), or another thread's loop): its connections belong to that loop, "
+            "which is closed or elsewhere. Make one client per event loop: create it inside "
+            "the coroutine that asyncio.run() runs (`async with AsyncTmapiClient(...) as "
+            "client:`)."
+        )
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -1112,6 +1141,7 @@ class AsyncTmapiClient(_BaseClient):
         call_timeout, retries, hook = self._call_options(timeout, max_retries, on_retry)
         state = RetryState(operation, retries, hook)
         started = time.perf_counter()
+        self._check_loop()
         try:
             first: TmapiError | None = None
             try:
@@ -1199,6 +1229,7 @@ class AsyncTmapiClient(_BaseClient):
         request = self._http.build_request(**kwargs, timeout=timeout)
 
         async def send() -> T:
+            self._check_loop()
             error: TmapiError | None = None
             async with self._slots:
                 try:

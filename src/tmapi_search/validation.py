@@ -23,6 +23,8 @@ __all__ = [
     "check_search_api_endpoint",
     "check_search_args",
     "check_search_v2_args",
+    "encode_image_url",
+    "local_path_problem",
 ]
 
 MAX_PAGE_SIZE = 20
@@ -88,15 +90,73 @@ def is_converted_path(img_url: str) -> bool:
     return img_url.startswith(CONVERTED_PATH_PREFIX)
 
 
-def check_image_url(img_url: object, name: str = "img_url", *, allow_path: bool = True) -> str:
-    """An http(s) URL with a host, or (if `allow_path`) a converted `/search/...` path."""
-    text = _check_text(name, img_url)
-    if _WHITESPACE.search(text):
-        raise ValueError(f"{name}: must not contain whitespace")
-    if allow_path and is_converted_path(text):
+#: what a browser percent-encodes in a URL it is given (whitespace, and the ASCII
+#: characters RFC 3986 leaves out); `%` is kept: a URL may be encoded already
+_BROWSER_ENCODES = re.compile(r'[\s"<>\\^`{|}]')
+_WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/]")
+_HOST_FIRST = re.compile(r"[\w-]+(\.[\w-]+)+/")
+_IMAGE_SUFFIX = re.compile(r"(?i)\.(jpe?g|png|gif|webp|bmp|tiff?|heic|avif)$")
+
+
+def encode_image_url(img_url: str) -> str:
+    """`img_url` as a browser sends it: surrounding whitespace dropped, and whitespace and
+    the other characters a browser encodes (`"` `<` `>` `\\` `^` `` ` `` `{` `|` `}`)
+    percent-encoded as UTF-8 (`a b.jpg` -> `a%20b.jpg`). Everything else is kept as
+    written: `%XX` escapes, reserved characters, non-ASCII letters (which the API takes).
+    """
+    text = img_url.strip()
+    if not _BROWSER_ENCODES.search(text):
         return text
+    return _BROWSER_ENCODES.sub(
+        lambda match: "".join(f"%{byte:02X}" for byte in match.group().encode()), text
+    )
+
+
+def local_path_problem(text: str, name: str = "img_url") -> str | None:
+    """The message for a local file path given where an image URL is expected, else None."""
+    text = text.strip()
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    local = parts.scheme.lower() == "file" or (
+        not parts.netloc
+        and (
+            text.startswith(("./", "../", ".\\", "..\\", "~", "\\"))
+            or (text.startswith("/") and not is_converted_path(text))
+            or bool(_WINDOWS_PATH.match(text))
+            or (
+                not parts.scheme
+                and bool(_IMAGE_SUFFIX.search(text))
+                and not _HOST_FIRST.match(text)  # "www.shop.com/a.jpg": a URL without http
+            )
+        )
+    )
+    if not local:
+        return None
+    return (
+        f"{name}: {_preview(text)} is a local file; the API searches images by URL, so the "
+        "photo must be hosted first (your shop, a CDN, an image host) and its http(s) URL "
+        "given here"
+    )
+
+
+def check_image_url(img_url: object, name: str = "img_url", *, allow_path: bool = True) -> str:
+    """An http(s) URL with a host, or (if `allow_path`) a converted `/search/...` path.
+
+    Returns the text as given; whitespace inside is allowed (it is percent-encoded when
+    sent: `encode_image_url`), control characters are not. A local file path is refused
+    with a message saying that the photo must be hosted first.
+    """
+    text = _check_text(name, img_url)
+    if not text.strip():
+        raise ValueError(f"{name}: must not be blank")
+    if allow_path and is_converted_path(text.strip()):
+        if _WHITESPACE.search(text.strip()):
+            raise ValueError(f"{name}: a converted path must not contain whitespace")
+        return text
+    local = local_path_problem(text, name)
+    if local is not None:
+        raise ValueError(local)
+    parts = urlsplit(text.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         expected = "an http(s) URL" + (" or a converted '/search/...' path" if allow_path else "")
         raise ValueError(f"{name}: must be {expected}, got {_preview(text)}")
     return text

@@ -209,7 +209,7 @@ def test_refusals_are_usage_errors_before_any_call(tmp_path: Path) -> None:
         with pytest.raises(CatalogueError, match="has no image URL to search"):
             run_catalogue(empty, db, **base)
         (tmp_path / "nourl.csv").write_text("sku\nA\n", encoding="utf-8")
-        with pytest.raises(CatalogueError, match="no 'img_url' column"):
+        with pytest.raises(CatalogueError, match="no image URL column"):
             run_catalogue(tmp_path / "nourl.csv", db, **base)
         with RunLock(db) as lock:
             lock.acquire()
@@ -235,13 +235,19 @@ def test_export_refusals(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "keep me"
     with pytest.raises(OutputError, match="results database"):
         export_results(db, db, force=True)
-    assert export_results(db, out, force=True, format="jsonl").rows == 17
-    assert out.read_text(encoding="utf-8").startswith("{")  # the format given wins
+    with pytest.raises(UsageError, match="--format jsonl contradicts --out"):
+        export_results(db, out, force=True, format="jsonl")
+    assert out.read_text(encoding="utf-8") == "keep me"
+    odd = tmp_path / "out.txt"
+    with pytest.raises(UsageError, match="names no format"):
+        export_results(db, odd)
+    assert export_results(db, odd, format="jsonl").rows == 17
+    assert odd.read_text(encoding="utf-8").startswith("{")  # the format given
     with pytest.raises(UsageError, match="not a SQLite database"):
         export_results(out, tmp_path / "x.csv")
     if Path("/dev/full").exists():
         with pytest.raises(StorageError, match="^--out: cannot write /dev/full: No space left"):
-            export_results(db, Path("/dev/full"), force=True)
+            export_results(db, Path("/dev/full"), force=True, format="csv")
 
 
 def test_the_token_is_in_no_engine_frame(tmp_path: Path) -> None:

@@ -176,7 +176,7 @@ def test_bad_rows_are_reported_and_skipped_and_422_fails_one_image(tmp_path: Pat
     assert result.returncode == 4, result.stderr  # some images failed: an API error
     assert "skipped 3 bad row(s)" in result.stderr
     assert "line 6: blank img_url" in result.stderr
-    assert "line 7: img_url contains whitespace" in result.stderr
+    assert "line 7: img_url is not an http(s) URL ('not a url')" in result.stderr
     assert "line 8: img_url is not an http(s) URL" in result.stderr
     # the 3 rejected rows are failed rows of the account too (InvalidInput, never sent)
     assert "26 done, 7 failed, 0 pending of 33 images" in result.stdout

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -64,7 +65,13 @@ async def test_v2_converts_every_url_for_v2_and_pages_on_has_next_page(
 ) -> None:
     csv_path = catalogue_csv(tmp_path / "in.csv", 5)  # alicdn URLs: v1 would not convert
     tmapi_mock.search_v2.success(transform=lambda b: b["data"].update(has_next_page=True))
-    tmapi_mock.search_v2.success(transform=lambda b: b["data"].update(has_next_page=False))
+
+    def last_page(body: dict[str, Any]) -> None:
+        body["data"]["has_next_page"] = False
+        for item in body["data"]["items"]:  # other offers than page 1's
+            item["item_id"] += 1_000_000
+
+    tmapi_mock.search_v2.success(transform=last_page)
     settings = BulkSettings(
         search={"language": "en", "page_size": 3, "price_start": "2"},
         max_items_per_image=10,

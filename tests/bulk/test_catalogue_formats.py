@@ -113,7 +113,9 @@ def test_encoding_and_delimiter_options_override_detection(tmp_path: Path) -> No
         read_input(path, encoding="utf-8")
     with pytest.raises(InputError, match="--encoding: unknown encoding 'klingon'"):
         read_input(path, encoding="klingon")
-    with pytest.raises(InputError, match="has no 'img_url' column.*check --delimiter"):
+    with pytest.raises(
+        InputError, match="has no image URL column.*--image-column.*check --delimiter"
+    ):
         read_input(path, delimiter=",")
     with pytest.raises(InputError, match="--delimiter: one character"):
         read_input(path, delimiter=";;")
@@ -133,12 +135,13 @@ def test_unsure_encoding_names_the_file_what_was_tried_and_the_option(tmp_path: 
 
 def test_no_img_url_column_names_the_columns_and_the_delimiters_tried(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.csv"
-    path.write_text("sku;image;title\nA;https://x.example/a.jpg;t\n", encoding="utf-8")
+    path.write_text("sku;picture link;title\nA;https://x.example/a.jpg;t\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         read_input(path)
     message = str(caught.value)
-    assert "columns: sku, image, title" in message  # split on the likely delimiter
+    assert "columns: 'sku', 'picture link', 'title'" in message  # split on the likely one
     assert "comma, semicolon, tab, pipe" in message and "--delimiter" in message
+    assert "--image-column NAME" in message
 
 
 def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
@@ -160,7 +163,11 @@ def test_xlsx_catalogue_written_by_openpyxl(tmp_path: Path) -> None:
     rows[1][0] = 1001  # a numeric SKU cell: read as "1001", not "1001.0"
     rows.append([None, None, None, None, None])  # an empty row below the table
     path = write_xlsx(tmp_path / "catalogue.xlsx", {"Notes": [["x"]], "Products": rows})
-    with pytest.raises(InputError, match="no 'img_url' column.*sheet 'Notes'.*--sheet"):
+    with pytest.raises(
+        InputError,
+        match="sheet 'Notes', has no image URL column.*--image-column"
+        ".*sheets: 'Notes', 'Products' \\(--sheet",
+    ):
         read_input(path)
     result = read_input(path, sheet="Products")
     assert result.read_as == "xlsx, sheet 'Products'"

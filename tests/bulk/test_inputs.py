@@ -42,7 +42,7 @@ def test_bad_rows_are_reported_with_line_numbers_and_skipped(tmp_path: Path) -> 
         "id,img_url\n"
         f"1,{ALI}\n"
         "2,\n"
-        "3,not a url\n"
+        "3,./photos/a.jpg\n"
         "4,ftp://example.com/x.jpg\n"
         "5,/search/imgextra/1692942898123_q7ftzxs9.jpg\n"
         f"1,{ALI}\n",
@@ -51,7 +51,12 @@ def test_bad_rows_are_reported_with_line_numbers_and_skipped(tmp_path: Path) -> 
     assert [i.ext_id for i in rows.images] == ["1", "5"]
     assert [(b.line, b.reason) for b in rows.bad] == [
         (3, "blank img_url"),
-        (4, "img_url contains whitespace"),
+        (
+            4,
+            "img_url: './photos/a.jpg' is a local file; the API searches images by URL, so "
+            "the photo must be hosted first (your shop, a CDN, an image host) and its "
+            "http(s) URL given here",
+        ),
         (5, "img_url is not an http(s) URL"),
         (7, "duplicate of line 2, skipped"),
     ]

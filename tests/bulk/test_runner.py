@@ -190,8 +190,17 @@ async def test_non_alibaba_image_is_converted_once_and_the_path_kept(
     assert tmapi_mock.search.params()["img_url"] == converted
 
 
+def other_offers_each_page(request: httpx.Request) -> httpx.Response:
+    """The spec example, its offer ids moved by the page number: no offer on two pages."""
+    body = spec.response_example()
+    for item in body["data"]["items"]:
+        item["item_id"] += (int(request.url.params["page"]) - 1) * 1_000_000
+    return httpx.Response(200, json=body, request=request)
+
+
 async def test_paging_per_image_stops_at_max_items(tmp_path: Path, tmapi_mock: TmapiMock) -> None:
     csv_path = catalogue_csv(tmp_path / "in.csv", 3)
+    tmapi_mock.search.calls_with(other_offers_each_page)
     _, store = await run_bulk(
         tmp_path, csv_path, BulkSettings(max_items_per_image=5, concurrency=2)
     )
@@ -200,6 +209,23 @@ async def test_paging_per_image_stops_at_max_items(tmp_path: Path, tmapi_mock: T
     pages = sorted(int(r.url.params["page"]) for r in tmapi_mock.search.requests)
     assert pages == [1, 1, 1, 2, 2, 2, 3, 3, 3]
     assert {r.url.params["page_size"] for r in tmapi_mock.search.requests} == {"5"}
+
+
+async def test_paging_stops_when_the_api_repeats_its_offers(
+    tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    """The vendor's example answer on every page: the same 2 offers again and again."""
+    csv_path = catalogue_csv(tmp_path / "in.csv", 3)
+    runner, store = await run_bulk(
+        tmp_path, csv_path, BulkSettings(max_items_per_image=20, concurrency=2)
+    )
+    with store:
+        assert store.counts().items == 6  # 2 offers per image, each stored once
+        ids = store._db.execute("SELECT image_id, item_id FROM items").fetchall()
+    assert len(set(map(tuple, ids))) == len(ids)
+    pages = sorted(int(r.url.params["page"]) for r in tmapi_mock.search.requests)
+    assert pages == [1, 1, 1, 2, 2, 2]  # page 2 brought nothing new: no page 3
+    assert runner.stats.repeats_stopped == 3
 
 
 async def test_token_is_not_in_the_database(tmp_path: Path, tmapi_mock: TmapiMock) -> None:

@@ -43,13 +43,15 @@ Answer = Callable[[BulkRunner, httpx.Request], httpx.Response]
 
 
 def page_body(request: httpx.Request, *, v2: bool = False, last_page: int = 3) -> dict[str, Any]:
-    """The spec example for the page asked for, its titles tagged with the page number."""
+    """The spec example for the page asked for, its titles tagged with the page number
+    (and its offer ids moved: each page holds offers of its own)."""
     page = int(request.url.params["page"])
     body: dict[str, Any] = spec.response_example(spec.SEARCH_V2_PATH if v2 else spec.SEARCH_PATH)
     data = body["data"]
     data["page"] = page
     for item in data["items"]:
         item["title"] = f"p{page} {item['title']}"
+        item["item_id"] += (page - 1) * 1_000_000  # other offers on each page
     if v2:
         data["has_next_page"] = page < last_page
     return body

@@ -404,6 +404,8 @@ def test_export_and_status_account_for_every_row(tmp_path: Path, via: str) -> No
         "items": 12,
         "shared": 0,
         "partial": 0,  # one page per image here: no row holds pages of an unfinished search
+        "rejected": 0,
+        "gone": 0,
     }
     assert [(f["line"], f["sku"], f["error_code"]) for f in report["failed"]] == [
         (8, "BAD", "ParameterError")
@@ -474,11 +476,13 @@ def test_export_os_errors_are_one_line_with_the_path(results_db: Path, tmp_path:
         assert result.returncode == code, (target, result.stderr)
         line = one_line_error(result.stderr)
         assert text in line and (target in line or str(Path(target).parent) in line), line
-    full = run_cli("export", "--db", str(results_db), "--out", "/dev/full")
+    full = run_cli("export", "--db", str(results_db), "--out", "/dev/full", "--format", "csv")
     assert full.returncode == 6, full.stderr
     line = one_line_error(full.stderr)
     assert "/dev/full" in line and "No space left on device" in line
-    verbose = run_cli("-v", "export", "--db", str(results_db), "--out", "/dev/full")
+    verbose = run_cli(
+        "-v", "export", "--db", str(results_db), "--out", "/dev/full", "--format", "csv"
+    )
     assert verbose.returncode == 6 and "Traceback" in verbose.stderr
 
 

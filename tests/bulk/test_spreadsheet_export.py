@@ -425,9 +425,10 @@ def test_catalogue_edits_on_resume_are_applied_and_counted(tmp_path: Path) -> No
     assert third.returncode == 0, third.stderr
     assert (
         f"{path} changed since the last run: 2 new row(s), searched (1 of them a known sku/id "
-        "with a new img_url: the new image is searched, the old one's results stay in the "
-        "database); 1 row(s) with edited columns, updated; 2 row(s) of the database no "
-        "longer in it (kept, with their results); new column(s) colour"
+        "with a new image: the new one is searched; the old one's results are kept but no "
+        "longer shown); 1 row(s) with edited columns, updated; 2 row(s) of the database no "
+        "longer in it (gone: kept with their results, left out of export, report and status "
+        "counts; --include-gone shows them); new column(s) colour"
     ) in third.stderr
     with Store(db, create=False) as store:
         out = io.BytesIO()

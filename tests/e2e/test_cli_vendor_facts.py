@@ -49,7 +49,7 @@ def test_short_token_is_a_usage_error() -> None:
     with LocalTmapiServer() as server:
         result = run_cli("search", ALI, base_url=server.base_url, token="abc1234")
         assert server.search_calls == server.convert_calls == 0
-    assert result.returncode == 2 and "api_token: too short" in result.stderr
+    assert result.returncode == 2 and "--api-token / TMAPI_TOKEN: too short" in result.stderr
     assert "abc1234" not in result.stderr
 
 

@@ -101,7 +101,7 @@ def test_search_request_is_what_httpx_builds_from_params(
     mode: str,
 ) -> None:
     generated = search_items_by_image._get_kwargs(
-        img_url=img_url,
+        img_url=validation.encode_image_url(img_url),  # as a browser sends it
         page=page,
         page_size=page_size,
         language=models.Language(language),
@@ -127,7 +127,7 @@ def test_v2_request_is_what_httpx_builds_from_params(
 ) -> None:
     start, end = prices
     generated = search_items_by_image_v2._get_kwargs(
-        img_url=img_url,
+        img_url=validation.encode_image_url(img_url),
         page=2,
         page_size=50,
         language=models.LanguageV2("ja"),
@@ -147,7 +147,8 @@ def test_v2_request_is_what_httpx_builds_from_params(
 def test_convert_request_is_what_httpx_builds(mode: str) -> None:
     url = "https://example.com/a b/图.jpg?x=1"
     body = models.ConvertImageUrlRequest(
-        url=url, search_api_endpoint=models.SearchApiEndpoint("/global/search/image")
+        url=validation.encode_image_url(url),
+        search_api_endpoint=models.SearchApiEndpoint("/global/search/image"),
     )
     generated = convert_image_url._get_kwargs(body=body)
     with TmapiClient(TOKEN, base_url=BASE, auth=mode) as client:  # type: ignore[arg-type]

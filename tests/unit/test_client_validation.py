@@ -22,7 +22,8 @@ BAD_SEARCH_ARGS: list[tuple[str, dict[str, Any]]] = [
     ("img_url", {"img_url": "https://"}),
     ("img_url", {"img_url": "https://cbu01.alicdn.com/a.jpg\n"}),
     ("img_url", {"img_url": "https://cbu01.alicdn.com/a\x00.jpg"}),
-    ("img_url", {"img_url": "https://cbu01.alicdn.com/a b.jpg"}),
+    ("img_url", {"img_url": "./photos/a.jpg"}),
+    ("img_url", {"img_url": "file:///C:/photos/a.jpg"}),
     ("page", {"page": 0}),
     ("page", {"page": -3}),
     ("page", {"page": "1"}),
@@ -64,6 +65,35 @@ def test_bad_search_argument(
 ) -> None:
     with pytest.raises(ValueError, match=f"^{name}: "):
         _call(mode, kwargs)
+    assert tmapi_mock.call_count == 0
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_url_with_spaces_is_sent_as_a_browser_sends_it(mode: str, tmapi_mock: TmapiMock) -> None:
+    written = "https://cbu01.alicdn.com/img/ibank/my photo {1}.jpg"
+    _call(mode, {"img_url": f"  {written} "})
+    assert tmapi_mock.search.params()["img_url"] == (
+        "https://cbu01.alicdn.com/img/ibank/my%20photo%20%7B1%7D.jpg"
+    )
+
+
+def test_a_local_path_says_the_photo_must_be_hosted_first(tmapi_mock: TmapiMock) -> None:
+    with TmapiClient(TOKEN) as client, pytest.raises(ValueError, match="local file.*hosted first"):
+        client.search_by_image("./photos/a.jpg")
+    assert tmapi_mock.call_count == 0
+
+
+@pytest.mark.parametrize(
+    "token", ['"tok-SECRET-4f1c9a7e"', "'tok-SECRET-4f1c9a7e'", " tok-SECRET-4f1c9a7e\n"]
+)
+def test_a_token_as_pasted_is_refused_saying_what_to_strip(
+    token: str, tmapi_mock: TmapiMock
+) -> None:
+    with pytest.raises(ValueError, match="^api_token: the token as given has") as caught:
+        TmapiClient(token)
+    message = str(caught.value)
+    assert "strip" in message and "tok-SECRET" not in message
+    assert ("quotes" in message) == ("'" in token or '"' in token)
     assert tmapi_mock.call_count == 0
 
 
@@ -111,3 +141,11 @@ def test_bad_per_call_options(tmapi_mock: TmapiMock) -> None:
         with pytest.raises(ValueError, match="^timeout: "):
             client.search_by_image(ALI_IMAGE, timeout=0)
     assert tmapi_mock.call_count == 0
+
+
+def test_an_async_client_under_a_second_event_loop_says_why(tmapi_mock: TmapiMock) -> None:
+    client = AsyncTmapiClient(TOKEN)
+    asyncio.run(client.search_by_image(ALI_IMAGE))
+    with pytest.raises(RuntimeError, match="another event loop.*one client per event loop"):
+        asyncio.run(client.search_by_image(ALI_IMAGE))
+    assert tmapi_mock.search.call_count == 1

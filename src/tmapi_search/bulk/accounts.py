@@ -14,18 +14,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tmapi_search.bulk.schema import Database, ImageRecord, _image
+from tmapi_search.bulk.schema import (
+    CATALOGUE_KEY,
+    CURRENT_KEY,
+    GONE_SQL,
+    Database,
+    ImageRecord,
+    _image,
+)
 
 __all__ = ["AccountStatus", "AccountsMixin", "InputAccount", "Part", "RunCounts", "StoredItem"]
 
 #: An input row's account: items found, searched with no match, failed, not searched yet.
-AccountStatus = Literal["ok", "no_match", "failed", "pending"]
+AccountStatus = Literal["ok", "no_match", "failed", "pending", "gone"]
 
 #: the per-input account (see `_account`): the serving row's line by a self-join
 _ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra, im.status,
-    im.error_class, im.error_message, im.attempts, im.item_count, srv.line AS served_by_line
+    im.error_class, im.error_message, im.attempts, im.item_count, srv.line AS served_by_line,
+    {gone} AS gone
     FROM images AS im LEFT JOIN images AS srv ON srv.id = im.served_by
-    ORDER BY im.line, im.id"""
+    WHERE {where} ORDER BY im.line, im.id"""
 #: one image's items, by the UNIQUE (image_id, position) index: no sort
 _ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
 _ITEMS_BYTES_SQL = (
@@ -41,8 +49,8 @@ _ACCOUNT_WHERE = {
 #: the same for a database older than shared searches (no `served_by` column)
 _ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra,
     im.status, im.error_class, im.error_message, im.attempts, im.item_count,
-    NULL AS served_by_line
-    FROM images AS im ORDER BY im.line, im.id"""
+    NULL AS served_by_line, {gone} AS gone
+    FROM images AS im WHERE {where} ORDER BY im.line, im.id"""
 
 
 #: a part of the input rows, in input order (`Store.iter_account_bytes`)
@@ -111,6 +119,10 @@ class RunCounts:
     shared: int = 0
     partial: int = 0
     """Rows not done that hold some pages of their search (resumed at the next page)."""
+    rejected: int = 0
+    """Of `failed`: rows the catalogue reader rejected (never searched, `InvalidInput`)."""
+    gone: int = 0
+    """Rows the latest reading of the catalogue no longer has (not in the counts above)."""
     failed_by_class: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -126,6 +138,8 @@ def _account(row: sqlite3.Row) -> InputAccount:
     else:
         status = stored
     unsettled = status in ("failed", "pending")
+    if row[12]:
+        status = "gone"
     return InputAccount(
         line=row[1],
         img_url=row[2],
@@ -145,28 +159,79 @@ def _account(row: sqlite3.Row) -> InputAccount:
 class AccountsMixin(Database):
     """Reading a database back: the per-input account, items, counts."""
 
+    #: Reading back (accounts, exports, reports, counts, items) leaves out the rows that
+    #: the latest reading of the catalogue no longer has (`gone`: deleted rows, and the
+    #: old photo of a row whose photo changed); True shows them, with the status `gone`.
+    #: Nothing is ever deleted: they were paid for.
+    include_gone: bool = False
+
+    def current_reading(self) -> int | None:
+        """The latest catalogue reading that completed (its rows are the catalogue)."""
+        value = self._meta(CURRENT_KEY)
+        if value is None:  # a database of an older version: its last completed reading
+            catalogue = self._meta(CATALOGUE_KEY)
+            value = str(json.loads(catalogue).get("ingestion") or "") if catalogue else ""
+        return int(value) if value else None
+
+    def _gone_sql(self, alias: str = "im") -> str:
+        """SQL: the row `alias` is gone (the latest completed reading did not see it)."""
+        if not self._has_column("images", "seen_in"):
+            return "0"
+        return GONE_SQL.replace("im.seen_in", alias + ".seen_in")
+
+    def _shown_sql(self, alias: str = "im") -> str:
+        """SQL: the row `alias` is shown (not gone, or `include_gone`)."""
+        return "1" if self.include_gone else "NOT " + self._gone_sql(alias)
+
+    def number_columns(self) -> list[str]:
+        """The extra columns holding numbers in the latest catalogue reading (written as
+        numbers in a workbook; see `tmapi_search.bulk.columns`)."""
+        catalogue = self._meta(CATALOGUE_KEY)
+        names = json.loads(catalogue).get("number_columns", []) if catalogue else []
+        return [str(name) for name in names]
+
     # -- reading back ------------------------------------------------------------------
     def counts(self) -> RunCounts:
+        """Counts of the catalogue's rows (gone rows only as `gone`, whatever
+        `include_gone`), and of their items."""
         counts = RunCounts()
-        for row in self._db.execute("SELECT status, count(*) AS n FROM images GROUP BY status"):
+        gone = self._gone_sql("images")
+
+        def query(sql: str) -> Iterator[sqlite3.Row]:
+            return iter(self._db.execute(sql.replace("{gone}", gone)))
+
+        for row in query(
+            "SELECT status, count(*) AS n FROM images WHERE NOT {gone} GROUP BY status"
+        ):
             setattr(counts, row["status"], row["n"])
-        counts.items = self._db.execute("SELECT count(*) FROM items").fetchone()[0]
-        counts.no_match = self._db.execute(
-            "SELECT count(*) FROM images WHERE status = 'done' AND coalesce(item_count, 0) = 0"
-        ).fetchone()[0]
-        if self.readonly and not self._has_column("images", "served_by"):
-            counts.shared = 0
-        else:
-            counts.shared = self._db.execute(
-                "SELECT count(*) FROM images WHERE served_by IS NOT NULL"
-            ).fetchone()[0]
+        counts.gone = next(query("SELECT count(*) FROM images WHERE {gone}"))[0]
+        counts.items = next(
+            query(
+                "SELECT count(*) FROM items JOIN images ON images.id = items.image_id "
+                "WHERE NOT {gone}"
+            )
+        )[0]
+        counts.no_match = next(
+            query(
+                "SELECT count(*) FROM images WHERE status = 'done' "
+                "AND coalesce(item_count, 0) = 0 AND NOT {gone}"
+            )
+        )[0]
+        if not self.readonly or self._has_column("images", "served_by"):
+            counts.shared = next(
+                query("SELECT count(*) FROM images WHERE served_by IS NOT NULL AND NOT {gone}")
+            )[0]
         if self._has_column("images", "next_page"):
-            counts.partial = self._db.execute(
-                "SELECT count(*) FROM images WHERE next_page IS NOT NULL"  # (done: NULL)
-            ).fetchone()[0]
-        for row in self._db.execute(
+            counts.partial = next(  # (done: NULL)
+                query("SELECT count(*) FROM images WHERE next_page IS NOT NULL AND NOT {gone}")
+            )[0]
+        if self._has_column("images", "rejected"):
+            counts.rejected = next(
+                query("SELECT count(*) FROM images WHERE rejected AND NOT {gone}")
+            )[0]
+        for row in query(
             "SELECT error_class, count(*) AS n FROM images WHERE status = 'failed' "
-            "GROUP BY error_class ORDER BY n DESC"
+            "AND NOT {gone} GROUP BY error_class ORDER BY n DESC"
         ):
             counts.failed_by_class[row["error_class"] or "?"] = row["n"]
         return counts
@@ -175,7 +240,8 @@ class AccountsMixin(Database):
         """Every stored item with its image, in input order then result order (streamed,
         like `iter_account_texts`: only the images are sorted)."""
         reader = self._db.cursor()
-        for row in self._db.execute("SELECT * FROM images ORDER BY line, id"):
+        sql = "SELECT * FROM images AS im WHERE {shown} ORDER BY line, id"
+        for row in self._db.execute(sql.replace("{shown}", self._shown_sql())):
             items = reader.execute(_ITEMS_SQL, (row["id"],)).fetchall()
             if items:
                 image = _image(row)
@@ -188,9 +254,12 @@ class AccountsMixin(Database):
         The serving row's line comes from a self-join (no map of every id in memory); a
         database older than shared searches (no `served_by` column) has none.
         """
-        if self.readonly and not self._has_column("images", "served_by"):
-            return _ACCOUNT_SQL_UNSHARED
-        return _ACCOUNT_SQL
+        sql = (
+            _ACCOUNT_SQL_UNSHARED
+            if self.readonly and not self._has_column("images", "served_by")
+            else _ACCOUNT_SQL
+        )
+        return sql.replace("{gone}", self._gone_sql()).replace("{where}", self._shown_sql())
 
     def account(self, status: AccountStatus | None = None) -> Iterator[InputAccount]:
         """The per-input account, in input order: every row, its status, code, message.
@@ -199,8 +268,10 @@ class AccountsMixin(Database):
         cursor: nothing is held but the current row.
         """
         sql = self._account_sql()
-        if status is not None:  # only that status's rows are read (see `_account`)
-            sql = sql.replace("ORDER BY", f"WHERE {_ACCOUNT_WHERE[status]} ORDER BY")
+        if status == "gone":
+            sql = sql.replace("ORDER BY", "AND " + self._gone_sql() + " ORDER BY")
+        elif status is not None:  # only that status's rows are read (see `_account`)
+            sql = sql.replace("ORDER BY", f"AND {_ACCOUNT_WHERE[status]} ORDER BY")
         for row in self._db.execute(sql):
             entry = _account(row)
             if status is None or entry.status == status:
@@ -245,8 +316,10 @@ class AccountsMixin(Database):
                    SELECT line, id,
                           sum(max(coalesce(item_count, 0), 1)) OVER (ORDER BY line, id) AS upto,
                           sum(max(coalesce(item_count, 0), 1)) OVER () AS whole
-                   FROM images)
-               WHERE upto * 2 >= whole ORDER BY line, id LIMIT 1"""
+                   FROM images AS im WHERE {shown})
+               WHERE upto * 2 >= whole ORDER BY line, id LIMIT 1""".replace(
+                "{shown}", self._shown_sql()
+            )
         ).fetchone()
         return None if row is None else (int(row[0]), int(row[1]))
 
@@ -258,7 +331,7 @@ class AccountsMixin(Database):
         if part is not None:
             side, (line, image_id) = part
             where = "(im.line, im.id) <= (?, ?)" if side == "upto" else "(im.line, im.id) > (?, ?)"
-            sql = sql.replace("ORDER BY", f"WHERE {where} ORDER BY")
+            sql = sql.replace("ORDER BY", f"AND {where} ORDER BY")
             params = (line, image_id)
         reader = self._db.cursor()
         for row in self._db.execute(sql, params):

@@ -46,8 +46,7 @@ __all__ = [
     "write_report",
 ]
 
-ExportFormat = Literal["csv", "jsonl", "xlsx"]
-_SUFFIXES: dict[str, ExportFormat] = {".csv": "csv", ".jsonl": "jsonl", ".xlsx": "xlsx"}
+ExportFormat = Literal["csv", "tsv", "jsonl", "xlsx"]
 
 
 def _run(
@@ -166,23 +165,33 @@ class ExportSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
     """The file written (None: a stream)."""
+    gone_left_out: int = 0
+    """Rows the catalogue no longer has, left out (`include_gone` writes them)."""
+    running: str | None = None
+    """Set when a bulk run was writing the database (which, and the rows still pending):
+    the export holds what was saved so far."""
 
     def describe(self) -> str:
         """`12 row(s): 9 ok, 1 no_match, 1 failed, 1 pending`."""
-        parts = [
-            f"{self.by_status.get(name, 0)} {name}"
-            for name in ("ok", "no_match", "failed", "pending")
-        ]
-        return f"{self.rows} row(s): " + ", ".join(parts)
+        names = ["ok", "no_match", "failed", "pending"]
+        names += ["gone"] if self.by_status.get("gone") else []
+        parts = [f"{self.by_status.get(name, 0)} {name}" for name in names]
+        left_out = (
+            f" ({self.gone_left_out} row(s) no longer in the catalogue left out: "
+            "--include-gone writes them)"
+            if self.gone_left_out
+            else ""
+        )
+        return f"{self.rows} row(s): " + ", ".join(parts) + left_out
 
 
 def _format_of(out: Any, format: str | None) -> ExportFormat:
-    if format is None:
-        suffix = Path(out).suffix.lower() if isinstance(out, str | Path) else ""
-        return _SUFFIXES.get(suffix, "csv")
-    if format not in ("csv", "jsonl", "xlsx"):
-        raise UsageError(f"--format: must be csv, jsonl or xlsx, got {format!r}")
-    return cast(ExportFormat, format)
+    from tmapi_search.bulk.export import format_for
+
+    try:
+        return format_for(out if isinstance(out, str | Path) else None, format)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def export_results(
@@ -196,33 +205,40 @@ def export_results(
     terms: Terms | None = None,
     shortlist: int = 3,
     all_columns: bool = False,
+    include_gone: bool = False,
 ) -> ExportSummary:
     """Write every input row of `db` to `out`: one row per item found, one per row without.
 
+    The rows of the catalogue as last read: the rows it no longer has (`gone`) are left
+    out, or with `include_gone` written too, with the status `gone`.
+
     `out`: a path (written atomically: a temporary file renamed at the end; never over
     the database or any SQLite file, never over an existing file without `force`), or
-    a binary stream (`sys.stdout.buffer`). `format`: csv, jsonl or xlsx (default: from
-    `out`'s extension, else csv). `bom`: start CSV with a UTF-8 byte-order mark for
-    Excel (default: yes for a file, no for a stream). The database is opened read-only.
-    Each match carries its `decision` group at `terms` (`bulk.pricing.Terms`: quantity,
-    currency, sell price) with its score and `shortlist` place. xlsx: the workbook for
-    people (Decisions and Suppliers sheets), or with `all_columns` every field.
+    a binary stream (`sys.stdout.buffer`). `format`: csv, tsv, jsonl or xlsx (default:
+    from `out`'s extension; a `format` that contradicts it, or an extension that names
+    none without `format`, is a `UsageError`; a stream: csv). `bom`: start CSV with a
+    UTF-8 byte-order mark for Excel (default: yes for a file, no for a stream). The
+    database is opened read-only. Each match carries its `decision` group at `terms`
+    (`bulk.pricing.Terms`: quantity, currency, sell price) with its score and
+    `shortlist` place. xlsx: the workbook for people (Decisions and Suppliers sheets),
+    or with `all_columns` every field.
 
     Raises `UsageError` (not a results database; `OutputError`: `out` refused) or
     `StorageError` (a file cannot be read or written).
     """
+    from tmapi_search.bulk.activity import writing_now
     from tmapi_search.bulk.atomic import OutputRefusedError, atomic_write, check_output
     from tmapi_search.bulk.export import export as export_records
     from tmapi_search.bulk.signals import sigterm_interrupts
 
     db = Path(db)
-    fmt = _format_of(out, format)
     target = Path(out) if isinstance(out, str | Path) else None
     if target is not None:
         try:
             check_output(target, db, force=force)
         except OutputRefusedError as error:
             raise OutputError(str(error)) from None
+    fmt = _format_of(out, format)
     store = _open_readonly(db)
     counts: Counter[str] = Counter()
     decisions: dict[str, Any] = {
@@ -231,12 +247,24 @@ def export_results(
         "all_columns": all_columns,
     }
     signals = sigterm_interrupts() if handle_signals else contextlib.nullcontext()
+    try:
+        running = writing_now(db, store)
+        gone = 0 if include_gone else store.counts().gone
+    except sqlite3.Error as error:
+        store.close()
+        raise StorageError(f"--db: cannot read {db}: {cause(error)}") from error
     with store, signals:
         if target is None:
             stream = cast(IO[bytes], out)
             try:
                 count = export_records(
-                    store, fmt, stream, bom=bool(bom), counts=counts, **decisions
+                    store,
+                    fmt,
+                    stream,
+                    bom=bool(bom),
+                    counts=counts,
+                    include_gone=include_gone,
+                    **decisions,
                 )
                 stream.flush()
             except BrokenPipeError:
@@ -247,7 +275,7 @@ def export_results(
                 raise StorageError(f"cannot write to {where}: {cause(error)}") from error
             except sqlite3.Error as error:
                 raise StorageError(f"--db: cannot read {db}: {cause(error)}") from error
-            return ExportSummary(count, dict(counts))
+            return ExportSummary(count, dict(counts), None, gone, running)
         try:
             with atomic_write(target, binary=True, force=force) as handle:
                 count = export_records(
@@ -257,6 +285,7 @@ def export_results(
                     bom=bom is not False,
                     counts=counts,
                     spool_dir=target.parent,  # CSV's temporary body: beside the output
+                    include_gone=include_gone,
                     **decisions,
                 )
         except FileExistsError:
@@ -265,7 +294,7 @@ def export_results(
             raise StorageError(f"--out: cannot write {target}: {cause(error)}") from error
         except sqlite3.Error as error:
             raise StorageError(f"--db: cannot read {db}: {cause(error)}") from error
-    return ExportSummary(count, dict(counts), target)
+    return ExportSummary(count, dict(counts), target, gone, running)
 
 
 #: How a run's stored outcome reads as a state.
@@ -298,6 +327,7 @@ def read_status(db: str | Path, *, limit: int | None = 50) -> Status:
     each (None: all; the counts always count all). A run is `running` only while its
     process holds the database's lock.
     """
+    from tmapi_search.bulk.activity import writing_now
     from tmapi_search.bulk.lock import live_holder
 
     db = Path(db)
@@ -305,6 +335,7 @@ def read_status(db: str | Path, *, limit: int | None = 50) -> Status:
     try:
         with store:
             holder = live_holder(db)
+            running = writing_now(db, store) if holder is not None else None
             runs = store.runs()
             counts = store.counts()
             failed = list(islice(store.account("failed"), limit))
@@ -332,7 +363,7 @@ def read_status(db: str | Path, *, limit: int | None = 50) -> Status:
         db=db,
         counts=Counts.of(counts),
         runs=records,
-        running=holder.describe() if holder is not None else None,
+        running=running,
         failed_rows=failed,
         pending_rows=pending,
     )
@@ -346,12 +377,15 @@ def write_report(
     force: bool = False,
     terms: Terms | None = None,
     shortlist: int = 3,
+    include_gone: bool = False,
 ) -> ReportSummary:
     """Write the HTML report of `db` to `out`: each input's photo beside the offers found.
 
     One self-contained file, written atomically; `top`: matches shown per input row (and
     its `shortlist`, see `bulk.shortlist`); `terms` (`bulk.pricing.Terms`): the quantity,
     currency and sell price the cards' prices and margins are computed at.
+    The rows the catalogue no longer has (`gone`) are left out, or with `include_gone`
+    shown too, marked.
     Raises `UsageError` (not a results database, `top` < 1; `OutputError`: `out` exists
     without `force`, or is the database) or `StorageError`.
     """
@@ -360,7 +394,10 @@ def write_report(
 
     db, out = Path(db), Path(out)
     try:
-        return write(db, out, top=top, force=force, terms=terms, shortlist=shortlist)
+        return write(
+            db, out, top=top, force=force, terms=terms, shortlist=shortlist,
+            include_gone=include_gone,
+        )  # fmt: skip
     except OutputRefusedError as error:
         raise OutputError(str(error)) from None
     except ValueError as error:

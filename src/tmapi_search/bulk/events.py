@@ -78,6 +78,9 @@ class CatalogueOpened:
 
     path: Path
     read_as: str
+    columns: str | None = None
+    """The columns taken, when the image column is not called `img_url`:
+    "image column: 图片链接, SKU column: 商品编码"."""
     level: Level = "info"
 
     @property
@@ -180,15 +183,17 @@ class CatalogueChanged:
             part = f"{changes.new} new row(s), searched"
             if changes.url_changed:
                 part += (
-                    f" ({changes.url_changed} of them a known sku/id with a new img_url: the "
-                    "new image is searched, the old one's results stay in the database)"
+                    f" ({changes.url_changed} of them a known sku/id with a new image: the new "
+                    "one is searched; the old one's results are kept but no longer shown)"
                 )
             parts.append(part)
         if changes.edited:
             parts.append(f"{changes.edited} row(s) with edited columns, updated")
         if changes.gone:
             parts.append(
-                f"{changes.gone} row(s) of the database no longer in it (kept, with their results)"
+                f"{changes.gone} row(s) of the database no longer in it (gone: kept with their "
+                "results, left out of export, report and status counts; --include-gone shows "
+                "them)"
             )
         if changes.new_columns:
             parts.append("new column(s) " + ", ".join(changes.new_columns))

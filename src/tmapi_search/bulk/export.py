@@ -72,12 +72,54 @@ __all__ = [
     "STATUS_COLUMNS",
     "ExportFormat",
     "export",
+    "format_for",
     "input_fields",
     "status_fields",
 ]
 
-ExportFormat = Literal["csv", "jsonl", "xlsx"]
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "jsonl", "xlsx")
+ExportFormat = Literal["csv", "tsv", "jsonl", "xlsx"]
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "xlsx")
+#: the format of an output file, by its extension
+FORMAT_BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".xlsx": "xlsx"}
+
+
+def format_for(out: str | Path | None, fmt: str | None = None) -> ExportFormat:
+    """The format to write `out` in: `fmt` when given, else the one its extension names.
+
+    ValueError (naming `--format` or `--out`) when `fmt` contradicts the extension (a
+    CSV inside `results.xlsx`), when an extension names no format and `fmt` is not
+    given, or when `fmt` is not a format. Standard output (`out` None or "-"): `fmt`,
+    else CSV.
+    """
+    if fmt is not None:
+        fmt = fmt.lower()
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    if out is None or str(out) == "-":
+        return _as_format(fmt or "csv")
+    suffix = Path(out).suffix.lower()
+    named = FORMAT_BY_SUFFIX.get(suffix)
+    if named is None:
+        if fmt is None:
+            known = ", ".join(FORMAT_BY_SUFFIX)
+            raise ValueError(
+                f"--out: {out} names no format ({suffix or 'no extension'}; known: {known}); "
+                "give --format csv|tsv|jsonl|xlsx, or name the file for its format"
+            )
+        return _as_format(fmt)
+    if fmt is not None and fmt != named:
+        raise ValueError(
+            f"--format {fmt} contradicts --out {out} (a {suffix} file is {named}); "
+            f"drop --format, or name the file .{fmt}"
+        )
+    return _as_format(named)
+
+
+def _as_format(name: str) -> ExportFormat:
+    assert name in EXPORT_FORMATS
+    return name  # type: ignore[return-value]
+
+
 STATUS_COLUMNS = ("status", "error_code", "error_message")
 
 INPUT = "input."
@@ -283,6 +325,28 @@ def _rows(
     return item_columns, grew, count
 
 
+# -- TSV -----------------------------------------------------------------------------------
+def _tsv(
+    store: Store,
+    out: IO[bytes],
+    by_status: Counter[str],
+    judge: _Judge,
+    *,
+    bom: bool,
+    spool_dir: Path | None,
+) -> int:
+    """The CSV export, its cells written again with tabs (one pass over a temporary file)."""
+    with tempfile.TemporaryFile(dir=spool_dir) as body:
+        count = _csv(store, body, by_status, judge, bom=False, spool_dir=spool_dir)
+        body.seek(0)
+        source = io.TextIOWrapper(body, encoding="utf-8", newline="")
+        with utf8_text(out, bom=bom) as text:
+            writer = csv.writer(text, delimiter="\t", lineterminator="\r\n")
+            writer.writerows(csv.reader(source))
+        source.detach()
+    return count
+
+
 # -- XLSX ----------------------------------------------------------------------------------
 def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str], judge: _Judge) -> int:
     from tmapi_search.bulk.xlsx import Sheet, write_xlsx
@@ -315,6 +379,8 @@ def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str], judge: _Judge) 
                 **_flat_input(account),
             }
 
+    # the catalogue's number columns (`Store.number_columns`): numbers, as they were
+    numbers = frozenset(INPUT + name for name in store.number_columns())
     items_sheet = Sheet(
         "items",
         columns,
@@ -326,12 +392,14 @@ def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str], judge: _Judge) 
             if c.startswith((ITEM, DECISION)) and ("price" in c or c == DECISION + "margin")
         ),
         id_columns=frozenset(ITEM + name for name in ID_FIELDS),
+        number_columns=numbers,
     )
     inputs_sheet = Sheet(
         "inputs",
         ["input_line", *STATUS_COLUMNS, "items", "served_by_line", *_input_columns(store)],
         inputs(),
         link_columns=frozenset({INPUT + "img_url"}),
+        number_columns=numbers,
     )
     write_xlsx([items_sheet, inputs_sheet], out)
     return items_sheet.written
@@ -348,6 +416,7 @@ def export(
     terms: Terms | None = None,
     shortlist: int = SHORTLIST,
     all_columns: bool = False,
+    include_gone: bool = False,
 ) -> int:
     """Write every record (see the module docstring) to the binary stream `out`; returns how many.
 
@@ -357,9 +426,13 @@ def export(
     output's folder so that it takes no room elsewhere. `terms` (`pricing.Terms`: the
     quantity, currency and sell price; TermsError names the option) and `shortlist`:
     the decision group's. `all_columns`: the workbook with every field instead of the
-    one for people (`decision_sheet`).
+    one for people (`decision_sheet`). The rows of the catalogue as it was last read:
+    rows it no longer has (`gone`) are left out; `include_gone` writes them too, with
+    the status `gone`. TSV is the CSV export with tabs (the same cells, quoted where a
+    cell holds a tab or a line break).
     """
     by_status: Counter[str] = Counter()
+    store.include_gone = include_gone
     judge = _Judge(store, terms, shortlist)
     if fmt == "xlsx" and not all_columns:
         from tmapi_search.bulk.decision_sheet import write_decision_workbook
@@ -369,6 +442,9 @@ def export(
         )
     elif fmt == "jsonl":
         count = _jsonl(store, out, by_status, judge)
+    elif fmt == "tsv":
+        spool = None if spool_dir is None else Path(spool_dir)
+        count = _tsv(store, out, by_status, judge, bom=bom, spool_dir=spool)
     elif fmt == "csv":
         spool = None if spool_dir is None else Path(spool_dir)
         count = _csv(store, out, by_status, judge, bom=bom, spool_dir=spool)

@@ -26,6 +26,7 @@ from typing import Any
 from tmapi_search.bulk.schema import (
     CATALOGUE_KEY,
     COLUMNS_KEY,
+    CURRENT_KEY,
     INGESTION_KEY,
     Database,
     ImageRecord,
@@ -389,5 +390,6 @@ class Ingestion:
                 **(extra or {}),
             }
             self.store._set_meta(CATALOGUE_KEY, json.dumps(record, ensure_ascii=False))
+            self.store._set_meta(CURRENT_KEY, str(number))
         self.finished = True
         return changes

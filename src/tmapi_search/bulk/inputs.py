@@ -9,16 +9,18 @@ Accepted files:
 - `.csv`, `.tsv`, `.txt` and any other text file. The encoding is detected (a BOM first,
   then UTF-8, then charset-normalizer, which covers GBK/GB18030, Big5, Shift-JIS, UTF-16
   without a BOM, cp1252 ...); the delimiter is sniffed among `,` `;` tab `|` (the one
-  whose header names an `img_url` column). `encoding=` and `delimiter=` override both.
-  A text file whose first line names no `img_url` column (and whose name does not end
+  whose header names an image column). `encoding=` and `delimiter=` override both.
+  A text file whose first line names no image column (and whose name does not end
   in `.csv`/`.tsv`) is a list of image URLs, one per line.
 
-A catalogue needs an `img_url` column; `sku` and `id` are optional and identify the row;
+A catalogue needs an image column: `img_url`, `Image`, `Photo URL`, `图片链接` ... (see
+`tmapi_search.bulk.columns`; `image_column=` names it); a SKU column (`sku`, `Item code`,
+`商品编码` ..., or `sku_column=`) and an `id` column are optional and identify the row;
 every other column is carried along to the database and the export as is. Column names
 must be unique (case-insensitive): a repeated name is an error naming it.
 
 A row that cannot be searched (blank, not an http(s) URL nor a converted `/search/...`
-path, whitespace or control characters inside) is a `BadRow`: reported with its line
+path, a local file path, control characters inside) is a `BadRow`: reported with its line
 number and skipped. So is a row with more cells than the header (never trimmed: the
 cells would be misaligned), while a row with fewer is kept, its missing cells blank, and
 reported as a warning. A row repeating an earlier one (same `sku`/`id` and `img_url`) is
@@ -40,8 +42,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tmapi_search.bulk.columns import (
+    ID_NAMES,
+    IMAGE_NAMES,
+    SKU_NAMES,
+    ColumnChoice,
+    NumberColumns,
+    find_column,
+    id_like,
+)
 from tmapi_search.bulk.errors import CatalogueError
-from tmapi_search.validation import is_converted_path
+from tmapi_search.validation import is_converted_path, local_path_problem
 
 __all__ = [
     "DELIMITERS",
@@ -56,7 +67,6 @@ __all__ = [
 ]
 
 IMG_URL = "img_url"
-ID_COLUMNS = ("sku", "id")
 #: The delimiters sniffed in a text catalogue, in order of preference.
 DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -153,16 +163,22 @@ class InputRows:
 
 
 def url_problem(value: str) -> str | None:
-    """Why `value` cannot be searched as an image URL, or None when it can."""
+    """Why `value` cannot be searched as an image URL, or None when it can.
+
+    Whitespace inside a URL is fine (it is percent-encoded when sent, as a browser
+    does: `validation.encode_image_url`); control characters are not. A local file path
+    gets the SDK's message: the API searches by URL, the photo must be hosted first.
+    """
     if not value.strip():
         return "blank img_url"
     if _CONTROL.search(value):
         return "img_url contains control characters"
-    if _SPACE.search(value.strip()):
-        return "img_url contains whitespace"
     text = value.strip()
     if is_converted_path(text):  # the SDK's own rule for converted paths
-        return None
+        return "img_url contains whitespace" if _SPACE.search(text) else None
+    local = local_path_problem(text)
+    if local is not None:
+        return local
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "img_url is not an http(s) URL"
@@ -350,12 +366,17 @@ def _header_cells(first_line: str, delimiter: str) -> list[str]:
     return [cell.strip() for cell in next(csv.reader([first_line], delimiter=delimiter), [])]
 
 
-def _sniff_delimiter(first_line: str) -> str | None:
-    """The delimiter whose header names an `img_url` column, or None."""
+def _sniff_delimiter(first_line: str, image_column: str | None = None) -> str | None:
+    """The delimiter whose header names an image column (`image_names`), or None."""
+    names = _image_names(image_column)
     for delimiter in DELIMITERS:
-        if IMG_URL in [cell.lower() for cell in _header_cells(first_line, delimiter)]:
+        if find_column(_header_cells(first_line, delimiter), names) is not None:
             return delimiter
     return None
+
+
+def _image_names(image_column: str | None) -> tuple[str, ...]:
+    return IMAGE_NAMES if image_column is None else (image_column,)
 
 
 def _likely_delimiter(first_line: str) -> str:
@@ -383,10 +404,48 @@ def _columns(path: Path, header: Sequence[str]) -> list[str]:
     return names
 
 
-def _no_img_url(path: Path, columns: Sequence[str], hint: str) -> InputError:
+def _no_img_url(
+    path: Path, columns: Sequence[str], hint: tuple[str, str], image_column: str | None = None
+) -> InputError:
+    """`hint`: (where it was read, e.g. " (read as utf-8, comma-separated)"; advice)."""
+    where, advice = hint
+    shown = ", ".join(repr(name) for name in columns) or "none"
+    if image_column is not None:
+        return InputError(
+            f"--image-column: {path}{where} has no column {image_column!r} (columns: {shown})"
+            + advice
+        )
     return InputError(
-        f"INPUT: {path} has no {IMG_URL!r} column (columns: {', '.join(columns) or 'none'})" + hint
+        f"INPUT: {path}{where} has no image URL column (columns: {shown}); name it with "
+        "--image-column NAME (names recognised by themselves: img_url, image, photo url, "
+        "图片链接 ...)" + advice
     )
+
+
+def choose_columns(
+    path: Path,
+    columns: Sequence[str],
+    image_column: str | None = None,
+    sku_column: str | None = None,
+    hint: tuple[str, str] = ("", ""),
+) -> ColumnChoice:
+    """The image, SKU and id columns of a header (see `tmapi_search.bulk.columns`);
+    InputError listing the columns when there is no image column (or no `sku_column`)."""
+    image = find_column(columns, _image_names(image_column))
+    if image is None:
+        raise _no_img_url(path, columns, hint, image_column)
+    rest = [name if i != image else "" for i, name in enumerate(columns)]
+    if sku_column is not None:
+        sku = find_column(rest, (sku_column,))
+        if sku is None:
+            shown = ", ".join(repr(name) for name in columns)
+            raise InputError(
+                f"--sku-column: {path} has no column {sku_column!r} (columns: {shown})"
+            )
+    else:
+        sku = find_column(rest, SKU_NAMES)
+    ext_id = find_column([name if i != sku else "" for i, name in enumerate(rest)], ID_NAMES)
+    return ColumnChoice(image, sku, ext_id, image_given=image_column is not None)
 
 
 def _cell_text(value: Any) -> str:
@@ -403,9 +462,15 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+class _NumberText(str):
+    """The text of a workbook cell that held a number (`12.5`): kept as text, marked."""
+
+    __slots__ = ()
+
+
 def _xlsx_records(
     path: Path, sheet: str | None
-) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
+) -> tuple[list[str], Iterator[tuple[int, list[str]]], str, list[str]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -430,7 +495,12 @@ def _xlsx_records(
     def records() -> Iterator[tuple[int, list[str]]]:
         try:
             for number, values in enumerate(rows, start=2):
-                cells = [_cell_text(value) for value in values]
+                cells = [
+                    _NumberText(_cell_text(value))
+                    if isinstance(value, int | float) and not isinstance(value, bool)
+                    else _cell_text(value)
+                    for value in values
+                ]
                 while len(cells) > len(header) and not cells[-1]:
                     cells.pop()  # empty cells right of the table are not data
                 if any(cells):
@@ -438,7 +508,7 @@ def _xlsx_records(
         finally:
             book.close()
 
-    return header, records(), f"xlsx, sheet {chosen!r}"
+    return header, records(), f"xlsx, sheet {chosen!r}", list(names)
 
 
 # -- text: encoding, streamed ---------------------------------------------------------
@@ -449,7 +519,7 @@ _CHUNK = 1 << 20
 _WHOLE_DETECT = 4 << 20
 _SAMPLE = 1 << 20
 #: Part of the fingerprint: a change in how rows are read makes every catalogue "new".
-_READER_VERSION = "1"
+_READER_VERSION = "2"
 
 
 def _scan(path: Path, codec: str | None) -> tuple[bool, str, int]:
@@ -562,8 +632,14 @@ class InputStream:
     fingerprint: str
     size: int
     events: Iterator[Event]
-    #: catalogue columns carried as `extra` (all but img_url, sku, id)
+    #: catalogue columns carried as `extra` (all but the image, SKU and id columns)
     extra_columns: list[str] = field(default_factory=list)
+    #: the columns taken as the image URL, the SKU and the id (None: none)
+    image_column: str | None = None
+    sku_column: str | None = None
+    id_column: str | None = None
+    #: which extra columns hold numbers (complete once the rows are read: `number_columns`)
+    numbers: NumberColumns | None = None
     #: rows (records) read so far
     rows_read: int = 0
     _close: Any = None
@@ -572,6 +648,17 @@ class InputStream:
         for event in self.events:
             self.rows_read += 1
             yield event
+
+    def number_columns(self) -> list[str]:
+        """The extra columns written as numbers in a workbook (the rows read so far)."""
+        return [] if self.numbers is None else self.numbers.names()
+
+    def describe_columns(self) -> str:
+        """ "image column: 图片链接" (and the SKU column when there is one)."""
+        text = f"image column: {self.image_column}"
+        if self.sku_column is not None:
+            text += f", SKU column: {self.sku_column}"
+        return text
 
     def close(self) -> None:
         if self._close is not None:
@@ -596,10 +683,14 @@ def open_input(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    image_column: str | None = None,
+    sku_column: str | None = None,
 ) -> InputStream:
     """Open the input file and check its header; raise InputError when it cannot be used.
 
-    The rows are read as the stream is iterated, never all at once.
+    The rows are read as the stream is iterated, never all at once. The image and SKU
+    columns are recognised by name (`tmapi_search.bulk.columns`), or named by
+    `image_column` / `sku_column`.
     """
     path = Path(path)
     if not path.exists():
@@ -611,30 +702,43 @@ def open_input(
         raise InputError(f"--sheet: only for .xlsx workbooks, and {path} is a text file")
     if delimiter is not None:
         delimiter = parse_delimiter(delimiter)
-    options = {"encoding": encoding, "delimiter": delimiter, "sheet": sheet}
+    options = {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "sheet": sheet,
+        "image_column": image_column,
+        "sku_column": sku_column,
+    }
 
     if suffix in _SPREADSHEET_SUFFIXES:
         for name, given in (("--encoding", encoding), ("--delimiter", delimiter)):
             if given is not None:
                 raise InputError(f"{name}: only for text catalogues, and {path} is a workbook")
         _ok, digest, size = _scan(path, None)
-        header, records, read_as = _xlsx_records(path, sheet)
+        header, records, read_as, sheets = _xlsx_records(path, sheet)
         columns = _columns(path, header)
-        if IMG_URL not in [name.lower() for name in columns]:
+        try:
+            hint = (
+                f", {read_as.removeprefix('xlsx, ')},",
+                f"; the workbook's sheets: {', '.join(map(repr, sheets))} (--sheet NAME "
+                "reads another)",
+            )
+            choice = choose_columns(path, columns, image_column, sku_column, hint)
+        except InputError:
             close = getattr(records, "close", None)
             if close is not None:
                 close()
-            raise _no_img_url(path, columns, f" in {read_as}; pick one with --sheet")
-        events, extra = _table_events(columns, records, workbook=True)
-        return InputStream(
+            raise
+        return _table_stream(
             path,
             columns,
+            choice,
+            records,
             read_as,
             _fingerprint(digest, size, **options),
             size,
-            events,
-            extra,
-            _close=getattr(records, "close", None),
+            workbook=True,
+            close=getattr(records, "close", None),
         )
 
     try:
@@ -671,18 +775,21 @@ def open_input(
         handle_text.close()
         raise InputError(f"INPUT: {path} is empty")
     lines: Iterator[str] = itertools.chain(head_lines, handle_text)
-    sniffed = delimiter or _sniff_delimiter(first)
+    sniffed = delimiter or _sniff_delimiter(first, image_column)
     if sniffed is None and suffix == ".tsv":
         sniffed = "\t"
-    if sniffed is None and suffix in _TABLE_SUFFIXES:
+    if sniffed is None and (suffix in _TABLE_SUFFIXES or image_column is not None):
         handle_text.close()
         likely = _likely_delimiter(first)
         columns = _header_cells(first, likely)
         raise _no_img_url(
             path,
             columns,
-            f" (read as {how}, delimiters tried: comma, semicolon, tab, pipe); "
-            "name the image column img_url, or give the delimiter with --delimiter",
+            (
+                f" (read as {how}, delimiters tried: comma, semicolon, tab, pipe)",
+                "; or give the delimiter with --delimiter",
+            ),
+            image_column,
         )
     if sniffed is None:
         return InputStream(
@@ -702,9 +809,12 @@ def open_input(
     reader = csv.reader(itertools.chain(head_lines, handle_text), delimiter=sniffed)
     header = next(reader, [])
     columns = _columns(path, header)
-    if IMG_URL not in [name.lower() for name in columns]:
+    try:
+        hint = (f" (read as {read_as})", "; or check --delimiter")
+        choice = choose_columns(path, columns, image_column, sku_column, hint)
+    except InputError:
         handle_text.close()
-        raise _no_img_url(path, columns, f" (read as {read_as}); check --delimiter")
+        raise
 
     def csv_records() -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
@@ -719,9 +829,44 @@ def open_input(
             yield start + skipped_lines, cells
             start = reader.line_num + 1
 
-    events, extra = _table_events(columns, csv_records())
+    return _table_stream(
+        path,
+        columns,
+        choice,
+        csv_records(),
+        read_as,
+        fingerprint,
+        size,
+        close=handle_text.close,
+    )
+
+
+def _table_stream(
+    path: Path,
+    columns: list[str],
+    choice: ColumnChoice,
+    records: Iterator[tuple[int, list[str]]],
+    read_as: str,
+    fingerprint: str,
+    size: int,
+    *,
+    workbook: bool = False,
+    close: Any = None,
+) -> InputStream:
+    events, extra, numbers = _table_events(columns, choice, records, workbook=workbook)
     return InputStream(
-        path, columns, read_as, fingerprint, size, events, extra, _close=handle_text.close
+        path,
+        columns,
+        read_as,
+        fingerprint,
+        size,
+        events,
+        extra,
+        image_column=columns[choice.image],
+        sku_column=None if choice.sku is None else columns[choice.sku],
+        id_column=None if choice.ext_id is None else columns[choice.ext_id],
+        numbers=numbers,
+        _close=close,
     )
 
 
@@ -731,12 +876,21 @@ def read_input(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    image_column: str | None = None,
+    sku_column: str | None = None,
 ) -> InputRows:
     """Read the whole input file into memory (`open_input`, collected; duplicates found).
 
     Raise InputError when it cannot be used at all.
     """
-    stream = open_input(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    stream = open_input(
+        path,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        image_column=image_column,
+        sku_column=sku_column,
+    )
     result = InputRows(columns=stream.columns, read_as=stream.read_as)
     seen: dict[str, int] = {}
     with stream:
@@ -755,18 +909,22 @@ def read_input(
 
 def _table_events(
     columns: list[str],
+    choice: ColumnChoice,
     records: Iterator[tuple[int, list[str]]],
     *,
     workbook: bool = False,
-) -> tuple[Iterator[Event], list[str]]:
-    lower = {name.lower(): index for index, name in enumerate(columns)}
-    url_at = lower[IMG_URL]
-    ids_at = {col: lower[col] for col in ID_COLUMNS if col in lower}
+) -> tuple[Iterator[Event], list[str], NumberColumns]:
+    url_at = choice.image
+    sku_at = choice.sku
+    id_at = choice.ext_id
     width = len(columns)
-    special = {url_at, *ids_at.values()}
+    special = {url_at, sku_at, id_at} - {None}
     extra_names = [(i, name) for i, name in enumerate(columns) if i not in special]
-    sku_at = ids_at.get("sku")
-    id_at = ids_at.get("id")
+    numbers = NumberColumns(
+        [name for _i, name in extra_names],
+        never=frozenset(n for n, (_i, name) in enumerate(extra_names) if id_like(name)),
+    )
+    see = numbers.see
 
     def rejected(line: int, cells: list[str], url: str, reason: str) -> BadRow:
         cells = cells[:width]
@@ -810,6 +968,12 @@ def _table_events(
             if problem is not None:
                 yield "bad", rejected(line, cells, url, problem)
                 continue
+            extra = {}
+            for n, (i, name) in enumerate(extra_names):
+                cell = cells[i]
+                if cell.strip():
+                    see(n, cell, type(cell) is _NumberText)
+                extra[name] = str(cell)
             yield (
                 "image",
                 InputImage(
@@ -817,11 +981,11 @@ def _table_events(
                     img_url=url.strip(),
                     sku=None if sku_at is None else cells[sku_at].strip() or None,
                     ext_id=None if id_at is None else cells[id_at].strip() or None,
-                    extra={name: cells[i] for i, name in extra_names},
+                    extra=extra,
                 ),
             )
 
-    return events(), [name for _i, name in extra_names]
+    return events(), [name for _i, name in extra_names], numbers
 
 
 def _cell_at(cells: list[str], index: int | None) -> str | None:

@@ -90,6 +90,11 @@ class RunOptions:
     """Encoding of a text catalogue (default: detected)."""
     delimiter: str | None = None
     """Delimiter of a text catalogue: a character or tab/comma/semicolon/pipe (sniffed)."""
+    image_column: str | None = None
+    """The column holding the image URLs (default: recognised by its name, see
+    `tmapi_search.bulk.columns`: img_url, image, photo url, 图片链接 ...)."""
+    sku_column: str | None = None
+    """The column identifying a row (default: recognised: sku, item code, 商品编码 ...)."""
     wait: bool = False
     """If another run holds the database, wait for it to end instead of refusing."""
     max_connection_failures: int | None = None

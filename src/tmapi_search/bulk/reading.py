@@ -132,7 +132,7 @@ class CatalogueReader:
         self.warning_count += len(warnings)
         self.warnings.extend(warnings[: SHOWN_ROWS - len(self.warnings)])
         if count < size:
-            ingestion.finish()
+            ingestion.finish({"number_columns": self.stream.number_columns()})
             self.finished = True
         self.on_progress(Reading(self.stream.rows_read, done=self.finished, todo=self.todo))
 

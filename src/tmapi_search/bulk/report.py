@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tmapi_search.bulk.activity import writing_now
 from tmapi_search.bulk.atomic import atomic_write, check_output
 from tmapi_search.bulk.pricing import Terms
 from tmapi_search.bulk.shortlist import SHORTLIST, Judged
@@ -72,6 +73,10 @@ class ReportSummary:
     cards: int
     by_status: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
+    gone_left_out: int = 0
+    """Rows the catalogue no longer has, left out (`include_gone` shows them)."""
+    running: str | None = None
+    """Set when a bulk run was writing the database: the report shows what was saved."""
 
 
 # -- reading the database -------------------------------------------------------------
@@ -248,17 +253,20 @@ def build_report_data(
     top: int = DEFAULT_TOP,
     terms: Terms | None = None,
     shortlist: int = SHORTLIST,
+    include_gone: bool = False,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data (strings not yet escaped).
 
-    `terms`: the quantity, currency and sell price the cards' prices and margins are
-    computed at (`pricing.Terms`; TermsError names the option); `shortlist`: the
-    matches on each row's shortlist (shown even beyond `top`). ValueError naming
-    `--db` when `db` is missing or not a results database.
+    The rows of the catalogue as last read; `include_gone` adds the rows it no longer
+    has, with the status `gone`. `terms`: the quantity, currency and sell price the
+    cards' prices and margins are computed at (`pricing.Terms`; TermsError names the
+    option); `shortlist`: the matches on each row's shortlist (shown even beyond `top`).
+    ValueError naming `--db` when `db` is missing or not a results database.
     """
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
     with Store(db, readonly=True) as store:
+        store.include_gone = include_gone
         terms = (terms or Terms()).check(store.extra_columns())
         accounts = list(store.account())
         # every stored match is priced and scored (a score compares a row's matches);
@@ -456,6 +464,7 @@ def write_report(
     force: bool = False,
     terms: Terms | None = None,
     shortlist: int = SHORTLIST,
+    include_gone: bool = False,
 ) -> ReportSummary:
     """Write the report of `db` to `out` atomically (temp file + rename).
 
@@ -467,7 +476,12 @@ def write_report(
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
     check_output(out_path, db_path, force=force)
-    data = build_report_data(db_path, top=top, terms=terms, shortlist=shortlist)
+    with Store(db_path, readonly=True) as store:
+        running = writing_now(db_path, store)
+        gone = 0 if include_gone else store.counts().gone
+    data = build_report_data(
+        db_path, top=top, terms=terms, shortlist=shortlist, include_gone=include_gone
+    )
     page = render_html(data, title=db_path.name).encode("utf-8")
     with atomic_write(out_path, binary=True, force=force) as handle:
         handle.write(page)
@@ -477,4 +491,6 @@ def write_report(
         cards=sum(len(i["cards"]) for i in data["inputs"]),
         by_status=dict(data["counts"]),
         bytes=len(page),
+        gone_left_out=gone,
+        running=running,
     )

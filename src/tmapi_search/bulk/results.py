@@ -295,6 +295,16 @@ class ResultsMixin(Database):
             page_params=row["page_params"],
         )
 
+    def item_ids(self, image_id: int) -> set[Any]:
+        """The offer ids (`item_id`) of the items stored for an image."""
+        return {
+            row[0]
+            for row in self._db.execute(
+                "SELECT item_id FROM items WHERE image_id = ? AND item_id IS NOT NULL",
+                (image_id,),
+            )
+        }
+
     def take_pages(self, source_id: int, image_id: int) -> None:
         """One transaction: the stored pages of row `source_id` move to row `image_id`.
 

@@ -144,9 +144,14 @@ class CatalogueRun:
             encoding=self.options.encoding,
             delimiter=self.options.delimiter,
             sheet=self.options.sheet,
+            image_column=self.options.image_column,
+            sku_column=self.options.sku_column,
         )
         self._stack.enter_context(stream)
-        self.emit(CatalogueOpened(path, stream.read_as))
+        named = stream.image_column is not None and stream.image_column.lower() != "img_url"
+        self.emit(
+            CatalogueOpened(path, stream.read_as, stream.describe_columns() if named else None)
+        )
         reader = self.reader = CatalogueReader(path, stream, self.emit)
         if not reader.has_image():  # reads up to the first searchable row, nothing stored
             skipped = reader.skipped()
@@ -429,6 +434,7 @@ class CatalogueRun:
             errors_now=errors,
             shared_now=stats.shared,
             left_pending=stats.left_pending,
+            repeats_stopped=stats.repeats_stopped,
             refused_503=stats.refused_503,
             elapsed=stats.elapsed,
             rate=stats.rate,

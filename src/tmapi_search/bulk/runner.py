@@ -181,6 +181,9 @@ class BulkStats:
     """Rows served by another row's search (same image URL): no call of their own."""
     left_pending: int = 0
     """Rows left pending because their call got no answer (connection, timeout)."""
+    repeats_stopped: int = 0
+    """Images whose paging stopped at a page that brought no offer not seen already for
+    the image (the API repeating itself): no further page paid for."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
@@ -210,6 +213,9 @@ class _Image:
     total_count: int | None = None
     #: the page to ask for next
     page: int = 1
+    #: the offers (`item_id`) taken so far for this image: a page repeating them is not
+    #: stored again, and one that brings none new ends the paging
+    seen_ids: set[Any] = field(default_factory=set)
     attempts: int = 0
     #: of `attempts`, those already counted in the database (with a stored page)
     attempts_saved: int = 0
@@ -565,6 +571,11 @@ class BulkRunner:
         image.page = partial.next_page
         image.stored = partial.stored
         image.total_count = partial.total_count
+        try:
+            image.seen_ids = self.store.item_ids(image.record.id)
+        except sqlite3.Error as error:
+            self._storage_failed(error)
+            return False
         logger.info(
             "bulk: line %d: %d item(s) stored by an earlier run, resuming at page %d",
             image.record.line,
@@ -798,10 +809,35 @@ class BulkRunner:
 
     def _take_page(self, image: _Image, data: SearchData | SearchDataV2) -> bool:
         """Take a page's items (`image.items`, stored by the caller); True when another
-        page is needed (as iter_search_by_image)."""
+        page is needed (as iter_search_by_image).
+
+        An offer already taken for this image (same `item_id`) is not taken again; a page
+        with offer ids none of which is new ends the paging (the API repeats itself:
+        asking on would pay for the same offers again).
+        """
         wanted = max(0, self.settings.max_items_per_image - image.stored)
-        image.items = list(data.items[:wanted])
+        seen = image.seen_ids
+        fresh = []
+        ids = new = 0
+        for item in data.items:
+            item_id = getattr(item, "item_id", None)
+            if isinstance(item_id, int | str) and not isinstance(item_id, bool):
+                ids += 1
+                if item_id in seen:
+                    continue
+                seen.add(item_id)
+                new += 1
+            fresh.append(item)
+        image.items = fresh[:wanted]
         image.total_count = data.total_count
+        if ids and not new:
+            self.stats.repeats_stopped += 1
+            logger.info(
+                "bulk: line %d: page %d repeats offers already taken; no further page",
+                image.record.line,
+                image.page,
+            )
+            return False
         if not data.items or image.stored + len(image.items) >= self.settings.max_items_per_image:
             return False
         has_next = getattr(data, "has_next_page", None)

@@ -151,6 +151,14 @@ INGESTION_KEY = "ingestion"
 CATALOGUE_KEY = "catalogue"
 #: meta: the extra column names of every row stored, in first-seen order (JSON list)
 COLUMNS_KEY = "extra_columns"
+#: meta: the number of the latest catalogue reading that completed: the rows it did not
+#: see are `gone` (kept when a new reading starts, unlike `CATALOGUE_KEY`)
+CURRENT_KEY = "current_reading"
+#: SQL: the row `im` is gone (the latest completed reading did not see it); a database of
+#: an older version: its last completed reading (`CATALOGUE_KEY`), else none is gone
+GONE_SQL = """(coalesce(im.seen_in, 0) < coalesce(
+    (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'current_reading'),
+    (SELECT json_extract(value, '$.ingestion') FROM meta WHERE key = 'catalogue'), 0))"""
 
 
 def normalise_url(img_url: str) -> str:

@@ -55,6 +55,10 @@ class Counts:
     """Rows served by another row's search (same image URL): no call of their own."""
     partial: int = 0
     """Rows not finished holding pages already paid for (the next run asks for the rest)."""
+    rejected: int = 0
+    """Of `failed`: rows rejected when the catalogue was read (never searched, in no run)."""
+    gone: int = 0
+    """Rows the catalogue no longer has (not in the counts above; kept: paid for)."""
     failed_by_class: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -73,6 +77,8 @@ class Counts:
             items=counts.items,
             shared=counts.shared,
             partial=counts.partial,
+            rejected=counts.rejected,
+            gone=counts.gone,
             failed_by_class=dict(counts.failed_by_class),
         )
 
@@ -86,6 +92,8 @@ class Counts:
             "items": self.items,
             "shared": self.shared,
             "partial": self.partial,
+            "rejected": self.rejected,
+            "gone": self.gone,
         }
 
 
@@ -116,6 +124,9 @@ class RunSummary:
     """Rows this run served from another row's search (same image URL): no call of theirs."""
     left_pending: int = 0
     """Rows left pending because their call got no answer (a rerun searches them)."""
+    repeats_stopped: int = 0
+    """Images whose paging stopped at a page that brought no new offer (the API
+    repeating the offers already stored): no further page paid for."""
     refused_503: int = 0
     elapsed: float = 0.0
     rate: float = 0.0
@@ -206,7 +217,8 @@ class Status:
     counts: Counts
     runs: list[RunRecord]
     running: str | None
-    """Who writes the database now (pid, host, start), or None when no run does."""
+    """Who writes the database now, in a sentence (pid, host, start, the rows still
+    pending), or None when no run does."""
     failed_rows: list[InputAccount]
     pending_rows: list[InputAccount]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
 
+from tmapi_search.bulk.columns import is_plain_number
 from tmapi_search.bulk.rows import cell_text, is_formula_like
 
 __all__ = ["Sheet", "write_xlsx"]
@@ -46,6 +47,9 @@ class Sheet:
     price_columns: frozenset[str] = field(default_factory=frozenset)
     #: columns holding identifiers: numbers shown whole (`0`), never as 8.66E+11
     id_columns: frozenset[str] = field(default_factory=frozenset)
+    #: columns holding numbers as text (a catalogue's `12.5`): plain decimals written as
+    #: numbers (`tmapi_search.bulk.columns.is_plain_number`), anything else as text
+    number_columns: frozenset[str] = field(default_factory=frozenset)
     #: rows written (set by write_xlsx)
     written: int = 0
 
@@ -82,16 +86,19 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
         money = {name: _money_cell(ws) for name in sheet.price_columns}
         links = 0
         count = 0
+        numbers = sheet.number_columns
         for row in sheet.rows:
             values: list[Any] = []
             for name in sheet.columns:
                 value = row.get(name)
+                if name in numbers and type(value) is str and is_plain_number(value):
+                    value = _number(value)
                 plain = _plain(value)
                 if plain is not _STYLED and name not in special:
                     values.append(plain)  # most cells: a bare value, no cell object
                     continue
                 if name in money and name not in sheet.link_columns:
-                    number = _number(value)
+                    number = _money(value)
                     if number is not None:
                         cell = money[name]
                         cell.value = number
@@ -132,7 +139,7 @@ def _money_cell(ws: Any) -> Any:
     return cell
 
 
-def _number(value: Any) -> float | Decimal | None:
+def _money(value: Any) -> float | Decimal | None:
     """A price as a number cell's value: a number, or decimal text; else None."""
     if isinstance(value, bool):
         return None
@@ -145,6 +152,11 @@ def _number(value: Any) -> float | Decimal | None:
     if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
         return float(value)
     return None
+
+
+def _number(text: str) -> int | float:
+    text = text.strip()
+    return float(text) if "." in text else int(text)
 
 
 def _plain(value: Any) -> Any:

@@ -129,6 +129,22 @@ def bulk(
             "(default: sniffed among , ; tab |).",
         ),
     ] = None,
+    image_column: Annotated[
+        str | None,
+        typer.Option(
+            "--image-column",
+            help="The column holding the image URLs (default: recognised by name: img_url, "
+            "image, image url, photo, picture, 图片链接, 主图 ...).",
+        ),
+    ] = None,
+    sku_column: Annotated[
+        str | None,
+        typer.Option(
+            "--sku-column",
+            help="The column identifying a row (default: recognised by name: sku, item "
+            "code, product code, 商品编码, 货号, 编码).",
+        ),
+    ] = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -232,6 +248,8 @@ def bulk(
                 sheet=sheet,
                 encoding=encoding,
                 delimiter=delimiter,
+                image_column=image_column,
+                sku_column=sku_column,
                 wait=wait,
                 max_connection_failures=max_connection_failures,
                 api=api.value,
@@ -325,6 +343,12 @@ def _print_summary(summary: RunSummary) -> None:
         stdout.print(
             f"{summary.shared_now} row(s) served by a shared search (same image URL as another "
             "row, no call of their own)",
+            markup=False,
+        )
+    if summary.repeats_stopped:
+        stdout.print(
+            f"{summary.repeats_stopped} image(s): paging stopped at a page that brought no new "
+            "offer (the API repeated the offers already stored): no further page paid for",
             markup=False,
         )
     if counts.failed_by_class:

@@ -100,8 +100,17 @@ def api_errors(config: Config) -> Iterator[None]:
         if isinstance(error, TmapiError):
             die(config, EXIT_API, _describe(error))
         if isinstance(error, ValueError):  # local validation: names the parameter
-            die(config, EXIT_USAGE, str(error))
+            die(config, EXIT_USAGE, cli_message(str(error)))
         raise
+
+
+def cli_message(message: str) -> str:
+    """An SDK message in the CLI's words: `api_token` is `--api-token` / `TMAPI_TOKEN`."""
+    if message.startswith("api_token: no API token given"):
+        return "no API token: give --api-token TOKEN or set TMAPI_TOKEN"
+    if message.startswith("api_token:"):
+        return "--api-token / TMAPI_TOKEN:" + message.removeprefix("api_token:")
+    return message
 
 
 def _auth_label(config: Config) -> str:

@@ -46,6 +46,7 @@ class ApiVersion(StrEnum):
 
 class ExportFormat(StrEnum):
     csv = "csv"
+    tsv = "tsv"
     jsonl = "jsonl"
     xlsx = "xlsx"
 

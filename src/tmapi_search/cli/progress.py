@@ -83,6 +83,8 @@ class ProgressDisplay:
         elif isinstance(event, events.CatalogueOpened):
             if event.detected:
                 self.console.print(str(event), markup=False)
+            if event.columns is not None:
+                self.console.print(event.columns, markup=False)
         elif isinstance(event, events.CatalogueRead):
             if not self.enabled and (event.rows >= BATCH_ROWS or event.elapsed >= 1.0):
                 self.console.print(str(event), markup=False)

@@ -40,6 +40,12 @@ def report(
     open_it: Annotated[
         bool, typer.Option("--open", help="Open the report in the default browser.")
     ] = False,
+    include_gone: Annotated[
+        bool,
+        typer.Option(
+            "--include-gone", help="Also show the rows the catalogue no longer has (marked gone)."
+        ),
+    ] = False,
     qty: QtyOpt = None,
     qty_column: QtyColumnOpt = None,
     currency: CurrencyOpt = None,
@@ -53,14 +59,27 @@ def report(
     config = get_config(ctx)
     try:
         terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
-        summary = write_report(db, out, top=top, force=force, terms=terms, shortlist=shortlist)
+        summary = write_report(
+            db, out, top=top, force=force, terms=terms, shortlist=shortlist,
+            include_gone=include_gone,
+        )  # fmt: skip
     except BulkError as error:  # a refusal or a file that fails: what to fix, exit 2
         die(config, EXIT_USAGE, str(error))
     counts = summary.by_status
+    if summary.running:
+        stderr.print(summary.running, style="yellow", markup=False)
+    gone = f", {counts['gone']} gone" if counts.get("gone") else ""
+    left_out = (
+        f" ({summary.gone_left_out} row(s) no longer in the catalogue left out: "
+        "--include-gone shows them)"
+        if summary.gone_left_out
+        else ""
+    )
     stderr.print(
         f"{summary.inputs} input(s): {counts.get('ok', 0)} ok, {counts.get('no_match', 0)} no "
-        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending; "
-        f"{summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB"
+        f"match, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending{gone}"
+        f"{left_out}; {summary.cards} match card(s), {summary.bytes / 1e6:.1f} MB",
+        markup=False,
     )
     # the path alone on stdout, so `open "$(tmapi-search report ...)"` works
     stdout.print(escape(str(out)))

@@ -156,7 +156,8 @@ def search(
         out=sys.stdout.buffer,
         title=title,
         bom=bom,
-        wide=wide,
+        # a pipe or a file is no screen: its reader (grep, cut, a log) gets whole cells
+        wide=wide or not stdout.is_terminal,
         source=img_url,
     )
     sys.stdout.buffer.flush()

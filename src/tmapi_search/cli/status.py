@@ -51,6 +51,8 @@ def status(
     with engine_errors(config):
         state = read_status(db, limit=limit if limit and fmt == "table" else None)
     counts = state.counts
+    if state.running is not None:
+        stderr.print(state.running, style="yellow", markup=False)
     if fmt == "json":
         document = {
             "db": str(db),
@@ -62,20 +64,31 @@ def status(
         }
         stdout.print(json.dumps(document, ensure_ascii=False, indent=2), markup=False)
         return
+    rejected = (
+        f" ({counts.rejected} of them rejected when the catalogue was read: never "
+        "searched, so in no run below)"
+        if counts.rejected
+        else ""
+    )
     stdout.print(
         f"{db}: {counts.rows} input row(s): {counts.ok} ok, {counts.no_match} "
-        f"no_match, {counts.failed} failed, {counts.pending} pending; "
+        f"no_match, {counts.failed} failed{rejected}, {counts.pending} pending; "
         f"{counts.items} items stored; {counts.shared} row(s) served by a shared search",
         markup=False,
     )
+    if counts.gone:
+        stdout.print(
+            f"{counts.gone} row(s) no longer in the catalogue (gone): kept with their "
+            "results, left out of the counts above, export and report (--include-gone "
+            "shows them there)",
+            markup=False,
+        )
     if counts.partial:
         stdout.print(
             f"{counts.partial} row(s) not finished hold pages already paid for: the next "
             "`bulk` run with the same search options asks only for the pages after them",
             markup=False,
         )
-    if state.running is not None:
-        stdout.print(f"a bulk run is writing it now ({state.running})", markup=False)
     if state.runs:
         table = Table(title="runs", title_justify="left", show_edge=False)
         for name in ("run", "state", "started", "ended", "calls", "done", "failed", "note"):

@@ -19,6 +19,10 @@ never a re-typed body -- and can:
   (seconds), each conversion answers a new path (the spec's example path with `-N`
   before its extension) that stays valid for `converted_ttl` seconds, and a search
   with a path it did not issue or that has expired answers 422 (`stale_rejected`);
+- page as an API whose pages hold other offers (the default: page N > 1 is the example
+  with each `item_id` moved by N - 1 million, so no offer appears on two pages), or, with
+  `repeat_pages=True`, as the vendor was seen to: every page the same example, the same
+  offers again and again (`total_count` 666, 2 items a page);
 - count what it saw (`search_calls` (v1 and v2), `search_v2_calls`, `convert_calls`,
   `rejected`, `max_in_flight`, `calls_by_url`), the token values (to assert they
   arrived, never to print) and how they came (`auth_seen`: "query" for `?apiToken=`,
@@ -66,8 +70,11 @@ class LocalTmapiServer:
         hook: Callable[[str, dict[str, str]], Answer | None] | None = None,
         converted_ttl: float | None = None,
         offers_by_url: Mapping[str, Sequence[ShopOffer]] | None = None,
+        repeat_pages: bool = False,
     ) -> None:
         self.latency = latency
+        self.repeat_pages = repeat_pages
+        self._pages: dict[tuple[str, int], bytes] = {}
         self.cap = cap
         self.errors_by_url = dict(errors_by_url or {})
         self.billing_after = billing_after
@@ -195,10 +202,32 @@ class LocalTmapiServer:
             for fragment, shop_body in self._shop_bodies.items():
                 if fragment in img_url and path == spec.SEARCH_PATH:
                     return 200, shop_body
-            return 200, self._search_v2_body if path == spec.SEARCH_V2_PATH else self._search_body
+            body = self._search_v2_body if path == spec.SEARCH_V2_PATH else self._search_body
+            page = params.get("page", "1")
+            if self.repeat_pages or page in ("", "1") or not page.isdigit():
+                return 200, body
+            return 200, self._page_body(path, body, int(page))
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def _page_body(self, path: str, body: bytes, page: int) -> bytes:
+        """Page `page` of the example: its offers moved to ids of their own (see above)."""
+        key = (path, page)
+        with self._lock:
+            cached = self._pages.get(key)
+        if cached is not None:
+            return cached
+        data = json.loads(body)
+        data["data"]["page"] = page
+        for item in data["data"].get("items") or []:
+            if isinstance(item.get("item_id"), int):
+                item["item_id"] += (page - 1) * 1_000_000
+        encoded = json.dumps(data, ensure_ascii=False).encode()
+        with self._lock:
+            if len(self._pages) < 10_000:
+                self._pages[key] = encoded
+        return encoded
 
     def _convert_answer(self) -> bytes:
         if self.converted_ttl is None:
@@ -323,6 +352,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per accepted call")
     parser.add_argument("--cap", type=int, default=None, help="calls in flight before 503")
     parser.add_argument(
+        "--repeat-pages",
+        action="store_true",
+        help="every page the same offers (as the vendor was seen to answer)",
+    )
+    parser.add_argument(
         "--cap-on-sigusr1",
         type=int,
         default=None,
@@ -330,7 +364,9 @@ def main(argv: list[str] | None = None) -> None:
         help="on SIGUSR1, change the cap to N (another client of the account starts)",
     )
     args = parser.parse_args(argv)
-    server = LocalTmapiServer(latency=args.latency, cap=args.cap).start()
+    server = LocalTmapiServer(
+        latency=args.latency, cap=args.cap, repeat_pages=args.repeat_pages
+    ).start()
     if args.cap_on_sigusr1 is not None:
         new_cap: int = args.cap_on_sigusr1
 
