@@ -117,7 +117,7 @@ LIVE_REPORT_DIR ?= reports/contract-live
 contract: install  ## schemathesis contract suite against the Prism mock (part of `make test`); prints the case count
 	$(BIN)/pytest tests/contract/test_contract.py -m "not live" -p no:cacheprovider
 
-contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; billed: at most TMAPI_LIVE_BUDGET requests, default 20)
+contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; billed: at most TMAPI_LIVE_BUDGET requests, default 20); JUnit + drift summary
 	@if [ -z "$${TMAPI_TOKEN:-}" ]; then \
 	  echo "contract-live: TMAPI_TOKEN is not set. This target sends billed requests to the live API" >&2; \
 	  echo "  ($${TMAPI_BASE_URL:-https://api.tmapi.io}); set TMAPI_TOKEN (and TMAPI_LIVE_BUDGET, default 20) to run it." >&2; \
@@ -127,9 +127,9 @@ contract-live:  ## the same suite against the LIVE API (needs TMAPI_TOKEN; bille
 	@$(MAKE) --no-print-directory install
 	@$(BIN)/python -m tests.contract.budget
 	@mkdir -p $(LIVE_REPORT_DIR)
-	TMAPI_CONTRACT_TARGET=live $(BIN)/pytest tests/contract/test_contract.py -m live --maxfail=1 -p no:cacheprovider \
-	  --junitxml=$(LIVE_REPORT_DIR)/junit.xml
-	@echo "contract-live: report in $(LIVE_REPORT_DIR)/junit.xml"
+	TMAPI_CONTRACT_TARGET=live TMAPI_LIVE_REPORT_DIR=$(LIVE_REPORT_DIR) $(BIN)/pytest tests/contract/test_contract.py \
+	  -m live --maxfail=1 -p no:cacheprovider --junitxml=$(LIVE_REPORT_DIR)/junit.xml
+	@echo "contract-live: report in $(LIVE_REPORT_DIR)/junit.xml; contract drift in $(LIVE_REPORT_DIR)/drift.txt (and drift.json)"
 
 proxy-live: install  ## Prism as a validating proxy in front of the live API on 127.0.0.1:$(MOCK_PORT): spec violations are reported
 	$(BIN)/python -m mock.prism serve --port $(MOCK_PORT) --errors --upstream "$${TMAPI_BASE_URL:-https://api.tmapi.io}"

@@ -118,6 +118,7 @@ def main() -> None:
         raw = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
         client = TmapiClient(TOKEN, base_url=base)
         kwargs = client._search_kwargs(IMAGE, 1, 20, "en", "default", {})
+        kwargs["auth"] = client._auth  # the token, added at send time as the SDK does
         timeout = httpx.Timeout(60.0, connect=10.0)
         http = client.http_client
         images = itertools.cycle(IMAGES)

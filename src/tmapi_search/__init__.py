@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from tmapi_search.auth import ApiTokenAuth, RedactTokenFilter, install_log_redaction
+from tmapi_search.auth import ApiTokenAuth, RedactTokenFilter, Secret, install_log_redaction
 from tmapi_search.client import (
     NOT_GIVEN,
     AsyncTmapiClient,
     InsecureTransportWarning,
     NotGiven,
     TmapiClient,
+)
+from tmapi_search.drift import (
+    ContractDriftError,
+    DriftEvent,
+    DriftLog,
+    DriftSampler,
+    find_drift,
 )
 from tmapi_search.errors import (
     APIConnectionError,
@@ -37,18 +44,24 @@ __all__ = [
     "AsyncTmapiClient",
     "AuthenticationError",
     "ConcurrencyLimitError",
+    "ContractDriftError",
     "DataRetrievalError",
+    "DriftEvent",
+    "DriftLog",
+    "DriftSampler",
     "InsecureTransportWarning",
     "MalformedResponseError",
     "NotGiven",
     "ParameterError",
     "RedactTokenFilter",
     "RetryEvent",
+    "Secret",
     "ServerError",
     "SubscriptionError",
     "TmapiClient",
     "TmapiError",
     "UpstreamTimeoutError",
+    "find_drift",
     "install_log_redaction",
 ]
 __version__ = "0.1.0"

@@ -8,7 +8,11 @@ adds the token. The contract accepts either scheme on every operation:
 - `auth="header"` (the vendor's newer pages): an `apikey: <token>` request header, so
   no request URL ever contains the token (proxy logs, httpx's INFO line, Prism's echo).
 
-The token is money (every call is billed): it is kept out of `repr()`,
+The token is money (every call is billed): it lives in a `Secret` (whose `repr`/`str`
+mask it) inside `ApiTokenAuth`, which puts it into the request httpx sends, as late as
+possible (its auth flow: a copy of the request, made at send time). No frame of the SDK
+holds a URL or a header dict with the token as a plain local, so an error tracker that
+records frame locals (sentry-sdk's default) never sees it. It is kept out of `repr()`,
 `RedactTokenFilter` removes it from log records (httpx's own INFO line prints the
 full request URL, query string included), and `scrub_transport_error` makes the copy
 of an httpx error that the SDK chains to its own errors (`__cause__`), with the token
@@ -21,7 +25,7 @@ import logging
 import os
 import re
 from collections.abc import Generator
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import httpx
 
@@ -33,6 +37,7 @@ __all__ = [
     "ApiTokenAuth",
     "AuthMode",
     "RedactTokenFilter",
+    "Secret",
     "check_auth_mode",
     "install_log_redaction",
     "pasting_problem",
@@ -53,11 +58,56 @@ _TOKEN_IN_QUERY = re.compile(r"(?i)(apiToken=)[^&\s'\"<>]*")
 _TOKEN_IN_HEADER = re.compile(r"""(?i)(\bapikey['"]?\s*[:=]\s*['"]?)[^'"\s,;&}<>]+""")
 
 
-def redact(text: str, token: str | None = None) -> str:
+class Secret:
+    """A string that never shows itself: `repr`/`str` give `Secret('***')`; `reveal()` the value.
+
+    It cannot be pickled, and compares equal only to itself.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("Secret: the value must be a string")
+        self._value = value
+
+    @classmethod
+    def of(cls, value: str | Secret | None) -> Secret | None:
+        """`value` as a Secret (None stays None; a Secret is returned as is)."""
+        if value is None or isinstance(value, Secret):
+            return value
+        return cls(value)
+
+    def reveal(self) -> str:
+        """The value itself: use it inline, never keep it in a variable."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({_MASK!r})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> str | tuple[object, ...]:  # pickling would put it in a file
+        raise TypeError("Secret cannot be pickled: the value must not leave the process")
+
+
+def redact(text: str, token: str | Secret | None = None) -> str:
     """Mask any `apiToken=...` / `apikey: ...` value in `text`, and the token wherever it occurs."""
     text = _TOKEN_IN_QUERY.sub(r"\1" + _MASK, text)
     text = _TOKEN_IN_HEADER.sub(r"\1" + _MASK, text)
-    if token:
+    if isinstance(token, Secret):
+        if token:
+            text = text.replace(token.reveal(), _MASK)
+    elif token:
         text = text.replace(token, _MASK)
     return text
 
@@ -111,18 +161,23 @@ def pasting_problem(token: str) -> str | None:
 class ApiTokenAuth(httpx.Auth):
     """Sends the token as `?apiToken=` (mode "query") or an `apikey` header (mode "header").
 
-    Its repr never shows the token; it cannot be pickled.
+    An `httpx.Auth`: pass it as `auth=` to httpx. At send time its flow yields a copy of
+    the request with the token added (the caller's request object stays token-free, so a
+    frame that holds it shows no token). The token is kept in a `Secret`; this object's
+    repr never shows it; it cannot be pickled.
     """
 
     __slots__ = ("_mode", "_query_pair", "_token")
 
-    def __init__(self, token: str, mode: AuthMode = "query") -> None:
-        if not isinstance(token, str) or not token.strip():
+    def __init__(self, token: str | Secret, mode: AuthMode = "query") -> None:
+        # from here on, this frame holds the token only inside a Secret
+        token = token if isinstance(token, Secret) else Secret(_checked_str(token))
+        if not token.reveal().strip():
             raise ValueError("api_token: must be a non-empty string")
-        pasted = pasting_problem(token)
+        pasted = pasting_problem(token.reveal())
         if pasted is not None:
             raise ValueError(f"api_token: {pasted}")
-        if any(ch.isspace() or ord(ch) < 32 for ch in token):
+        if any(ch.isspace() or ord(ch) < 32 for ch in token.reveal()):
             raise ValueError("api_token: must not contain whitespace or control characters")
         if len(token) < MIN_TOKEN_LENGTH:
             raise ValueError(
@@ -132,36 +187,34 @@ class ApiTokenAuth(httpx.Auth):
         self._token = token
         self._mode = check_auth_mode(mode)
         # what httpx makes of `params={"apiToken": token}` (encoded once, not per call)
-        self._query_pair = str(httpx.QueryParams({TOKEN_PARAM: token}))
+        self._query_pair = Secret(str(httpx.QueryParams({TOKEN_PARAM: token.reveal()})))
 
     @property
-    def token(self) -> str:
-        """The token itself (never printed by this object)."""
+    def token(self) -> Secret:
+        """The token, as a `Secret` (`.reveal()` gives the string)."""
         return self._token
 
     @property
     def mode(self) -> AuthMode:
         return self._mode
 
-    @property
-    def query_pair(self) -> str:
-        """`apiToken=<token>`, percent-encoded as httpx encodes query parameters."""
-        return self._query_pair
-
-    def apply(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Put the token into request kwargs (`params` / `headers`, as httpx takes them)."""
-        if self._mode == "header":
-            kwargs["headers"] = {**kwargs.get("headers", {}), TOKEN_HEADER: self._token}
-        else:
-            kwargs["params"] = {**kwargs.get("params", {}), TOKEN_PARAM: self._token}
-        return kwargs
-
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        yield self.signed(request)
+
+    def signed(self, request: httpx.Request) -> httpx.Request:
+        """A copy of `request` that carries the token (`request` itself is left as it was).
+
+        Query mode appends `apiToken=...` to the query as it stands (the pairs before it
+        keep their encoding); header mode adds the `apikey` header.
+        """
+        sent = httpx.Request.__new__(httpx.Request)
+        sent.__dict__.update(request.__dict__)  # same stream and extensions (timeouts)
         if self._mode == "header":
-            request.headers[TOKEN_HEADER] = self._token
+            sent.headers = request.headers.copy()
+            sent.headers[TOKEN_HEADER] = self._token.reveal()
         else:
-            request.url = request.url.copy_merge_params({TOKEN_PARAM: self._token})
-        yield request
+            sent.url = _with_pair(request.url, self._query_pair)
+        return sent
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(token={_MASK!r}, mode={self._mode!r})"
@@ -172,7 +225,33 @@ class ApiTokenAuth(httpx.Auth):
         raise TypeError("ApiTokenAuth cannot be pickled: the token must not leave the process")
 
 
-def scrub_request(request: httpx.Request, token: str | None) -> httpx.Request:
+def _with_pair(url: httpx.URL, pair: Secret) -> httpx.URL:
+    """`url` with the encoded `name=value` pair appended to its query.
+
+    httpx's `copy_with` parses and checks the whole URL again (~0.1 ms with a long
+    `img_url`). The URL is already parsed and the pair already encoded (by httpx's own
+    `QueryParams`), so where httpx keeps its parsed URL as a named tuple (0.27, 0.28)
+    only the query is replaced; elsewhere `copy_with` does it. The result is the same
+    URL (tests/unit/test_client_request.py compares them).
+    """
+    reference = getattr(url, "_uri_reference", None)
+    replace = getattr(reference, "_replace", None)
+    if replace is not None and isinstance(getattr(reference, "query", None), str | None):
+        signed = httpx.URL.__new__(httpx.URL)
+        old = reference.query  # type: ignore[union-attr]
+        signed._uri_reference = replace(query=f"{old}&{pair.reveal()}" if old else pair.reveal())
+        return signed
+    query = url.query
+    return url.copy_with(query=(query + b"&" if query else b"") + pair.reveal().encode("ascii"))
+
+
+def _checked_str(token: object) -> str:
+    if not isinstance(token, str):
+        raise ValueError("api_token: must be a non-empty string")
+    return token
+
+
+def scrub_request(request: httpx.Request, token: str | Secret | None) -> httpx.Request:
     """A bodiless copy of `request` with the token masked in its URL and headers."""
     headers = [
         (name, _MASK if name.lower() == TOKEN_HEADER else redact(value, token))
@@ -181,7 +260,9 @@ def scrub_request(request: httpx.Request, token: str | None) -> httpx.Request:
     return httpx.Request(request.method, redact(str(request.url), token), headers=headers)
 
 
-def scrub_transport_error(error: httpx.RequestError, token: str | None) -> httpx.RequestError:
+def scrub_transport_error(
+    error: httpx.RequestError, token: str | Secret | None
+) -> httpx.RequestError:
     """A copy of an httpx error without the token (message, request), and without a chain.
 
     The SDK chains this copy as `__cause__` of its own error: an error tracker that

@@ -38,10 +38,12 @@ from tmapi_search._logging import logger, setup_logging
 from tmapi_search.auth import (
     ApiTokenAuth,
     AuthMode,
+    Secret,
     redact,
     resolve_auth_mode,
     scrub_transport_error,
 )
+from tmapi_search.drift import DriftHook, DriftLog, DriftSampler, find_drift
 from tmapi_search.errors import (
     BODY_PREVIEW_CHARS,
     APIConnectionError,
@@ -80,6 +82,8 @@ _DEFAULT_POOL = 100
 _DOCUMENTED_ERROR_STATUSES = frozenset({401, 417, 422, 439, 499, 500, 503})
 _PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 _QUERY_PAIRS_KEPT = 256
+#: paging counts: sent as strings of digits, they are read as integers (and reported)
+_COUNTS = ("page", "page_size", "total_count")
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -218,19 +222,21 @@ class _BaseClient:
     def __init__(
         self,
         *,
-        api_token: str | None,
+        api_token: Secret | None,
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int,
         max_concurrency: int | None,
         on_retry: RetryHook | None,
         auth: str | None = None,
+        on_drift: DriftHook | None = None,
     ) -> None:
-        token = api_token if api_token is not None else os.environ.get("TMAPI_TOKEN")
-        if not token:
+        if api_token is None:
+            api_token = Secret.of(os.environ.get("TMAPI_TOKEN"))
+        if not api_token:
             raise ValueError("api_token: no API token given; pass api_token=... or set TMAPI_TOKEN")
         # validates the token (and the mode); never shown by repr
-        self._auth = ApiTokenAuth(token, resolve_auth_mode(auth))
+        self._auth = ApiTokenAuth(api_token, resolve_auth_mode(auth))
         url = base_url or os.environ.get("TMAPI_BASE_URL") or DEFAULT_BASE_URL
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
@@ -252,6 +258,14 @@ class _BaseClient:
         if on_retry is not None and not callable(on_retry):
             raise ValueError("on_retry: must be a callable taking a RetryEvent")
         self.on_retry = on_retry
+        if on_drift is not None and not callable(on_drift):
+            raise ValueError("on_drift: must be a callable taking a DriftEvent")
+        #: called with each DriftEvent (`tmapi_search.drift`); default: one INFO log line
+        #: per path and kind for this client
+        self.on_drift: DriftHook = on_drift if on_drift is not None else DriftLog()
+        #: which answers are checked for drift (all of the first 32 per operation, then
+        #: one in 16); `DriftSampler(every=1)` checks every one
+        self.drift_sampler = DriftSampler()
         # encoded `name=value` query pairs (never the token's: ApiTokenAuth keeps that)
         self._query_pairs: dict[tuple[str, type, object], str] = {}
         setup_logging()
@@ -288,11 +302,10 @@ class _BaseClient:
         return call_timeout, retries, on_retry if on_retry is not None else self.on_retry
 
     # -- building requests (the generated functions' own kwargs) -------------------
-    # The token goes straight into the query parameters or the headers (what ApiTokenAuth
-    # would do, minus re-parsing the URL on every request); it stays inside the kwargs of
-    # one request.
+    # The token is not in them: `self._auth` (an httpx.Auth) adds it to a copy of the
+    # request when httpx sends it, so no frame here holds a URL or headers with it.
     def _request_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The generated kwargs made absolute, with the token, and the query in the URL.
+        """The generated kwargs made absolute, with the query in the URL (no token).
 
         httpx turns `params=` into a query by parsing the URL, merging the parameters
         and parsing the URL again, and encodes every parameter on every call (~150 us
@@ -305,15 +318,10 @@ class _BaseClient:
         """
         url = self.base_url + kwargs["url"]
         if self._http.params:
-            kwargs = self._auth.apply(kwargs)
             kwargs["url"] = url
             return kwargs
         params: dict[str, Any] = kwargs.pop("params", None) or {}
         pairs = [self._query_pair(name, value) for name, value in params.items()]
-        if self._auth.mode == "query":
-            pairs.append(self._auth.query_pair)  # last, as `apply` puts it
-        else:
-            kwargs = self._auth.apply(kwargs)
         kwargs["url"] = f"{url}?{'&'.join(pairs)}" if pairs else url
         return kwargs
 
@@ -456,6 +464,7 @@ class _BaseClient:
 
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
+        self._drift(payload, "search_by_image")
         nulled = _set_aside_null_lists(payload)
         try:
             data: SearchData = _generated().models.SearchResponse.from_dict(payload).data
@@ -472,6 +481,7 @@ class _BaseClient:
 
     def _parse_search_v2(self, response: httpx.Response) -> SearchDataV2:
         payload = self._read(response)
+        self._drift(payload, "search_by_image_v2")
         nulled = _set_aside_null_lists(payload)
         try:
             data: SearchDataV2 = _generated().models.SearchResponseV2.from_dict(payload).data
@@ -491,6 +501,19 @@ class _BaseClient:
             return self._check_page(response, data)
         raise error
 
+    def _drift(self, payload: dict[str, Any], operation: str) -> None:
+        """Report how the answer strays from the contract (`drift_sampler`'s answers), and
+        read a paging count sent as a string of digits (`"666"`) as the integer."""
+        if self.drift_sampler.due(operation):
+            for event in find_drift(payload, operation):
+                self.on_drift(event)
+        data = payload.get("data")
+        if type(data) is dict:
+            for name in _COUNTS:
+                value = data.get(name)
+                if type(value) is str and value.isascii() and value.isdigit():
+                    data[name] = int(value)
+
     def _check_page(self, response: httpx.Response, data: _PageT) -> _PageT:
         """The fields paging relies on are what the contract says (else malformed)."""
         for name in ("page", "page_size", "total_count"):
@@ -507,6 +530,7 @@ class _BaseClient:
 
     def _parse_convert(self, response: httpx.Response) -> str:
         payload = self._read(response)
+        self._drift(payload, "convert_image_url")
         try:
             answer = _generated().models.ConvertImageUrlResponse.from_dict(payload)
             image_url = answer.data.image_url
@@ -631,6 +655,12 @@ class TmapiClient(_BaseClient):
             way; the default) or "header" (an `apikey` header, the vendor's newer pages:
             no request URL then contains the token). Else the TMAPI_AUTH environment
             variable, else "query".
+        on_drift: called with a `DriftEvent` for each way an answer strays from
+            `openapi.yaml` (an undeclared field, a count sent as a string, an unknown
+            enum value, a null, a missing field) that the client tolerated. Default:
+            `DriftLog()`, one INFO line on `tmapi_search.drift` per path and kind.
+            Every answer of the first 32 per operation is checked, then one in 16
+            (`client.drift_sampler = DriftSampler(every=1)` to check each one).
 
     Every method accepts `timeout=` and `max_retries=` (and `on_retry=`) to override
     the client's values for one call.
@@ -640,7 +670,7 @@ class TmapiClient(_BaseClient):
 
     def __init__(
         self,
-        api_token: str | None = None,
+        api_token: str | Secret | None = None,
         *,
         base_url: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -649,7 +679,9 @@ class TmapiClient(_BaseClient):
         http_client: httpx.Client | None = None,
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
+        on_drift: DriftHook | None = None,
     ) -> None:
+        api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
         super().__init__(
             api_token=api_token,
             base_url=base_url,
@@ -658,6 +690,7 @@ class TmapiClient(_BaseClient):
             max_concurrency=max_concurrency,
             on_retry=on_retry,
             auth=auth,
+            on_drift=on_drift,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ValueError(
@@ -707,7 +740,7 @@ class TmapiClient(_BaseClient):
         error: TmapiError | None = None
         with self._slots:
             try:
-                response = self._http.request(**kwargs, timeout=timeout)
+                response = self._http.request(**kwargs, auth=self._auth, timeout=timeout)
             except httpx.RequestError as exc:
                 error = self._transport_error(exc)
         if error is not None:  # raised outside the except block: no `__context__` to leak
@@ -1012,7 +1045,7 @@ class AsyncTmapiClient(_BaseClient):
 
     def __init__(
         self,
-        api_token: str | None = None,
+        api_token: str | Secret | None = None,
         *,
         base_url: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -1021,7 +1054,9 @@ class AsyncTmapiClient(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         on_retry: RetryHook | None = None,
         auth: AuthMode | None = None,
+        on_drift: DriftHook | None = None,
     ) -> None:
+        api_token = Secret.of(api_token)  # this frame's local: a Secret from here on
         super().__init__(
             api_token=api_token,
             base_url=base_url,
@@ -1030,6 +1065,7 @@ class AsyncTmapiClient(_BaseClient):
             max_concurrency=max_concurrency,
             on_retry=on_retry,
             auth=auth,
+            on_drift=on_drift,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ValueError("http_client: must be an httpx.AsyncClient (use TmapiClient for sync)")
@@ -1105,7 +1141,7 @@ class AsyncTmapiClient(_BaseClient):
         error: TmapiError | None = None
         async with self._slots:
             try:
-                response = await self._http.request(**kwargs, timeout=timeout)
+                response = await self._http.request(**kwargs, auth=self._auth, timeout=timeout)
             except httpx.RequestError as exc:
                 error = self._transport_error(exc)
         if error is not None:  # raised outside the except block: no `__context__` to leak
@@ -1233,7 +1269,7 @@ class AsyncTmapiClient(_BaseClient):
             error: TmapiError | None = None
             async with self._slots:
                 try:
-                    response = await self._http.send(request)
+                    response = await self._http.send(request, auth=self._auth)
                 except httpx.RequestError as exc:
                     error = self._transport_error(exc)
             if error is None:

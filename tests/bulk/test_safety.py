@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -559,7 +558,8 @@ def test_the_lock_file_never_outlives_its_process_as_a_lock(tmp_path: Path) -> N
             sys.executable,
             "-c",
             "import sys, time; from tmapi_search.bulk.lock import RunLock;"
-            "RunLock(sys.argv[1]).acquire(); print('locked', flush=True); time.sleep(60)",
+            "lock = RunLock(sys.argv[1]); lock.acquire(); print('locked', flush=True);"
+            "time.sleep(60)",
             str(db),
         ],
         stdout=subprocess.PIPE,
@@ -568,7 +568,7 @@ def test_the_lock_file_never_outlives_its_process_as_a_lock(tmp_path: Path) -> N
     assert child.stdout is not None and child.stdout.readline().strip() == "locked"
     holder = live_holder(db)
     assert holder is not None and holder.pid == child.pid
-    os.kill(child.pid, signal.SIGKILL)
+    child.kill()  # SIGKILL; TerminateProcess on Windows
     child.wait()
     assert live_holder(db) is None
     with RunLock(db) as lock:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tests.contract.budget import DEFAULT_LIVE_BASE_URL, VENDOR_IMAGE, LivePlan
+from tests.contract.live_drift import LiveDrift, write_drift_summary
 
 LIVE_TARGET_ENV = "TMAPI_CONTRACT_TARGET"  # "live": set by `make contract-live` only
 
@@ -28,13 +30,17 @@ class BudgetExhausted(RuntimeError):
 class CountingSession(requests.Session):
     """A requests session that counts what it sends."""
 
-    def __init__(self) -> None:
+    def __init__(self, drift: LiveDrift | None = None) -> None:
         super().__init__()
         self.sent = 0
+        self.drift = drift  # live: every answer checked for contract drift
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.sent += 1
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        if self.drift is not None:
+            self.drift.record(str(request.url), response.status_code, response.content)
+        return response
 
 
 @dataclass
@@ -93,7 +99,8 @@ def live_target() -> ContractTarget:
         pytest.skip("live contract: run it with `make contract-live` (needs TMAPI_TOKEN)")
     assert LIVE_PLAN is not None
     base_url = os.environ.get("TMAPI_BASE_URL") or DEFAULT_LIVE_BASE_URL
-    target = ContractTarget("live", base_url.rstrip("/"), CountingSession(), plan=LIVE_PLAN)
+    session = CountingSession(drift=LiveDrift())
+    target = ContractTarget("live", base_url.rstrip("/"), session, plan=LIVE_PLAN)
     target.charged = LIVE_PLAN.setup_requests  # the v2 conversion, already sent
     target.v2_img_url = LIVE_V2_IMG_URL
     _targets.append(target)
@@ -102,6 +109,12 @@ def live_target() -> ContractTarget:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for target in _targets:
+        folder = os.environ.get("TMAPI_LIVE_REPORT_DIR")
+        if target.session.drift is not None and folder:
+            written = write_drift_summary(
+                target.session.drift, Path(folder), os.environ.get("TMAPI_TOKEN")
+            )
+            terminalreporter.write_line(f"contract-live: drift summary in {written[1]}")
         per_op = ", ".join(f"{label}: {n}" for label, n in target.operations.items())
         kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(target.kinds.items()))
         line = (

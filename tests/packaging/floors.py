@@ -91,11 +91,11 @@ def locked(names: tuple[str, ...]) -> list[str]:
 def build_venv(pins: list[str], tools: list[str]) -> Path:
     stamp = VENV / ".floors"
     digest = hashlib.sha256("\n".join(pins + tools).encode()).hexdigest()
-    python = VENV / "bin" / "python"
+    python = VENV / ("Scripts" if os.name == "nt" else "bin") / "python"
     if stamp.is_file() and stamp.read_text() == digest and python.exists():
         return python
     shutil.rmtree(VENV, ignore_errors=True)
-    venv.create(VENV, with_pip=False, symlinks=True)
+    venv.create(VENV, with_pip=False, symlinks=os.name != "nt")
     constraints = VENV / "floors.txt"
     constraints.write_text("\n".join(pins) + "\n")
     subprocess.run(

@@ -106,9 +106,10 @@ def wheelhouse(dist: Path) -> Path:
 
 class FreshVenv:
     def __init__(self, path: Path, wheelhouse: Path) -> None:
-        venv.create(path, with_pip=False, symlinks=True)
+        venv.create(path, with_pip=False, symlinks=os.name != "nt")
         self.path = path
-        self.python = path / "bin" / "python"
+        self.bin = path / ("Scripts" if os.name == "nt" else "bin")
+        self.python = self.bin / "python"
         self.wheelhouse = wheelhouse
 
     def install(self, *requirements: str) -> None:
@@ -210,7 +211,7 @@ def test_core_install(
     assert "pip install 'tmapi-search[testing]'" in missing
 
     # the console script and `python -m tmapi_search`: one line, exit 2
-    for command in ([env.path / "bin" / "tmapi-search", "search", IMAGE],
+    for command in ([env.bin / "tmapi-search", "search", IMAGE],
                     [env.python, "-m", "tmapi_search", "--help"]):  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, timeout=60)
         assert result.returncode == 2
@@ -256,7 +257,7 @@ def test_core_install(
 def test_cli_install(venvs: dict[str, FreshVenv], server: LocalTmapiServer) -> None:
     env = venvs["cli"]
     assert env.installed((*TESTING_PACKAGES, "pytest")) == []
-    script = env.path / "bin" / "tmapi-search"
+    script = env.bin / "tmapi-search"
 
     help_text = run([script, "--help"], env={**os.environ, "COLUMNS": "120"})
     for command in ("search", "convert", "bulk", "export"):

@@ -76,7 +76,7 @@ async def test_async_twin(tmapi_mock: TmapiMock) -> None:
 def test_token_from_environment_and_missing_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TMAPI_TOKEN", TOKEN)
     with TmapiClient() as client:
-        assert client._auth.token == TOKEN
+        assert client._auth.token.reveal() == TOKEN
     monkeypatch.delenv("TMAPI_TOKEN")
     with pytest.raises(ValueError, match=r"^api_token: .*TMAPI_TOKEN"):
         TmapiClient()

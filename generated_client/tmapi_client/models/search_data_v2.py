@@ -26,8 +26,8 @@ class SearchDataV2:
         sort (str | Unset): The sort order applied. Known values: default, sales, price_up, price_down. A plain string
             in responses so that a new value never breaks parsing.
         cat_id (Any | Unset): Category id of the search; null in the vendor's example, type not documented.
-        filters (SearchDataV2Filters | Unset): The filters applied (the vendor's example shows `{"price_start": "2"}`).
-            Shape not documented; kept as a free-form object.
+        filters (SearchDataV2Filters | Unset): The filters applied (the vendor's example shows `{"price_start": "2"}`):
+            the price range as decimal strings; other keys are accepted as they come.
         has_next_page (bool | Unset): Whether a further page exists.
     """
 

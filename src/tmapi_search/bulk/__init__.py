@@ -4,7 +4,7 @@ The Python API (what the `tmapi-search` catalogue commands call):
 
 - `run_catalogue(input, db, **options) -> RunSummary` and `arun_catalogue(...)`;
 - `export_results(db, out, format=...)`, `read_status(db) -> Status`,
-  `write_report(db, out)`;
+  `write_report(db, out)`, `read_drift(db)` (the contract drift the runs recorded);
 - progress events (`tmapi_search.bulk.events`) and one exception tree (`BulkError`,
   `tmapi_search.bulk.errors`);
 - from matches to a decision: `list_suppliers(db, terms)` / `export_suppliers(...)`
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         write_report,
     )
     from tmapi_search.bulk.budget import Estimate, estimate_catalogue
+    from tmapi_search.bulk.drift import DriftSummary, read_drift
     from tmapi_search.bulk.errors import (
         ApiUnreachableError,
         BillingStoppedError,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from tmapi_search.bulk.suppliers import Supplier, export_suppliers, list_suppliers
 
 _WHERE = {
+    "tmapi_search.bulk.drift": ("DriftSummary", "read_drift"),
     "tmapi_search.bulk.api": (
         "ExportSummary",
         "arun_catalogue",
@@ -100,6 +102,7 @@ __all__ = [
     "BulkStats",
     "CatalogueError",
     "Counts",
+    "DriftSummary",
     "Estimate",
     "ExportSummary",
     "InputAccount",
@@ -124,6 +127,7 @@ __all__ = [
     "export_results",
     "export_suppliers",
     "list_suppliers",
+    "read_drift",
     "read_status",
     "run_catalogue",
     "write_report",

@@ -2,8 +2,8 @@
 
 `account()` is the per-input account of a database: each input row with its status
 (`ok`, `no_match`, `failed`, `pending`), error code and message and item count;
-`iter_account_texts()` / `iter_account_bytes()` stream each row with its items, what
-an export writes; `counts()` are the totals `status` shows.
+`iter_account_texts()` streams each row with its items, what an export writes;
+`counts()` are the totals `status` shows.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tmapi_search.bulk.schema import (
     _image,
 )
 
-__all__ = ["AccountStatus", "AccountsMixin", "InputAccount", "Part", "RunCounts", "StoredItem"]
+__all__ = ["AccountStatus", "AccountsMixin", "InputAccount", "RunCounts", "StoredItem"]
 
 #: An input row's account: items found, searched with no match, failed, not searched yet.
 AccountStatus = Literal["ok", "no_match", "failed", "pending", "gone"]
@@ -36,9 +36,6 @@ _ACCOUNT_SQL = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id, im.extra
     WHERE {where} ORDER BY im.line, im.id"""
 #: one image's items, by the UNIQUE (image_id, position) index: no sort
 _ITEMS_SQL = "SELECT position, data FROM items WHERE image_id = ? ORDER BY position"
-_ITEMS_BYTES_SQL = (
-    "SELECT position, CAST(data AS BLOB) FROM items WHERE image_id = ? ORDER BY position"
-)
 #: the rows of one account status (`account(status)`)
 _ACCOUNT_WHERE = {
     "ok": "im.status = 'done' AND im.item_count",
@@ -51,10 +48,6 @@ _ACCOUNT_SQL_UNSHARED = """SELECT im.id, im.line, im.img_url, im.sku, im.ext_id,
     im.status, im.error_class, im.error_message, im.attempts, im.item_count,
     NULL AS served_by_line, {gone} AS gone
     FROM images AS im WHERE {where} ORDER BY im.line, im.id"""
-
-
-#: a part of the input rows, in input order (`Store.iter_account_bytes`)
-Part = tuple[Literal["upto", "after"], tuple[int, int]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,54 +280,10 @@ class AccountsMixin(Database):
         """
         return self._iter_accounts(_ITEMS_SQL)
 
-    def iter_account_bytes(
-        self, part: Part = None
-    ) -> Iterator[tuple[InputAccount, list[tuple[int, bytes]]]]:
-        """`iter_account_texts`, each item's JSON as its stored UTF-8 bytes (not decoded:
-        an export that copies it, or parses it with orjson, has no use for a str).
-
-        `part`: ("upto", (line, id)) for the rows up to that row (in input order,
-        included), ("after", (line, id)) for those after it; None for every row.
-        """
-        encoding = self._db.execute("PRAGMA encoding").fetchone()[0]
-        if encoding == "UTF-8":
-            return self._iter_accounts(_ITEMS_BYTES_SQL, part)
-        return (  # a UTF-16 database (made by another tool): its texts, encoded here
-            (account, [(position, text.encode()) for position, text in items])
-            for account, items in self._iter_accounts(_ITEMS_SQL, part)
-        )
-
-    def item_total(self) -> int:
-        """How many items the database holds (every row's)."""
-        return int(self._db.execute("SELECT count(*) FROM items").fetchone()[0])
-
-    def split_point(self) -> tuple[int, int] | None:
-        """The (line, id) of the input row that ends the first half of the export's rows
-        (items, and 1 for a row without), in input order; None when there is no row."""
-        row = self._db.execute(
-            """SELECT line, id FROM (
-                   SELECT line, id,
-                          sum(max(coalesce(item_count, 0), 1)) OVER (ORDER BY line, id) AS upto,
-                          sum(max(coalesce(item_count, 0), 1)) OVER () AS whole
-                   FROM images AS im WHERE {shown})
-               WHERE upto * 2 >= whole ORDER BY line, id LIMIT 1""".replace(
-                "{shown}", self._shown_sql()
-            )
-        ).fetchone()
-        return None if row is None else (int(row[0]), int(row[1]))
-
-    def _iter_accounts(
-        self, items_sql: str, part: Part = None
-    ) -> Iterator[tuple[InputAccount, list[Any]]]:
+    def _iter_accounts(self, items_sql: str) -> Iterator[tuple[InputAccount, list[Any]]]:
         sql = self._account_sql()
-        params: tuple[int, ...] = ()
-        if part is not None:
-            side, (line, image_id) = part
-            where = "(im.line, im.id) <= (?, ?)" if side == "upto" else "(im.line, im.id) > (?, ?)"
-            sql = sql.replace("ORDER BY", f"AND {where} ORDER BY")
-            params = (line, image_id)
         reader = self._db.cursor()
-        for row in self._db.execute(sql, params):
+        for row in self._db.execute(sql):
             account = _account(row)
             items = reader.execute(items_sql, (account.image_id,)).fetchall()
             yield account, items

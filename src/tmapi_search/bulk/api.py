@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
+from tmapi_search.auth import Secret
 from tmapi_search.bulk.errors import OutputError, StorageError, UsageError
 from tmapi_search.bulk.events import ProgressHandler
 from tmapi_search.bulk.options import RunOptions
@@ -74,7 +75,7 @@ def run_catalogue(
     input: str | Path,
     db: str | Path,
     *,
-    api_token: str | None = None,
+    api_token: str | Secret | None = None,
     base_url: str | None = None,
     auth: str | None = None,
     client: AsyncTmapiClient | None = None,
@@ -117,7 +118,7 @@ async def arun_catalogue(
     input: str | Path,
     db: str | Path,
     *,
-    api_token: str | None = None,
+    api_token: str | Secret | None = None,
     base_url: str | None = None,
     auth: str | None = None,
     client: AsyncTmapiClient | None = None,

@@ -1,7 +1,7 @@
 """Writing a user's file: never over the results database, never half-written.
 
 `check_output(out, db, force=...)` refuses, before anything is written, a target that is
-the database (or its `-wal`/`-shm`/`.lock`), any SQLite file (even with `force`), a
+the database (or its `-wal`/`-shm`/`.lock`/`.lock.json`), any SQLite file (even with `force`), a
 directory, a missing folder, or an existing file without `force`.
 
 `atomic_write(path)` writes a temporary file beside the target and renames it into place
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tmapi_search.bulk.lock import lock_path
+from tmapi_search.bulk.lock import lock_path, record_path
 from tmapi_search.bulk.store import is_sqlite_file
 
 __all__ = ["OutputRefusedError", "atomic_write", "check_output"]
@@ -42,7 +42,12 @@ def _same(a: Path, b: Path) -> bool:
 def check_output(out: Path, db: Path | None = None, *, force: bool = False) -> None:
     """Refuse (OutputRefusedError) an output path that must not be written. Reads only."""
     if db is not None:
-        protected = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal"), lock_path(db)]
+        protected = [
+            db,
+            *(Path(f"{db}{suffix}") for suffix in ("-wal", "-shm", "-journal")),
+            lock_path(db),
+            record_path(db),
+        ]
         for path in protected:
             if _same(out, path):
                 raise OutputRefusedError(

@@ -1,32 +1,35 @@
-"""One writer per results database: an OS lock on a sidecar file, `<db>.lock`.
+"""One writer per results database: an OS lock on `<db>.lock`, its holder in `<db>.lock.json`.
 
-`tmapi-search bulk` takes `fcntl.flock(LOCK_EX)` on `<db>.lock` before it writes
-anything to the database or sends any paid call, and holds it until it ends. The OS
-releases the lock when the process ends in any way (SIGKILL included), so a lock never
-outlives its run and nobody has to clean it up: the next run takes it and marks the
-dead run `interrupted`.
+A bulk run takes the lock before it writes anything to the database or sends any paid
+call, and holds it until it ends. The lock is `filelock.FileLock`: `fcntl.flock` on
+Linux and macOS, `msvcrt.locking` on Windows. Either way the OS releases it when the
+process ends in any way (a kill included), so a lock never outlives its run and nobody
+has to clean it up: the next run takes it and marks the dead run `interrupted`.
 
-The file also says who holds it (one JSON line: pid, host, start time, run id), so a
-second run is refused with a message naming the first, and `status` can tell a run that
-is `running` from one whose process is gone.
+Who holds it (pid, host, start time, run id) is written beside it, in `<db>.lock.json`
+(replaced whole, never half-written): a second run is refused with a message naming the
+first, and `status` can tell a run that is `running` from one whose process is gone. The
+record is separate from the lock file because Windows forbids reading a locked byte range
+to other processes.
 
-It also reserves a little disk space (`RESERVE_BYTES` of padding after that line):
-when the disk fills up mid-run, the runner gives the space back (`free_reserve()`) so
-the run's final state (`failed`, and its counts) can still be written.
+The record also reserves a little disk space (`RESERVE_BYTES` of padding after the JSON):
+when the disk fills up mid-run, the runner gives the space back (`free_reserve()`) so the
+run's final state (`failed`, and its counts) can still be written.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import json
 import os
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import filelock
 
 __all__ = [
     "RESERVE_BYTES",
@@ -35,12 +38,18 @@ __all__ = [
     "RunLock",
     "live_holder",
     "lock_path",
+    "record_path",
 ]
 
-#: Disk space kept in the lock file while a run holds it, given back on a storage failure.
+#: Disk space kept in the holder record while a run holds the lock, given back on a
+#: storage failure.
 RESERVE_BYTES = 64 * 1024
 #: How long a non-waiting run retries before refusing (another process may be probing).
 _TRY_FOR = 0.3
+_POLL = 0.05
+#: Windows refuses to replace a file another process has open (`status` reading it):
+#: how many times the record's replacement is tried again, `_POLL` apart.
+_REPLACE_TRIES = 20
 
 
 def lock_path(db: str | Path) -> Path:
@@ -50,6 +59,12 @@ def lock_path(db: str | Path) -> Path:
     """
     db = Path(db).resolve()
     return db.with_name(db.name + ".lock")
+
+
+def record_path(db: str | Path) -> Path:
+    """The file naming the lock's holder: `<db>.lock.json`."""
+    path = lock_path(db)
+    return path.with_name(path.name + ".json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +85,13 @@ class LockHolder:
         return f"pid {self.pid or '?'} on {self.host or '?'}, started {when}"
 
     @classmethod
-    def read(cls, fd: int) -> LockHolder:
+    def read(cls, db: str | Path) -> LockHolder:
+        """The holder recorded for `db` (fields None where nothing readable is recorded)."""
         try:
-            head = os.pread(fd, 4096, 0).split(b"\n", 1)[0]
-            data: dict[str, Any] = json.loads(head.decode("utf-8") or "{}")
+            data: Any = json.loads(record_path(db).read_bytes().decode("utf-8"))
         except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict):
             return cls()
         return cls(
             pid=data.get("pid"),
@@ -96,47 +113,52 @@ class DatabaseBusyError(RuntimeError):
         )
 
 
+def _os_lock(path: Path) -> filelock.BaseFileLock:
+    # not thread-local: the lock belongs to the run, whichever thread releases it
+    return filelock.FileLock(path, thread_local=False)
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    for attempt in range(_REPLACE_TRIES):
+        try:
+            os.replace(tmp, target)
+            return
+        except PermissionError:  # Windows: a reader has the record open for a moment
+            if attempt == _REPLACE_TRIES - 1:
+                raise
+            time.sleep(_POLL)
+
+
 class RunLock:
     """The exclusive lock of one database, held by one `bulk` run."""
 
     def __init__(self, db: str | Path) -> None:
         self.db = Path(db)
         self.path = lock_path(self.db)
-        self._fd: int | None = None
+        self.record = record_path(self.db)
+        self._lock = _os_lock(self.path)
         self._head = b""
         self.started_at = time.time()
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._lock.is_locked
 
     def acquire(self, *, wait: bool = False, on_wait: Any = None) -> None:
         """Take the lock, or raise DatabaseBusyError (without `wait`).
 
+        With `wait`, `on_wait(holder)` is called once and the lock is waited for.
         OSError (a folder that cannot be written, a full disk) propagates.
         """
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            deadline = time.monotonic() + _TRY_FOR
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() < deadline:
-                        time.sleep(0.05)
-                        continue
-                    holder = LockHolder.read(fd)
-                    if not wait:
-                        raise DatabaseBusyError(self.db, holder) from None
-                    if on_wait is not None:
-                        on_wait(holder)
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                    break
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
+            self._lock.acquire(timeout=_TRY_FOR, poll_interval=_POLL)
+        except filelock.Timeout:
+            holder = LockHolder.read(self.db)
+            if not wait:
+                raise DatabaseBusyError(self.db, holder) from None
+            if on_wait is not None:
+                on_wait(holder)
+            self._lock.acquire(timeout=-1, poll_interval=_POLL)
         self.started_at = time.time()
         try:
             self.describe(run_id=None)
@@ -145,8 +167,8 @@ class RunLock:
             raise
 
     def describe(self, *, run_id: int | None) -> None:
-        """Write who holds the lock (and the run id, once known), plus the space reserve."""
-        assert self._fd is not None
+        """Record who holds the lock (and the run id, once known), plus the space reserve."""
+        assert self.held
         head = json.dumps(
             {
                 "pid": os.getpid(),
@@ -155,30 +177,38 @@ class RunLock:
                 "run_id": run_id,
             }
         ).encode()
-        fd = self._fd
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, head + b"\n", 0)
         self._head = head + b"\n"
-        padding = b" " * 4095 + b"\n"
-        offset = len(self._head)
-        while offset < len(self._head) + RESERVE_BYTES:
-            written = os.pwrite(fd, padding, offset)
-            if written <= 0:  # pragma: no cover - pwrite raises on a full disk
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
-            offset += written
+        # the JSON alone replaces the record (readers never see half of it), then the
+        # reserve is appended in place: blanks after JSON are still JSON
+        fd, name = tempfile.mkstemp(dir=self.record.parent, prefix=f".{self.record.name}.")
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(self._head)
+            _replace(tmp, self.record)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        padding = b" " * (RESERVE_BYTES - 1) + b"\n"
+        with self.record.open("ab") as handle:
+            handle.write(padding)
+
+    def _trim(self) -> None:
+        if self._head:
+            with contextlib.suppress(OSError):
+                os.truncate(self.record, len(self._head))
 
     def free_reserve(self) -> None:
         """Give the reserved space back to the file system (the disk is full)."""
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, len(self._head))
+        if self.held:
+            self._trim()
 
     def release(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, len(self._head))
-            os.close(self._fd)  # closing the descriptor releases the flock
-            self._fd = None
+        """Release the lock; the record stays (without its reserve), naming the last holder."""
+        if self.held:
+            self._trim()
+            self._lock.release()
 
     def __enter__(self) -> RunLock:
         return self
@@ -188,20 +218,17 @@ class RunLock:
 
 
 def live_holder(db: str | Path) -> LockHolder | None:
-    """The process holding the database's lock now, or None. Reads only; creates nothing."""
+    """The process holding the database's lock now, or None. Writes nothing to the record;
+    creates no lock file where there is none."""
     path = lock_path(db)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
+    if not path.is_file():
         return None
+    probe = _os_lock(path)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return LockHolder.read(fd)
-        except OSError:
-            return None
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        probe.acquire(timeout=0)
+    except filelock.Timeout:
+        return LockHolder.read(db)
+    except OSError:  # cannot be opened here (read-only media): nobody can be writing
         return None
-    finally:
-        os.close(fd)
+    probe.release()
+    return None

@@ -36,6 +36,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -326,6 +327,12 @@ def _build(
         for item_id, places in found_by.items()
         if len({index for index, _ in places}) > 1
     }
+    fields: Counter[str] = Counter()  # the offers' field names (the header lists them)
+    for (data,) in conn.execute("SELECT data FROM items WHERE position < ?", (top,)):
+        try:
+            fields.update(_obj(json.loads(data)).keys())
+        except ValueError:  # a row that is not JSON: no field
+            continue
     inputs = []
     by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0}
     for entry in accounts:
@@ -357,7 +364,27 @@ def _build(
         "counts": by_status,
         "params": _params(conn),
         "runs": _runs(conn),
+        "fields": _fields(fields),
     }
+
+
+def _fields(counts: Counter[str]) -> list[list[Any]]:
+    """[name, offers with it, declared in openapi.yaml] of every field the offers carry."""
+    declared = declared_item_fields()
+    return [[name, n, name in declared] for name, n in counts.most_common()]
+
+
+def declared_item_fields() -> frozenset[str]:
+    """The item fields the contract declares (v1 and v2 items), from the generated models."""
+    import attrs
+    from tmapi_client.models import SearchItem, SearchItemV2
+
+    return frozenset(
+        f.name.rstrip("_")  # `type_` is the JSON key `type`
+        for model in (SearchItem, SearchItemV2)
+        for f in attrs.fields(model)
+        if f.name != "additional_properties"
+    )
 
 
 def _row_name(entry: InputAccount) -> str:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from tmapi_search.auth import redact
+from tmapi_search.auth import Secret, redact
 from tmapi_search.bulk.errors import CatalogueError, LockedError, StorageError, UsageError
 from tmapi_search.bulk.events import (
     CatalogueOpened,
@@ -70,7 +70,7 @@ class Credentials:
     """How the run's own client reaches the API; the token is in no repr (error trackers
     record every frame's locals, and this is the only place the engine keeps it)."""
 
-    api_token: str | None = field(default=None, repr=False)
+    api_token: str | Secret | None = field(default=None, repr=False)
     base_url: str | None = None
     auth: str | None = None
 

@@ -92,6 +92,7 @@ from tmapi_client.models import SearchData, SearchDataV2
 
 from tmapi_search.auth import redact
 from tmapi_search.bulk.concurrency import ConcurrencyLimiter
+from tmapi_search.bulk.drift import DriftRecorder
 from tmapi_search.bulk.store import ImageRecord, Store, normalise_url
 from tmapi_search.client import AsyncTmapiClient
 from tmapi_search.errors import (
@@ -466,7 +467,9 @@ class BulkRunner:
         stopper = asyncio.create_task(self._enforce_grace(tasks))
         # the WAL's checkpoints (and their fsync) on a thread of their own: not a pause
         # of every call in flight each ~50 saves
-        with self.store.background_checkpoints():
+        # the contract drift of the answers, counted, and stored in `drift` at the end
+        recorder = DriftRecorder(self.store.path, run_id)
+        with recorder.installed(self.client), self.store.background_checkpoints():
             try:
                 await asyncio.gather(feeder, *tasks, return_exceptions=True)
             finally:

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "SCHEMA",
@@ -229,15 +229,16 @@ def _image(row: sqlite3.Row) -> ImageRecord:
 
 
 def _ro_uri(path: Path, *, immutable: bool = False) -> str:
-    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    # `file:///C:/...` on Windows, `file:///home/...` elsewhere; `?`, `#`, `%` escaped
+    uri = path.resolve().as_uri() + "?mode=ro"
     return uri + "&immutable=1" if immutable else uri
 
 
 def _on_read_only_media(path: Path) -> bool:
     try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY) or not os.access(
-            path.resolve().parent, os.W_OK
-        )
+        if hasattr(os, "statvfs") and os.statvfs(path).f_flag & os.ST_RDONLY:  # not on Windows
+            return True
+        return not os.access(path.resolve().parent, os.W_OK)
     except OSError:
         return False
 

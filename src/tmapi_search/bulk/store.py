@@ -19,7 +19,6 @@ from tmapi_search.bulk.accounts import (
     AccountsMixin,
     AccountStatus,
     InputAccount,
-    Part,
     RunCounts,
     StoredItem,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "Ingestion",
     "InputAccount",
     "ParamsMismatchError",
-    "Part",
     "PartialPages",
     "RunCounts",
     "Store",

@@ -1,14 +1,15 @@
 """`tmapi-search`: search 1688 by image from a terminal, for one photo or a whole catalogue.
 
-Commands: `search`, `convert`, `bulk`, `export`, `status`, `report`, `suppliers` (see
-`tmapi-search --help`). The app imports the command modules and registers their commands
-(each module lists them in `COMMANDS`, with the exit codes each can return); the command
-modules import the shared `options` and `console`, never the app.
+Commands: `search`, `convert`, `bulk`, `export`, `status`, `report`, `suppliers`, `drift`
+(see `tmapi-search --help`). The app imports the command modules and registers their
+commands (each module lists them in `COMMANDS`, with the exit codes each can return); the
+command modules import the shared `options` and `console`, never the app.
 
 Exit codes (also in `--help` and docs/cli.md):
 
 ====  ====================================================================
 0     ok
+1     drift found (`drift` only): answers strayed from openapi.yaml
 2     usage or bad input (an option, the input file, a row-less input ...)
 3     billing or auth: 439 (subscription expired / balance), 401 token missing/refused
 4     any other API error (422, malformed answer, an image failed ...)
@@ -32,8 +33,8 @@ from typing import Annotated
 import typer
 from stamina.instrumentation import set_on_retry_hooks
 
-from tmapi_search.auth import redact
-from tmapi_search.cli import bulk, export, report, search, status, suppliers
+from tmapi_search.auth import Secret, redact
+from tmapi_search.cli import bulk, drift, export, report, search, status, suppliers
 from tmapi_search.cli.console import stderr
 from tmapi_search.cli.exit_codes import EPILOG, EXIT_CODES, EXIT_INTERRUPTED
 from tmapi_search.cli.options import AuthOption, Config
@@ -51,7 +52,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for _module in (bulk, export, report, search, status, suppliers):
+for _module in (bulk, drift, export, report, search, status, suppliers):
     for _command, _epilog in _module.COMMANDS:
         app.command(epilog=_epilog)(_command)
 
@@ -59,7 +60,7 @@ for _module in (bulk, export, report, search, status, suppliers):
 class _TokenFilter(logging.Filter):
     """Masks the token itself (not only `apiToken=...`) in every record of a handler."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: Secret | None) -> None:
         super().__init__()
         self._token = token
 
@@ -142,7 +143,7 @@ def _global(
 ) -> None:
     """Search 1688 products by image with TMAPI: one photo, or a whole catalogue."""
     config = Config(
-        api_token, base_url, timeout, max_retries, verbose, auth.value if auth else None
+        Secret.of(api_token), base_url, timeout, max_retries, verbose, auth.value if auth else None
     )
     ctx.obj = config
     # stamina's own instrumentation logs every retry at WARNING through the root logger;

@@ -10,15 +10,26 @@ return. A new code goes into `EXIT_CODES` (and the table of docs/cli.md).
 
 from __future__ import annotations
 
-__all__ = ["ALWAYS", "API_CALL", "ENGINE", "EPILOG", "EXIT_CODES", "EXIT_STORAGE", "epilog"]
+__all__ = [
+    "ALWAYS",
+    "API_CALL",
+    "ENGINE",
+    "EPILOG",
+    "EXIT_CODES",
+    "EXIT_DRIFT",
+    "EXIT_STORAGE",
+    "epilog",
+]
 
 EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 EXIT_STORAGE = 6
+EXIT_DRIFT = 1
 #: `bulk --max-calls N`: N paid calls made, the run stopped cleanly (everything saved);
 #: the same command resumes
 EXIT_BUDGET = 8
 EXIT_CODES = {
     EXIT_OK: "ok",
+    EXIT_DRIFT: "drift found: answers strayed from openapi.yaml (`drift` command only)",
     EXIT_USAGE: "usage or bad input",
     EXIT_BILLING: "billing or auth (439: subscription expired or no balance; 401: token refused)",
     EXIT_API: "other API error",

@@ -14,6 +14,8 @@ import typer
 from tmapi_client.models.language import Language
 from tmapi_client.models.sort import Sort
 
+from tmapi_search.auth import Secret
+
 __all__ = [
     "ApiOpt",
     "ApiVersion",
@@ -55,7 +57,7 @@ class ExportFormat(StrEnum):
 class Config:
     """The global options (`tmapi-search --api-token ... COMMAND`)."""
 
-    api_token: str | None
+    api_token: Secret | None  # repr shows Secret('***')
     base_url: str | None
     timeout: float | None
     max_retries: int

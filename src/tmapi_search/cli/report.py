@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 
 from tmapi_search.bulk.shortlist import SHORTLIST
-from tmapi_search.cli.console import die, stderr, stdout
-from tmapi_search.cli.exit_codes import EXIT_USAGE, epilog
+from tmapi_search.cli.console import engine_errors, stderr, stdout
+from tmapi_search.cli.exit_codes import ENGINE, epilog
 from tmapi_search.cli.options import get_config
 from tmapi_search.cli.terms import (
     CurrencyOpt,
@@ -54,17 +54,17 @@ def report(
     shortlist: ShortlistOpt = SHORTLIST,
 ) -> None:
     """Write an HTML report: each input's photo beside the offers found, with filters."""
-    from tmapi_search.bulk import BulkError, write_report
+    from tmapi_search.bulk import write_report
 
     config = get_config(ctx)
-    try:
+    # a refusal: exit 2; a file that cannot be read or written (held open by another
+    # program on Windows, a full disk): exit 6, as for export
+    with engine_errors(config):
         terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
         summary = write_report(
             db, out, top=top, force=force, terms=terms, shortlist=shortlist,
             include_gone=include_gone,
         )  # fmt: skip
-    except BulkError as error:  # a refusal or a file that fails: what to fix, exit 2
-        die(config, EXIT_USAGE, str(error))
     counts = summary.by_status
     if summary.running:
         stderr.print(summary.running, style="yellow", markup=False)
@@ -87,4 +87,4 @@ def report(
         stderr.print(f"--open: no browser found here; open {escape(str(out))} yourself")
 
 
-COMMANDS = [(report, epilog())]
+COMMANDS = [(report, epilog(*ENGINE))]

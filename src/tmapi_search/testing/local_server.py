@@ -23,6 +23,9 @@ never a re-typed body -- and can:
   with each `item_id` moved by N - 1 million, so no offer appears on two pages), or, with
   `repeat_pages=True`, as the vendor was seen to: every page the same example, the same
   offers again and again (`total_count` 666, 2 items a page);
+- drift from the contract as a vendor does (`drift=True`): each search answer carries an
+  undeclared item field (`video_url`) and its count as a string (`data.total_count`:
+  `"666"`), for the drift report (`tmapi_search.drift`, `tmapi-search drift`);
 - count what it saw (`search_calls` (v1 and v2), `search_v2_calls`, `convert_calls`,
   `rejected`, `max_in_flight`, `calls_by_url`), the token values (to assert they
   arrived, never to print) and how they came (`auth_seen`: "query" for `?apiToken=`,
@@ -70,6 +73,7 @@ class LocalTmapiServer:
         hook: Callable[[str, dict[str, str]], Answer | None] | None = None,
         converted_ttl: float | None = None,
         offers_by_url: Mapping[str, Sequence[ShopOffer]] | None = None,
+        drift: bool = False,
         repeat_pages: bool = False,
     ) -> None:
         self.latency = latency
@@ -87,13 +91,13 @@ class LocalTmapiServer:
         }
         self.issued: dict[str, float] = {}  # converted path -> monotonic time it was issued
         self.stale_rejected = 0
-        self._search_body = json.dumps(
-            spec.response_example(spec.SEARCH_PATH, "get", 200, search_example),
-            ensure_ascii=False,
-        ).encode()
-        self._search_v2_body = json.dumps(
-            spec.response_example(spec.SEARCH_V2_PATH, "get", 200), ensure_ascii=False
-        ).encode()
+        self.drift = drift
+        search = spec.response_example(spec.SEARCH_PATH, "get", 200, search_example)
+        search_v2 = spec.response_example(spec.SEARCH_V2_PATH, "get", 200)
+        if drift:
+            search, search_v2 = _drifted(search), _drifted(search_v2)
+        self._search_body = json.dumps(search, ensure_ascii=False).encode()
+        self._search_v2_body = json.dumps(search_v2, ensure_ascii=False).encode()
         self._convert_body = json.dumps(
             spec.response_example(spec.CONVERT_PATH, "post", 200)
         ).encode()
@@ -254,6 +258,15 @@ class LocalTmapiServer:
             self.issued = dict.fromkeys(self.issued, float("-inf"))
 
 
+def _drifted(body: Any) -> Any:
+    """The example as a drifting vendor sends it: an undeclared item field, a count as text."""
+    data = body["data"]
+    data["total_count"] = str(data["total_count"])
+    for item in data["items"]:
+        item["video_url"] = f"https://cloud.video.taobao.com/play/u/{item['item_id']}.mp4"
+    return body
+
+
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -363,11 +376,18 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help="on SIGUSR1, change the cap to N (another client of the account starts)",
     )
+    parser.add_argument(
+        "--drift",
+        action="store_true",
+        help="answer as a drifting vendor: an undeclared item field, a count as a string",
+    )
     args = parser.parse_args(argv)
     server = LocalTmapiServer(
-        latency=args.latency, cap=args.cap, repeat_pages=args.repeat_pages
+        latency=args.latency, cap=args.cap, repeat_pages=args.repeat_pages, drift=args.drift
     ).start()
     if args.cap_on_sigusr1 is not None:
+        if not hasattr(signal, "SIGUSR1"):  # Windows
+            parser.error("--cap-on-sigusr1 needs SIGUSR1, which this platform does not have")
         new_cap: int = args.cap_on_sigusr1
 
         def change_cap(*_: object) -> None:

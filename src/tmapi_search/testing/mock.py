@@ -28,6 +28,13 @@ an unknown `language`, a convert body without `url`) gets the documented 422 bod
 Such a request is counted but does not use up a queued outcome. Turn the check off
 with `tmapi_mock.validate_requests = False` (or per endpoint: `.validate = False`).
 
+Strict mode (`mock_tmapi(strict=True)`, or `tmapi_mock.strict = True`): every success
+body the mock serves (an example, a `transform`ed one, a `respond`/`calls_with` answer)
+is checked against the contract first (`tmapi_search.drift.find_drift`); any drift (an
+undeclared field, a wrong type, an unknown enum value, a null, a missing field) raises
+`ContractDriftError` in the code under test, so the test fails. The spec's own
+examples pass. Use it to catch recorded fixtures the contract no longer describes.
+
 Outside pytest fixtures (unittest, scripts), `with mock_tmapi() as tmapi: ...` gives
 the same object.
 """
@@ -50,6 +57,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tmapi_search import spec
+from tmapi_search.drift import ContractDriftError, find_drift
 
 __all__ = [
     "EndpointMock",
@@ -68,6 +76,11 @@ _HTML_502 = (
 )
 
 
+_OPERATIONS = {
+    spec.SEARCH_PATH: "search_by_image",
+    spec.SEARCH_V2_PATH: "search_by_image_v2",
+    spec.CONVERT_PATH: "convert_image_url",
+}
 _SPEC_URI = "urn:tmapi-search:openapi"
 _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -207,6 +220,8 @@ class EndpointMock:
         self.path = path
         self.method = method
         self.validate = True
+        #: check each success body served against the contract (ContractDriftError)
+        self.strict = False
         self._queue: deque[Outcome] = deque()
         self._last: Outcome | None = None
         route.side_effect = self._serve
@@ -221,7 +236,23 @@ class EndpointMock:
         if self._queue:
             self._last = self._queue.popleft()
         outcome = self._last or self._default
-        return outcome(request)
+        response = outcome(request)
+        if self.strict:
+            self._check_drift(response)
+        return response
+
+    def _check_drift(self, response: httpx.Response) -> None:
+        """Strict mode: a success body that strays from the contract raises."""
+        if response.status_code != 200:
+            return
+        try:
+            payload = json.loads(response.read())
+        except ValueError:
+            return  # a malformed body is an outcome of its own (`malformed`)
+        if isinstance(payload, dict) and payload.get("code") == 200:
+            events = find_drift(payload, _OPERATIONS[self.path])
+            if events:
+                raise ContractDriftError(events)
 
     def _default(self, request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=self.example(), request=request)
@@ -356,7 +387,7 @@ class EndpointMock:
 class TmapiMock:
     """The three TMAPI endpoints, mocked: `search` (v1), `search_v2` and `convert`."""
 
-    def __init__(self, router: respx.MockRouter) -> None:
+    def __init__(self, router: respx.MockRouter, *, strict: bool = False) -> None:
         self.router = router
         self.search = EndpointMock(
             router.route(method="GET", path=spec.SEARCH_PATH), spec.SEARCH_PATH, "get"
@@ -367,6 +398,7 @@ class TmapiMock:
         self.convert = EndpointMock(
             router.route(method="POST", path=spec.CONVERT_PATH), spec.CONVERT_PATH, "post"
         )
+        self.strict = strict
 
     @property
     def endpoints(self) -> tuple[EndpointMock, ...]:
@@ -383,6 +415,16 @@ class TmapiMock:
             ep.validate = value
 
     @property
+    def strict(self) -> bool:
+        """Whether success bodies are checked for drift (ContractDriftError); see above."""
+        return all(ep.strict for ep in self.endpoints)
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        for ep in self.endpoints:
+            ep.strict = value
+
+    @property
     def call_count(self) -> int:
         """How many requests the three endpoints received."""
         return sum(ep.call_count for ep in self.endpoints)
@@ -394,7 +436,11 @@ class TmapiMock:
 
 
 @contextlib.contextmanager
-def mock_tmapi() -> Iterator[TmapiMock]:
-    """Mock TMAPI in-process for the duration of a `with` block (what the fixture uses)."""
+def mock_tmapi(*, strict: bool = False) -> Iterator[TmapiMock]:
+    """Mock TMAPI in-process for the duration of a `with` block (what the fixture uses).
+
+    `strict=True`: any success body that drifts from the contract raises
+    `ContractDriftError` (see the module docstring).
+    """
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
-        yield TmapiMock(router)
+        yield TmapiMock(router, strict=strict)
