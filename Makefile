@@ -15,7 +15,7 @@ MOCK_PORT ?= 4010
 
 .PHONY: help install lock generate check-generated lint-spec lint format docs test test-floors
 .PHONY: mock demo contract contract-live proxy-live
-.PHONY: bench bench-quick browser report-screenshot
+.PHONY: bench bench-quick browser report-screenshot suppliers-screenshot
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -108,6 +108,9 @@ demo: install  ## start the Prism mock; tmapi-search search, bulk, export and re
 report-screenshot: demo  ## docs/report.png: the report of `make demo`'s bulk run, shot in headless Chromium
 	$(BIN)/python examples/report_screenshot.py $(DEMO_REPORT) docs/report.png
 
+suppliers-screenshot: $(PY_STAMP) browser  ## docs/suppliers.png: 50 made-up rows against the stand-in's shop mode, the report's Suppliers view
+	$(BIN)/python examples/suppliers_demo.py reports/suppliers-demo docs/suppliers.png
+
 # ---- contract tests (schemathesis): the spec, the mock and the live API held together ----
 LIVE_REPORT_DIR ?= reports/contract-live
 
@@ -138,6 +141,7 @@ bench: $(PY_STAMP) browser  ## every benchmark figure with its goal (client CPU,
 	$(BIN)/python bench/catalogue.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/report_render.py
+	$(BIN)/python bench/xlsx_sheets.py
 
 bench-quick: $(PY_STAMP)  ## the same, smaller (two grid points, short runs, 50k rows, 20k items); about 2 min
 	$(BIN)/python bench/client_cpu.py --rounds 5

@@ -27,8 +27,10 @@ from openpyxl import load_workbook
 from tmapi_client.models import SearchItem, SearchItemV2
 
 from tmapi_search import spec
-from tmapi_search.bulk.export import _read_back, export
+from tmapi_search.bulk.export import DECISION_FIELDS, _read_back, export
+from tmapi_search.bulk.pricing import Terms
 from tmapi_search.bulk.rows import flatten, utf8_text, write_csv
+from tmapi_search.bulk.shortlist import judge_row
 from tmapi_search.bulk.store import InputAccount, Store
 
 ALI = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
@@ -181,6 +183,20 @@ class OldExport:
                 item = json.loads(row["item_data"])
                 yield account, row["item_position"], _read_back(self.model, item)
 
+    def decisions(self) -> dict[tuple[int, int], dict[str, Any]]:
+        """The decision group of every match (added after streaming: the engine's own
+        `shortlist.judge_row` at the default terms, a row's matches at once)."""
+        rows: dict[int, tuple[InputAccount, list[tuple[int, Any]]]] = {}
+        for account, position, item in self.records():
+            entry = rows.setdefault(account.image_id, (account, []))
+            if position is not None:
+                entry[1].append((position, item))
+        groups = {}
+        for image_id, (account, items) in rows.items():
+            for judged in judge_row(items, account.extra, Terms()):
+                groups[image_id, judged.position] = judged.to_dict()
+        return groups
+
     def input_fields(self, account: InputAccount) -> dict[str, Any]:
         return {
             "img_url": account.img_url,
@@ -200,12 +216,15 @@ class OldExport:
         return ["input." + n for n in ("img_url", "sku", "id", *self.store.extra_columns())]
 
     def flat_rows(self) -> Iterator[dict[str, Any]]:
+        decisions = self.decisions()
         for account, position, item in self.records():
             row: dict[str, Any] = {"input_line": account.line}
             row.update(self.status_fields(account))
             row["position"] = position
             row.update({"input." + k: v for k, v in self.input_fields(account).items()})
-            if item is not None:
+            if item is not None and position is not None:
+                group = decisions[account.image_id, position]
+                row.update({"decision." + k: v for k, v in group.items()})
                 row.update({"item." + k: v for k, v in flatten(item).items()})
             yield row
 
@@ -221,11 +240,13 @@ class OldExport:
             "error_message",
             "position",
             *self.input_columns(),
+            *("decision." + name for name in DECISION_FIELDS),
             *("item." + key for key in seen),
         ]
 
     def export(self, fmt: str, out: io.BytesIO, *, bom: bool = False) -> None:
         if fmt == "jsonl":
+            decisions = self.decisions()
             with utf8_text(out, bom=False) as text:
                 for account, position, item in self.records():
                     line = {
@@ -234,6 +255,9 @@ class OldExport:
                         "position": position,
                         "input": self.input_fields(account),
                         "item": item,
+                        "decision": None
+                        if position is None
+                        else decisions[account.image_id, position],
                     }
                     text.write(json.dumps(line, ensure_ascii=False) + "\n")
         elif fmt == "csv":
@@ -266,7 +290,10 @@ class OldExport:
                     {"item.product_url", "item.img", "item.shop_info.shop_url", "input.img_url"}
                 ),
                 price_columns=frozenset(
-                    c for c in columns if c.startswith("item.") and "price" in c
+                    c
+                    for c in columns
+                    if c.startswith(("item.", "decision."))
+                    and ("price" in c or c == "decision.margin")
                 ),
                 id_columns=frozenset({"item.item_id"}),
             )
@@ -293,7 +320,7 @@ def both(db: Path, fmt: str, *, bom: bool = False) -> tuple[bytes, bytes]:
     old, new = io.BytesIO(), io.BytesIO()
     with Store(db, readonly=True) as store:
         OldExport(store).export(fmt, old, bom=bom)
-        export(store, fmt, new, bom=bom)  # type: ignore[arg-type]
+        export(store, fmt, new, bom=bom, all_columns=True)  # type: ignore[arg-type]
     return old.getvalue(), new.getvalue()
 
 

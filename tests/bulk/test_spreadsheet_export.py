@@ -131,7 +131,8 @@ def test_catalogue_formats_bulk_and_export(tmp_path: Path, kind: str) -> None:
     with Store(db, create=False) as store:
         for fmt, out in (("jsonl", jsonl_out), ("xlsx", xlsx_out)):
             with out.open("wb") as handle:
-                assert export(store, fmt, handle) == 6  # type: ignore[arg-type]
+                written = export(store, fmt, handle, all_columns=True)  # type: ignore[arg-type]
+                assert written == 6
 
     raw = csv_out.read_bytes()
     assert raw.startswith(BOM)
@@ -166,7 +167,9 @@ def test_catalogue_columns_named_like_ours_are_never_overwritten(tmp_path: Path)
     assert run_cli("export", "--db", str(db), "--out", str(csv_out)).returncode == 0
     table = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
     xlsx_out = tmp_path / "r.xlsx"
-    done = run_cli("export", "--db", str(db), "--format", "xlsx", "--out", str(xlsx_out))
+    done = run_cli(
+        "export", "--db", str(db), "--format", "xlsx", "--out", str(xlsx_out), "--all-columns"
+    )
     assert done.returncode == 0, done.stderr
     sheets = read_xlsx(xlsx_out)
     for flat in (table, sheets["items"]):
@@ -279,7 +282,7 @@ def test_csv_neutralises_every_formula_like_cell_and_keeps_numbers(tmp_path: Pat
 def test_xlsx_has_no_formula_cell_typed_values_links_and_an_inputs_sheet(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     with hostile_store(tmp_path) as store, path.open("wb") as handle:
-        written = export(store, "xlsx", handle)
+        written = export(store, "xlsx", handle, all_columns=True)
     book = load_workbook(path)
     assert book.sheetnames == ["items", "inputs"]
     items = book["items"]

@@ -226,7 +226,7 @@ def test_out_xlsx_is_a_workbook_with_numbers_kept(tmp_path: Path, suffix: str) -
     with LocalTmapiServer() as server:
         assert bulk(path, db, server, "--max-items-per-image", "1").returncode == 0
     out = tmp_path / "results.xlsx"
-    result = run_cli("export", "--db", str(db), "--out", str(out))
+    result = run_cli("export", "--db", str(db), "--out", str(out), "--all-columns")
     assert result.returncode == 0, result.stderr
     book = load_workbook(out, read_only=True)
     for name in ("items", "inputs"):

@@ -86,8 +86,10 @@ def test_which_codes_each_command_returns() -> None:
     by_name = {name: listed_codes(info.epilog) for name, info in COMMANDS}
     # 7: an unexpected error (one line, no traceback without -v)
     assert by_name["search"] == by_name["convert"] == {0, 2, 3, 4, 5, 7, 130}
-    assert by_name["bulk"] == {0, 2, 3, 4, 5, 6, 7, 130}  # 6: the results database failed
+    # 6: the results database failed; 8: --max-calls reached
+    assert by_name["bulk"] == {0, 2, 3, 4, 5, 6, 7, 8, 130}
     assert by_name["export"] == by_name["status"] == {0, 2, 6, 130}  # never call the API
+    assert by_name["suppliers"] == by_name["report"] | {6} == {0, 2, 6, 130}
 
 
 def _quiet() -> None:

@@ -119,6 +119,10 @@ def test_the_database_is_opened_read_only_and_left_unchanged(
 def test_top_limits_the_cards_per_input(report_run: Run) -> None:
     one = build_report_data(report_run.db, top=1)
     five = build_report_data(report_run.db, top=5)
+    # the first `top` in API order, and the row's shortlist (here both of its 2 matches)
+    assert [len(i["cards"]) for i in one["inputs"]] == [2, 2, 0, 0, 2, 0]
+    assert [c["sl"] for c in one["inputs"][0]["cards"]] == [1, 2]
+    one = build_report_data(report_run.db, top=1, shortlist=0)
     assert [len(i["cards"]) for i in one["inputs"]] == [1, 1, 0, 0, 1, 0]
     assert [len(i["cards"]) for i in five["inputs"]] == [2, 2, 0, 0, 2, 0]
     assert one["inputs"][0]["stored"] == 2

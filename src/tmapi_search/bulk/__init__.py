@@ -6,7 +6,11 @@ The Python API (what the `tmapi-search` catalogue commands call):
 - `export_results(db, out, format=...)`, `read_status(db) -> Status`,
   `write_report(db, out)`, `read_drift(db)` (the contract drift the runs recorded);
 - progress events (`tmapi_search.bulk.events`) and one exception tree (`BulkError`,
-  `tmapi_search.bulk.errors`).
+  `tmapi_search.bulk.errors`);
+- from matches to a decision: `list_suppliers(db, terms)` / `export_suppliers(...)`
+  (`suppliers`), prices at a quantity and margins (`Terms`, `pricing`), the score and
+  shortlist (`shortlist`); a run's cost before it runs, `estimate_catalogue(input, db,
+  **options)` (`budget`), and `max_calls=` to cap it.
 
 Underneath: `inputs` reads catalogues, `store` is the results database (`schema`,
 `ingest`, `runs`, `results`, `accounts`), `runner` runs the paid searches
@@ -29,10 +33,12 @@ if TYPE_CHECKING:
         run_catalogue,
         write_report,
     )
+    from tmapi_search.bulk.budget import Estimate, estimate_catalogue
     from tmapi_search.bulk.drift import DriftSummary, read_drift
     from tmapi_search.bulk.errors import (
         ApiUnreachableError,
         BillingStoppedError,
+        BudgetReachedError,
         BulkError,
         CatalogueError,
         InterruptedRunError,
@@ -46,9 +52,11 @@ if TYPE_CHECKING:
         UsageError,
     )
     from tmapi_search.bulk.options import RunOptions
+    from tmapi_search.bulk.pricing import Terms, TermsError
     from tmapi_search.bulk.runner import BulkRunner, BulkSettings, BulkStats
     from tmapi_search.bulk.store import InputAccount, Store
     from tmapi_search.bulk.summary import Counts, RunRecord, RunSummary, Status
+    from tmapi_search.bulk.suppliers import Supplier, export_suppliers, list_suppliers
 
 _WHERE = {
     "tmapi_search.bulk.drift": ("DriftSummary", "read_drift"),
@@ -60,9 +68,11 @@ _WHERE = {
         "run_catalogue",
         "write_report",
     ),
+    "tmapi_search.bulk.budget": ("Estimate", "estimate_catalogue"),
     "tmapi_search.bulk.errors": (
         "ApiUnreachableError",
         "BillingStoppedError",
+        "BudgetReachedError",
         "BulkError",
         "CatalogueError",
         "InterruptedRunError",
@@ -76,15 +86,18 @@ _WHERE = {
         "UsageError",
     ),
     "tmapi_search.bulk.options": ("RunOptions",),
+    "tmapi_search.bulk.pricing": ("Terms", "TermsError"),
     "tmapi_search.bulk.runner": ("BulkRunner", "BulkSettings", "BulkStats"),
     "tmapi_search.bulk.store": ("InputAccount", "Store"),
     "tmapi_search.bulk.summary": ("Counts", "RunRecord", "RunSummary", "Status"),
+    "tmapi_search.bulk.suppliers": ("Supplier", "export_suppliers", "list_suppliers"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "ApiUnreachableError",
     "BillingStoppedError",
+    "BudgetReachedError",
     "BulkError",
     "BulkRunner",
     "BulkSettings",
@@ -92,6 +105,7 @@ __all__ = [
     "CatalogueError",
     "Counts",
     "DriftSummary",
+    "Estimate",
     "ExportSummary",
     "InputAccount",
     "InterruptedRunError",
@@ -106,10 +120,16 @@ __all__ = [
     "StorageError",
     "StorageStoppedError",
     "Store",
+    "Supplier",
+    "Terms",
+    "TermsError",
     "UnexpectedStopError",
     "UsageError",
     "arun_catalogue",
+    "estimate_catalogue",
     "export_results",
+    "export_suppliers",
+    "list_suppliers",
     "read_drift",
     "read_status",
     "run_catalogue",

@@ -32,6 +32,7 @@ from tmapi_search.bulk.run import CatalogueRun, Credentials, cause
 from tmapi_search.bulk.summary import Counts, RunRecord, RunSummary, Status
 
 if TYPE_CHECKING:
+    from tmapi_search.bulk.pricing import Terms
     from tmapi_search.bulk.report import ReportSummary
     from tmapi_search.bulk.store import Store
     from tmapi_search.client import AsyncTmapiClient
@@ -202,6 +203,9 @@ def export_results(
     force: bool = False,
     bom: bool | None = None,
     handle_signals: bool = False,
+    terms: Terms | None = None,
+    shortlist: int = 3,
+    all_columns: bool = False,
     include_gone: bool = False,
 ) -> ExportSummary:
     """Write every input row of `db` to `out`: one row per item found, one per row without.
@@ -215,7 +219,10 @@ def export_results(
     from `out`'s extension; a `format` that contradicts it, or an extension that names
     none without `format`, is a `UsageError`; a stream: csv). `bom`: start CSV with a
     UTF-8 byte-order mark for Excel (default: yes for a file, no for a stream). The
-    database is opened read-only.
+    database is opened read-only. Each match carries its `decision` group at `terms`
+    (`bulk.pricing.Terms`: quantity, currency, sell price) with its score and
+    `shortlist` place. xlsx: the workbook for people (Decisions and Suppliers sheets),
+    or with `all_columns` every field.
 
     Raises `UsageError` (not a results database; `OutputError`: `out` refused) or
     `StorageError` (a file cannot be read or written).
@@ -235,6 +242,11 @@ def export_results(
     fmt = _format_of(out, format)
     store = _open_readonly(db)
     counts: Counter[str] = Counter()
+    decisions: dict[str, Any] = {
+        "terms": terms,
+        "shortlist": shortlist,
+        "all_columns": all_columns,
+    }
     signals = sigterm_interrupts() if handle_signals else contextlib.nullcontext()
     try:
         running = writing_now(db, store)
@@ -247,7 +259,13 @@ def export_results(
             stream = cast(IO[bytes], out)
             try:
                 count = export_records(
-                    store, fmt, stream, bom=bool(bom), counts=counts, include_gone=include_gone
+                    store,
+                    fmt,
+                    stream,
+                    bom=bool(bom),
+                    counts=counts,
+                    include_gone=include_gone,
+                    **decisions,
                 )
                 stream.flush()
             except BrokenPipeError:
@@ -269,6 +287,7 @@ def export_results(
                     counts=counts,
                     spool_dir=target.parent,  # CSV's temporary body: beside the output
                     include_gone=include_gone,
+                    **decisions,
                 )
         except FileExistsError:
             raise OutputError(f"--out: {target} exists; add --force to replace it") from None
@@ -358,11 +377,15 @@ def write_report(
     *,
     top: int = 5,
     force: bool = False,
+    terms: Terms | None = None,
+    shortlist: int = 3,
     include_gone: bool = False,
 ) -> ReportSummary:
     """Write the HTML report of `db` to `out`: each input's photo beside the offers found.
 
-    One self-contained file, written atomically; `top`: matches shown per input row.
+    One self-contained file, written atomically; `top`: matches shown per input row (and
+    its `shortlist`, see `bulk.shortlist`); `terms` (`bulk.pricing.Terms`): the quantity,
+    currency and sell price the cards' prices and margins are computed at.
     The rows the catalogue no longer has (`gone`) are left out, or with `include_gone`
     shown too, marked.
     Raises `UsageError` (not a results database, `top` < 1; `OutputError`: `out` exists
@@ -373,7 +396,10 @@ def write_report(
 
     db, out = Path(db), Path(out)
     try:
-        return write(db, out, top=top, force=force, include_gone=include_gone)
+        return write(
+            db, out, top=top, force=force, terms=terms, shortlist=shortlist,
+            include_gone=include_gone,
+        )  # fmt: skip
     except OutputRefusedError as error:
         raise OutputError(str(error)) from None
     except ValueError as error:

@@ -13,7 +13,8 @@ BulkError
     ├── ApiUnreachableError           the API stopped answering
     ├── StorageStoppedError           a save failed: the spending stopped at once
     ├── InterruptedRunError           stopped by a signal, or by a catalogue row it cannot read
-    └── UnexpectedStopError           an exception nothing expected (a bug): rows left pending
+    ├── UnexpectedStopError           an exception nothing expected (a bug): rows left pending
+    └── BudgetReachedError            `max_calls` paid calls made: stopped cleanly, resumable
 ```
 
 Errors of the API itself before any call (a missing token, say) are the SDK's own
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiUnreachableError",
     "BillingStoppedError",
+    "BudgetReachedError",
     "BulkError",
     "CatalogueError",
     "InterruptedRunError",
@@ -102,3 +104,7 @@ class UnexpectedStopError(RunStoppedError):
     The results paid for are saved; the rows not finished stay pending with the error
     noted, and the same run started again resumes them.
     """
+
+
+class BudgetReachedError(RunStoppedError):
+    """`max_calls` paid calls were made: the run stopped cleanly; the next one resumes."""

@@ -27,6 +27,14 @@ column is never overwritten, whatever its name (`title`, `status`, `input_line` 
 - xlsx also has an `inputs` sheet: one row per input row (its status, how many items
   it has, its error), the same account as the items sheet's rows.
 
+Each match also gets its `decision` group (`pricing`, `shortlist`: the price at the
+user's quantity, the margin, the score, the shortlist place, the ad flag), computed at
+the given `terms`: a `decision` object in JSONL (null on a row without a match), and
+`decision.<name>` columns (`DECISION_FIELDS`) after the input's columns in CSV and in
+the `--all-columns` workbook. The workbook written by default is the one for people
+(`decision_sheet`: Decisions and Suppliers sheets); `all_columns=True` writes every
+field as described above.
+
 Streamed, in constant memory whatever the size, by one process: the rows come from one
 cursor (`Store.iter_account_texts`: one input row and its items at a time), nothing
 holds the result set. Items are read by orjson where it is installed (json reads an
@@ -53,10 +61,13 @@ from typing import IO, Any, Literal
 
 from tmapi_client.models import SearchItem, SearchItemV2
 
+from tmapi_search.bulk.pricing import Terms
 from tmapi_search.bulk.rows import FORMULA_PREFIXES, _csv_cell, flatten, neutralise, utf8_text
+from tmapi_search.bulk.shortlist import SHORTLIST, Judged, judge_row
 from tmapi_search.bulk.store import InputAccount, Store
 
 __all__ = [
+    "DECISION_FIELDS",
     "EXPORT_FORMATS",
     "STATUS_COLUMNS",
     "ExportFormat",
@@ -113,6 +124,12 @@ STATUS_COLUMNS = ("status", "error_code", "error_message")
 
 INPUT = "input."
 ITEM = "item."
+DECISION = "decision."
+#: the `decision` group of a match (`shortlist.Judged.to_dict`), in its order
+DECISION_FIELDS = (
+    "qty", "unit_price_cny", "moq", "moq_ok", "currency", "unit_price", "sell_price",
+    "margin", "margin_pct", "score", "shortlist", "ad",
+)  # fmt: skip
 #: item fields written as hyperlinks / whole identifiers in xlsx
 LINK_FIELDS = ("product_url", "img", "shop_info.shop_url")
 ID_FIELDS = ("item_id",)
@@ -170,11 +187,30 @@ def _item_keys(store: Store, model: Model) -> dict[str, None]:
 
 
 def _columns(store: Store, item_keys: Iterable[str]) -> list[str]:
-    return ["input_line", *STATUS_COLUMNS, "position", *_input_columns(store), *item_keys]
+    decision = [DECISION + name for name in DECISION_FIELDS]
+    return [
+        "input_line", *STATUS_COLUMNS, "position", *_input_columns(store), *decision, *item_keys,
+    ]  # fmt: skip
+
+
+class _Judge:
+    """The decision group of a row's matches (`shortlist.judge_row`), at the terms."""
+
+    def __init__(self, store: Store, terms: Terms | None, shortlist: int) -> None:
+        self.terms = (terms or Terms()).check(store.extra_columns())
+        self.shortlist = shortlist
+
+    def row(self, account: InputAccount, items: list[tuple[int, Any]]) -> list[Judged]:
+        return judge_row(items, account.extra, self.terms, shortlist=self.shortlist)
+
+
+def _decision_cells(judged: Judged) -> list[str]:
+    group = judged.to_dict()
+    return [_csv_cell(group[name]) for name in DECISION_FIELDS]
 
 
 # -- JSONL ---------------------------------------------------------------------------------
-def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
+def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str], judge: _Judge) -> int:
     """`{"input_line", "status", "error_code", "error_message", "position", "input", "item"}`
 
     per line, as `json.dumps(line, ensure_ascii=False)` writes it, in UTF-8."""
@@ -186,10 +222,12 @@ def _jsonl(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
             line = {"input_line": account.line, **status_fields(account), "position": None}
             line["input"] = input_fields(account)
             if not stored:
-                text.write(_dumps({**line, "item": None}) + "\n")
-            for position, data in stored:
-                line["position"] = position
-                text.write(_dumps({**line, "item": _item(model, data)}) + "\n")
+                text.write(_dumps({**line, "item": None, "decision": None}) + "\n")
+            items = [(position, _item(model, data)) for position, data in stored]
+            for judged in judge.row(account, items):
+                line["position"] = judged.position
+                group = judged.to_dict()
+                text.write(_dumps({**line, "item": judged.item, "decision": group}) + "\n")
             count += max(len(stored), 1)
     return count
 
@@ -204,7 +242,13 @@ class _SpoolError(OSError):
 
 
 def _csv(
-    store: Store, out: IO[bytes], by_status: Counter[str], *, bom: bool, spool_dir: Path | None
+    store: Store,
+    out: IO[bytes],
+    by_status: Counter[str],
+    judge: _Judge,
+    *,
+    bom: bool,
+    spool_dir: Path | None,
 ) -> int:
     """The rows go to a temporary file while the `item.*` columns are collected (`_rows`);
     then the header, then the rows (padded where a column came after them)."""
@@ -217,7 +261,7 @@ def _csv(
     with spool:
         try:
             with utf8_text(spool, bom=False) as body:
-                item_columns, grew, count = _rows(store, body, fixed, by_status)
+                item_columns, grew, count = _rows(store, body, fixed, by_status, judge)
         except OSError as error:  # the temporary file, not the output: say so
             raise _SpoolError(error, folder) from error
         spool.seek(0)
@@ -248,7 +292,7 @@ def _cell(value: Any) -> Any:
 
 
 def _rows(
-    store: Store, body: IO[str], fixed: list[str], by_status: Counter[str]
+    store: Store, body: IO[str], fixed: list[str], by_status: Counter[str], judge: _Judge
 ) -> tuple[dict[str, None], bool, int]:
     """Write the CSV rows (no header) to `body`, each as wide as the `item.*` columns
     known then; returns those columns, whether one came after the first row, the count."""
@@ -264,26 +308,36 @@ def _rows(
         head = [_csv_cell(value) for value in status_fields(account).values()]
         cells = [_csv_cell(values.get(name)) for name in inputs]
         if not stored:
-            writer.writerow([account.line, *head, "", *cells, *[""] * len(item_columns)])
+            empty = [""] * (len(DECISION_FIELDS) + len(item_columns))
+            writer.writerow([account.line, *head, "", *cells, *empty])
             count += 1
-        for position, text in stored:
-            flat = flatten(_item(model, text), ITEM)
+        items = [(position, _item(model, text)) for position, text in stored]
+        for judged in judge.row(account, items):
+            position = judged.position
+            flat = flatten(judged.item, ITEM)
             if not item_columns.keys() >= flat.keys():
                 grew = grew or count > 0
                 item_columns.update(dict.fromkeys(flat))
             item_cells = [_cell(flat.get(name)) for name in item_columns]
-            writer.writerow([account.line, *head, position, *cells, *item_cells])
+            decision = _decision_cells(judged)
+            writer.writerow([account.line, *head, position, *cells, *decision, *item_cells])
             count += 1
     return item_columns, grew, count
 
 
 # -- TSV -----------------------------------------------------------------------------------
 def _tsv(
-    store: Store, out: IO[bytes], by_status: Counter[str], *, bom: bool, spool_dir: Path | None
+    store: Store,
+    out: IO[bytes],
+    by_status: Counter[str],
+    judge: _Judge,
+    *,
+    bom: bool,
+    spool_dir: Path | None,
 ) -> int:
     """The CSV export, its cells written again with tabs (one pass over a temporary file)."""
     with tempfile.TemporaryFile(dir=spool_dir) as body:
-        count = _csv(store, body, by_status, bom=False, spool_dir=spool_dir)
+        count = _csv(store, body, by_status, judge, bom=False, spool_dir=spool_dir)
         body.seek(0)
         source = io.TextIOWrapper(body, encoding="utf-8", newline="")
         with utf8_text(out, bom=bom) as text:
@@ -294,7 +348,7 @@ def _tsv(
 
 
 # -- XLSX ----------------------------------------------------------------------------------
-def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
+def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str], judge: _Judge) -> int:
     from tmapi_search.bulk.xlsx import Sheet, write_xlsx
 
     model = _model(store)
@@ -309,8 +363,11 @@ def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
             by_status[account.status] += max(len(stored), 1)
             if not stored:
                 yield row
-            for position, data in stored:
-                yield {**row, "position": position, **flatten(_item(model, data), ITEM)}
+            items = [(position, _item(model, data)) for position, data in stored]
+            for judged in judge.row(account, items):
+                group = flatten(judged.to_dict(), DECISION)
+                item = flatten(judged.item, ITEM)
+                yield {**row, "position": judged.position, **group, **item}
 
     def inputs() -> Iterator[dict[str, Any]]:
         for account in store.account():
@@ -329,7 +386,11 @@ def _xlsx(store: Store, out: IO[bytes], by_status: Counter[str]) -> int:
         columns,
         rows(),
         link_columns=frozenset(ITEM + name for name in LINK_FIELDS) | {INPUT + "img_url"},
-        price_columns=frozenset(c for c in columns if c.startswith(ITEM) and "price" in c),
+        price_columns=frozenset(
+            c
+            for c in columns
+            if c.startswith((ITEM, DECISION)) and ("price" in c or c == DECISION + "margin")
+        ),
         id_columns=frozenset(ITEM + name for name in ID_FIELDS),
         number_columns=numbers,
     )
@@ -352,30 +413,43 @@ def export(
     bom: bool = False,
     counts: Counter[str] | None = None,
     spool_dir: str | Path | None = None,
+    terms: Terms | None = None,
+    shortlist: int = SHORTLIST,
+    all_columns: bool = False,
     include_gone: bool = False,
 ) -> int:
     """Write every record (see the module docstring) to the binary stream `out`; returns how many.
 
-    The rows of the catalogue as it was last read: rows it no longer has (`gone`) are
-    left out; `include_gone` writes them too, with the status `gone`. TSV is the CSV
-    export with tabs (the same cells, quoted where a cell holds a tab or a line break).
-
     Text formats are UTF-8 whatever the locale; `bom` puts a byte-order mark before CSV.
     `counts`, when given, receives the number of records by status. `spool_dir`: where
     CSV's temporary body goes (default: the system's temporary folder); give the
-    output's folder so that it takes no room elsewhere.
+    output's folder so that it takes no room elsewhere. `terms` (`pricing.Terms`: the
+    quantity, currency and sell price; TermsError names the option) and `shortlist`:
+    the decision group's. `all_columns`: the workbook with every field instead of the
+    one for people (`decision_sheet`). The rows of the catalogue as it was last read:
+    rows it no longer has (`gone`) are left out; `include_gone` writes them too, with
+    the status `gone`. TSV is the CSV export with tabs (the same cells, quoted where a
+    cell holds a tab or a line break).
     """
     by_status: Counter[str] = Counter()
-    spool = None if spool_dir is None else Path(spool_dir)
     store.include_gone = include_gone
-    if fmt == "jsonl":
-        count = _jsonl(store, out, by_status)
+    judge = _Judge(store, terms, shortlist)
+    if fmt == "xlsx" and not all_columns:
+        from tmapi_search.bulk.decision_sheet import write_decision_workbook
+
+        count = write_decision_workbook(
+            store, out, judge.terms, counts=by_status, shortlist=shortlist
+        )
+    elif fmt == "jsonl":
+        count = _jsonl(store, out, by_status, judge)
     elif fmt == "tsv":
-        count = _tsv(store, out, by_status, bom=bom, spool_dir=spool)
+        spool = None if spool_dir is None else Path(spool_dir)
+        count = _tsv(store, out, by_status, judge, bom=bom, spool_dir=spool)
     elif fmt == "csv":
-        count = _csv(store, out, by_status, bom=bom, spool_dir=spool)
+        spool = None if spool_dir is None else Path(spool_dir)
+        count = _csv(store, out, by_status, judge, bom=bom, spool_dir=spool)
     elif fmt == "xlsx":
-        count = _xlsx(store, out, by_status)
+        count = _xlsx(store, out, by_status, judge)
     else:
         raise ValueError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
     if counts is not None:

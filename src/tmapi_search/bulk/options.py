@@ -112,6 +112,9 @@ class RunOptions:
     """Retries per call for transient errors."""
     grace: float = 10.0
     """Seconds calls in flight may take to finish once a stop is asked for."""
+    max_calls: int | None = None
+    """Paid calls this run makes at most (searches, conversions, retries); the run then
+    stops cleanly (outcome `budget`) and the next one resumes. None: no cap."""
 
     @property
     def fixed_concurrency(self) -> int | None:
@@ -128,6 +131,10 @@ class RunOptions:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise UsageError(f"--{name.replace('_', '-')}: must be 1 or more, got {value!r}")
+        if self.max_calls is not None and (
+            not isinstance(self.max_calls, int) or self.max_calls < 0
+        ):
+            raise UsageError(f"--max-calls: must be 0 or more, got {self.max_calls!r}")
         fixed = self.concurrency
         if fixed is not None and fixed != "auto" and (not isinstance(fixed, int) or fixed < 1):
             raise UsageError(f"--concurrency: must be 'auto' or a whole number >= 1, got {fixed!r}")
@@ -190,6 +197,7 @@ class RunOptions:
             api=self.api,
             converted_ttl=self.converted_ttl * 60,
             grace=self.grace,
+            max_calls=self.max_calls,
         )
 
     def search_params(self) -> dict[str, Any]:

@@ -4,7 +4,12 @@ One section per input row (catalogue order): its photo, sku, id and the user's c
 its status (ok / no match / failed with the vendor's message / pending), and beside it
 its first `top` matches as cards (offer image, translated and original title, price,
 MOQ and first price tier, sales, supplier flags, repurchase rate, location, shop, link).
-Offers found for several input rows say which other rows.
+Offers found for several input rows say which other rows. Each card shows its score
+and the shortlist is marked (`shortlist`: a row's shortlisted matches are shown even
+beyond `top`); with a quantity, currency or sell price (`pricing.Terms`), the unit price
+at that quantity and the margin. A Suppliers view beside the per-input view lists the
+shops by how many inputs they cover (`suppliers`), each expandable to the inputs it
+covers with its offers.
 
 How it is safe to open:
 
@@ -40,7 +45,10 @@ from urllib.parse import urlsplit
 
 from tmapi_search.bulk.activity import writing_now
 from tmapi_search.bulk.atomic import atomic_write, check_output
+from tmapi_search.bulk.pricing import Terms
+from tmapi_search.bulk.shortlist import SHORTLIST, Judged
 from tmapi_search.bulk.store import InputAccount, Store, open_readonly
+from tmapi_search.bulk.suppliers import Rollup, Supplier, iter_judged
 
 __all__ = [
     "DEFAULT_TOP",
@@ -51,6 +59,8 @@ __all__ = [
 ]
 
 DEFAULT_TOP = 5
+#: shops listed in the Suppliers view (most inputs first); `tmapi-search suppliers` has all
+MAX_SUPPLIERS = 300
 
 _TABLES = frozenset({"meta", "runs", "images", "items"})
 
@@ -138,6 +148,9 @@ CARD_FIELDS = {
 CARD_KEYS = (
     "id", "u", "t", "to", "img", "p", "moq", "tier", "s30", "sall", "rr", "srr",
     "fac", "sf", "gold", "insp", "tp", "loc", "shop", "shopu", "biz", "pos",
+    # the decision: score, shortlist place, ad, unit price (CNY, user's currency),
+    # margin, margin %, MOQ reached (`pricing`, `shortlist`)
+    "sc", "sl", "ad", "upc", "up", "mg", "mp", "mok",
 )  # fmt: skip
 
 
@@ -186,29 +199,116 @@ def _card(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _money(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _decided(card: dict[str, Any], match: Judged) -> dict[str, Any]:
+    decision, score = match.decision, match.score
+    card.update(
+        sc=score.total,
+        sl=score.shortlist,
+        ad=score.ad,
+        upc=_money(decision.unit_price_cny),
+        up=_money(decision.unit_price),
+        mg=_money(decision.margin),
+        mp=_money(decision.margin_pct),
+        mok=decision.moq_ok,
+    )
+    return card
+
+
+def _supplier(supplier: Supplier, index_of_line: dict[int, int]) -> dict[str, Any]:
+    """One shop of the Suppliers view (short keys); its matches as arrays
+    [row index, rank, offer id, title, offer URL, unit price, score, shortlist place,
+    margin, MOQ reached]."""
+    low, high = supplier.price_range()
+    return {
+        "name": supplier.company_name or supplier.member_id or supplier.shop_url,
+        "member": supplier.member_id,
+        "url": _safe_url(supplier.shop_url),
+        "inputs": supplier.inputs,
+        "offers": supplier.offers,
+        "best": supplier.best_rank,
+        "sl": supplier.shortlisted,
+        "pmin": _money(low),
+        "pmax": _money(high),
+        "fac": supplier.is_factory,
+        "tp": supplier.tp_year,
+        "rr": supplier.repurchase_rate,
+        "loc": supplier.location,
+        "m": [
+            [
+                index_of_line.get(m.line, -1), m.rank, m.item_id, m.title,
+                _safe_url(m.product_url), _money(m.unit_price), m.score, m.shortlist,
+                _money(m.margin), m.moq_ok,
+            ]
+            for m in sorted(supplier.matches, key=lambda m: (m.line, m.rank))
+        ],
+    }  # fmt: skip
+
+
 def build_report_data(
-    db: str | Path, *, top: int = DEFAULT_TOP, include_gone: bool = False
+    db: str | Path,
+    *,
+    top: int = DEFAULT_TOP,
+    terms: Terms | None = None,
+    shortlist: int = SHORTLIST,
+    include_gone: bool = False,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-able data (strings not yet escaped).
 
     The rows of the catalogue as last read; `include_gone` adds the rows it no longer
-    has, with the status `gone`. ValueError naming `--db` when `db` is missing or not a
-    results database.
+    has, with the status `gone`. `terms`: the quantity, currency and sell price the
+    cards' prices and margins are computed at (`pricing.Terms`; TermsError names the
+    option); `shortlist`: the matches on each row's shortlist (shown even beyond `top`).
+    ValueError naming `--db` when `db` is missing or not a results database.
     """
     if top < 1:
         raise ValueError(f"--top: must be at least 1, got {top}")
     with Store(db, readonly=True) as store:
         store.include_gone = include_gone
+        terms = (terms or Terms()).check(store.extra_columns())
         accounts = list(store.account())
+        # every stored match is priced and scored (a score compares a row's matches);
+        # the first `top` of each row, and its shortlist, become cards
+        rollup = Rollup(terms)
+        cards: dict[int, list[dict[str, Any]]] = {}
+        for account, judged in iter_judged(store, terms, shortlist=shortlist):
+            rollup.add(account, judged)
+            for match in judged:
+                if match.position < top or match.score.shortlist is not None:
+                    card = _decided(_card(_obj(match.item)), match)
+                    card["pos"] = match.position
+                    cards.setdefault(account.image_id, []).append(card)
+        suppliers = rollup.suppliers()
     conn = open_readonly(Path(db))
     conn.row_factory = sqlite3.Row
     try:
-        return _build(conn, accounts, top)
+        data = _build(conn, accounts, cards, top)
     finally:
         conn.close()
+    index_of_line: dict[int, int] = {}
+    for index, entry in enumerate(accounts):
+        index_of_line.setdefault(entry.line, index)
+    data["suppliers"] = [_supplier(s, index_of_line) for s in suppliers[:MAX_SUPPLIERS]]
+    data["supplierCount"] = len(suppliers)
+    data["shortlist"] = shortlist
+    data["terms"] = {
+        "code": terms.code,
+        "given": terms.given,
+        "sell": terms.sell_price_column is not None,
+        "text": terms.describe(),
+    }
+    return data
 
 
-def _build(conn: sqlite3.Connection, accounts: list[InputAccount], top: int) -> dict[str, Any]:
+def _build(
+    conn: sqlite3.Connection,
+    accounts: list[InputAccount],
+    cards: dict[int, list[dict[str, Any]]],
+    top: int,
+) -> dict[str, Any]:
     index_of = {entry.image_id: index for index, entry in enumerate(accounts)}
     rows = {row["id"]: row for row in conn.execute("SELECT id, transient, total_count FROM images")}
     stored: dict[int, int] = {}
@@ -227,20 +327,12 @@ def _build(conn: sqlite3.Connection, accounts: list[InputAccount], top: int) -> 
         for item_id, places in found_by.items()
         if len({index for index, _ in places}) > 1
     }
-    cards: dict[int, list[dict[str, Any]]] = {}
     fields: Counter[str] = Counter()  # the offers' field names (the header lists them)
-    for image_id, position, data in conn.execute(
-        "SELECT image_id, position, data FROM items WHERE position < ? ORDER BY image_id, position",
-        (top,),
-    ):
+    for (data,) in conn.execute("SELECT data FROM items WHERE position < ?", (top,)):
         try:
-            item = _obj(json.loads(data))
-        except ValueError:  # a row that is not JSON: shown as an offer without fields
-            item = {}
-        fields.update(item.keys())
-        card = _card(item)
-        card["pos"] = position
-        cards.setdefault(image_id, []).append(card)
+            fields.update(_obj(json.loads(data)).keys())
+        except ValueError:  # a row that is not JSON: no field
+            continue
     inputs = []
     by_status: dict[str, int] = {"ok": 0, "no_match": 0, "failed": 0, "pending": 0}
     for entry in accounts:
@@ -397,6 +489,8 @@ def write_report(
     *,
     top: int = DEFAULT_TOP,
     force: bool = False,
+    terms: Terms | None = None,
+    shortlist: int = SHORTLIST,
     include_gone: bool = False,
 ) -> ReportSummary:
     """Write the report of `db` to `out` atomically (temp file + rename).
@@ -412,7 +506,9 @@ def write_report(
     with Store(db_path, readonly=True) as store:
         running = writing_now(db_path, store)
         gone = 0 if include_gone else store.counts().gone
-    data = build_report_data(db_path, top=top, include_gone=include_gone)
+    data = build_report_data(
+        db_path, top=top, terms=terms, shortlist=shortlist, include_gone=include_gone
+    )
     page = render_html(data, title=db_path.name).encode("utf-8")
     with atomic_write(out_path, binary=True, force=force) as handle:
         handle.write(page)

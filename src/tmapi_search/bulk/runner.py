@@ -129,7 +129,9 @@ CONVERTED_TTL = 60 * 60.0
 
 logger = logging.getLogger("tmapi_search.bulk.runner")
 
-RunOutcome = Literal["completed", "billing", "auth", "interrupted", "storage", "network", "error"]
+RunOutcome = Literal[
+    "completed", "billing", "auth", "interrupted", "storage", "network", "error", "budget"
+]
 #: HTTP statuses that mean the token itself is refused: stop the run like a 439.
 AUTH_STATUSES = frozenset({401, 403})
 #: In auto mode, how many 503 refusals one call may take beyond `max_retries`.
@@ -161,6 +163,10 @@ class BulkSettings:
     """Which image search: v1, or v2 (converted paths only; `search` may hold prices)."""
     converted_ttl: float = CONVERTED_TTL
     """Seconds a stored converted path is reused before the image is converted again."""
+    max_calls: int | None = None
+    """Paid calls (searches and conversions, retries included) this run makes at most:
+    the call that would pass it is not sent, the run stops (`budget`) as `stop()` does,
+    everything answered is saved, and the next run resumes. None: no cap."""
 
 
 @dataclass(slots=True)
@@ -417,6 +423,18 @@ class BulkRunner:
                 "stay pending. Check the network and --base-url, then run the same command "
                 "again to resume.",
             )
+
+    def _over_budget(self) -> bool:
+        """True (and the run stops) when one more call would pass `max_calls`."""
+        cap = self.settings.max_calls
+        if cap is None or self.stats.calls < cap:
+            return False
+        self.stop(
+            "budget",
+            f"--max-calls {cap} reached: {self.stats.calls} paid call(s) made this run, "
+            "everything answered is saved",
+        )
+        return True
 
     def _changed(self) -> None:
         self.stats.in_flight = self.limiter.in_flight
@@ -969,6 +987,8 @@ class BulkRunner:
             async with self.limiter.slot() as slot:  # its release runs the AIMD rule
                 image.in_limiter = False
                 if self.stopping:
+                    raise _StopRun()
+                if self._over_budget():
                     raise _StopRun()
                 image.in_call = True
                 image.attempts += 1

@@ -16,6 +16,7 @@ from tmapi_search.bulk.accounts import InputAccount, RunCounts
 from tmapi_search.bulk.errors import (
     ApiUnreachableError,
     BillingStoppedError,
+    BudgetReachedError,
     InterruptedRunError,
     RunStoppedError,
     StorageStoppedError,
@@ -28,8 +29,11 @@ __all__ = ["Counts", "Outcome", "RunRecord", "RunSummary", "Status"]
 #: failed), `interrupted` (a signal, `stop`, or a catalogue row it cannot read),
 #: `billing` (439), `auth` (401/403), `network` (the API stopped answering), `storage`
 #: (a save failed; the spending stopped), `error` (an exception nothing expected, or rows
-#: left pending by a run that met no error: never reported as completed).
-Outcome = Literal["completed", "interrupted", "billing", "auth", "network", "storage", "error"]
+#: left pending by a run that met no error: never reported as completed), `budget`
+#: (`max_calls` reached: stopped cleanly, the next run resumes).
+Outcome = Literal[
+    "completed", "interrupted", "billing", "auth", "network", "storage", "error", "budget"
+]
 
 _STOPPED: dict[str, type[RunStoppedError]] = {
     "billing": BillingStoppedError,
@@ -38,6 +42,7 @@ _STOPPED: dict[str, type[RunStoppedError]] = {
     "storage": StorageStoppedError,
     "interrupted": InterruptedRunError,
     "error": UnexpectedStopError,
+    "budget": BudgetReachedError,
 }
 
 

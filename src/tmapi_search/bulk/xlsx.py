@@ -12,9 +12,11 @@ rest stay plain text).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import IO, Any
 
 from tmapi_search.bulk.columns import is_plain_number
@@ -79,6 +81,9 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
             header.append(cell)
         ws.append(header)
         special = sheet.link_columns | sheet.price_columns | sheet.id_columns
+        # a price that is a number: one cell per column, styled once and given each
+        # row's value (write-only rows are written as they are appended)
+        money = {name: _money_cell(ws) for name in sheet.price_columns}
         links = 0
         count = 0
         numbers = sheet.number_columns
@@ -92,6 +97,13 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
                 if plain is not _STYLED and name not in special:
                     values.append(plain)  # most cells: a bare value, no cell object
                     continue
+                if name in money and name not in sheet.link_columns:
+                    number = _money(value)
+                    if number is not None:
+                        cell = money[name]
+                        cell.value = number
+                        values.append(cell)
+                        continue
                 cell = WriteOnlyCell(ws)
                 _set(cell, value, price=name in sheet.price_columns)
                 if name in sheet.id_columns and cell.data_type == "n":
@@ -117,6 +129,29 @@ def write_xlsx(sheets: Sequence[Sheet], out: IO[bytes] | str) -> None:
 
 
 _STYLED = object()
+
+
+def _money_cell(ws: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws)
+    cell.number_format = "0.00"
+    return cell
+
+
+def _money(value: Any) -> float | Decimal | None:
+    """A price as a number cell's value: a number, or decimal text; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return value if abs(value) < _EXCEL_MAX_INT else None
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return float(value)
+    return None
 
 
 def _number(text: str) -> int | float:

@@ -1,9 +1,9 @@
 """`tmapi-search`: search 1688 by image from a terminal, for one photo or a whole catalogue.
 
-Commands: `search`, `convert`, `bulk`, `export`, `status`, `report`, `drift` (see `tmapi-search
---help`). The app imports the command modules and registers their commands (each module
-lists them in `COMMANDS`, with the exit codes each can return); the command modules
-import the shared `options` and `console`, never the app.
+Commands: `search`, `convert`, `bulk`, `export`, `status`, `report`, `suppliers`, `drift`
+(see `tmapi-search --help`). The app imports the command modules and registers their
+commands (each module lists them in `COMMANDS`, with the exit codes each can return); the
+command modules import the shared `options` and `console`, never the app.
 
 Exit codes (also in `--help` and docs/cli.md):
 
@@ -17,6 +17,7 @@ Exit codes (also in `--help` and docs/cli.md):
 6     storage: a file cannot be written or read (disk full, read-only, I/O error,
       database locked); bulk stops its paid calls at the first failed write
 7     unexpected error; bulk: the run stopped, paid results saved, rows left pending
+8     bulk --max-calls N reached: stopped cleanly, the same command goes on
 130   interrupted (Ctrl-C, SIGTERM); a bulk run keeps what it finished
 ====  ====================================================================
 
@@ -34,7 +35,7 @@ import typer
 from stamina.instrumentation import set_on_retry_hooks
 
 from tmapi_search.auth import Secret, redact
-from tmapi_search.cli import bulk, drift, export, report, search, status
+from tmapi_search.cli import bulk, drift, export, report, search, status, suppliers
 from tmapi_search.cli.console import stderr
 from tmapi_search.cli.exit_codes import EPILOG, EXIT_CODES, EXIT_INTERRUPTED
 from tmapi_search.cli.options import AuthOption, Config
@@ -52,7 +53,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for _module in (bulk, drift, export, report, search, status):
+for _module in (bulk, drift, export, report, search, status, suppliers):
     for _command, _epilog in _module.COMMANDS:
         app.command(epilog=_epilog)(_command)
 

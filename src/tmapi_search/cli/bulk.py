@@ -7,8 +7,9 @@ and its exceptions to an exit code.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -21,6 +22,7 @@ from tmapi_search.cli.exit_codes import (
     ENGINE,
     EXIT_API,
     EXIT_BILLING,
+    EXIT_BUDGET,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_NETWORK,
@@ -173,12 +175,53 @@ def bulk(
             "again (field reports: paths stay valid >= ~70 min).",
         ),
     ] = 60.0,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(
+            "--max-calls",
+            min=0,
+            show_default=False,
+            help="Pay at most N calls (searches, conversions, retries) in this run, then "
+            "stop cleanly (exit 8); the same command goes on.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Send nothing: print the images to search, the rows served by a shared "
+            "search, the conversions and the calls it would take.",
+        ),
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: one JSON object.")
+    ] = False,
 ) -> None:
     """Search every image of a catalogue into SQLite; resumable (run it again to resume)."""
     from tmapi_search.bulk import run_catalogue
     from tmapi_search.cli.progress import ProgressDisplay
 
     config = get_config(ctx)
+    options = {
+        "page_size": page_size,
+        "language": language.value,
+        "sort": sort.value,
+        "no_convert": no_convert,
+        "max_items_per_image": max_items_per_image,
+        "retry_failed": retry_failed,
+        "sheet": sheet,
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "api": api.value,
+        "price_start": price_start,
+        "price_end": price_end,
+        "converted_ttl": converted_ttl,
+    }
+    if json_out and not dry_run:
+        die(config, EXIT_USAGE, "--json: only with --dry-run")
+    if dry_run:
+        _dry_run(config, input_path, db, options, json_out)
+        return
     display = ProgressDisplay(stderr, enabled=progress and stderr.is_terminal)
     try:
         with api_errors(config), engine_errors(config):
@@ -216,10 +259,28 @@ def bulk(
                 converted_ttl=converted_ttl,
                 timeout=config.timeout,
                 max_retries=config.max_retries,
+                max_calls=max_calls,
             )
     finally:
         display.stop()
     raise typer.Exit(_report(config, summary))
+
+
+def _dry_run(
+    config: Config, input_path: Path, db: Path, options: dict[str, Any], as_json: bool
+) -> None:
+    """`--dry-run`: the estimate (`bulk.estimate_catalogue`), nothing sent or written."""
+    from tmapi_search.bulk import estimate_catalogue
+
+    with engine_errors(config):
+        estimate = estimate_catalogue(input_path, db if db.exists() else None, **options)
+    if as_json:
+        stdout.print_json(json.dumps(estimate.to_dict()), indent=None)
+        return
+    stdout.print(
+        f"{input_path} against {db} (nothing sent, nothing written):\n{estimate.describe()}",
+        markup=False,
+    )
 
 
 def _report(config: Config, summary: RunSummary) -> int:
@@ -237,6 +298,11 @@ def _report(config: Config, summary: RunSummary) -> int:
     if summary.message:
         style = "red" if summary.outcome in ("billing", "auth", "network", "error") else "yellow"
         stderr.print(escape(redact_for(summary.message, config)), style=style)
+    if summary.outcome == "budget":
+        stderr.print(
+            f"{summary.pending} image(s) left to search: run the same command again to go on",
+            style="yellow",
+        )
     if summary.catalogue_error is not None:
         return EXIT_USAGE
     return _exit_for(summary)
@@ -253,6 +319,8 @@ def _exit_for(summary: RunSummary) -> int:
         return EXIT_NETWORK
     if outcome == "error":
         return EXIT_ERROR
+    if outcome == "budget":
+        return EXIT_BUDGET
     if summary.errors_now:
         network = {"APIConnectionError", "APITimeoutError"}
         return EXIT_NETWORK if set(summary.errors_now) <= network else EXIT_API
@@ -300,4 +368,4 @@ def _print_summary(summary: RunSummary) -> None:
         )
 
 
-COMMANDS = [(bulk, epilog(*API_CALL, *ENGINE, EXIT_ERROR))]
+COMMANDS = [(bulk, epilog(*API_CALL, *ENGINE, EXIT_ERROR, EXIT_BUDGET))]

@@ -26,6 +26,9 @@ EXIT_OK, EXIT_USAGE, EXIT_BILLING, EXIT_API, EXIT_NETWORK, EXIT_INTERRUPTED = 0,
 EXIT_STORAGE = 6
 EXIT_DRIFT = 1
 EXIT_ERROR = 7
+#: `bulk --max-calls N`: N paid calls made, the run stopped cleanly (everything saved);
+#: the same command resumes
+EXIT_BUDGET = 8
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_DRIFT: "drift found: answers strayed from openapi.yaml (`drift` command only)",
@@ -36,6 +39,7 @@ EXIT_CODES = {
     EXIT_STORAGE: "storage: a file cannot be written or read (disk full, read only media, locked)",
     EXIT_ERROR: "unexpected error (a bug, or an answer nothing foresaw); bulk: the run stopped, "
     "rows left pending",
+    EXIT_BUDGET: "--max-calls reached: the run stopped cleanly, run it again to go on",
     EXIT_INTERRUPTED: "interrupted",
 }
 

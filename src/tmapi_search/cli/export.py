@@ -16,9 +16,19 @@ from typing import Annotated, Any
 
 import typer
 
+from tmapi_search.bulk.shortlist import SHORTLIST
 from tmapi_search.cli.console import die, engine_errors, stderr
 from tmapi_search.cli.exit_codes import ENGINE, EXIT_USAGE, epilog
 from tmapi_search.cli.options import ExportFormat, get_config
+from tmapi_search.cli.terms import (
+    CurrencyOpt,
+    QtyColumnOpt,
+    QtyOpt,
+    RateOpt,
+    SellPriceColumnOpt,
+    ShortlistOpt,
+    make_terms,
+)
 
 
 def export(
@@ -57,6 +67,20 @@ def export(
             "(default: yes with --out, no on standard output).",
         ),
     ] = None,
+    all_columns: Annotated[
+        bool,
+        typer.Option(
+            "--all-columns",
+            help="xlsx: every field (items and inputs sheets) instead of the Decisions and "
+            "Suppliers sheets.",
+        ),
+    ] = False,
+    qty: QtyOpt = None,
+    qty_column: QtyColumnOpt = None,
+    currency: CurrencyOpt = None,
+    rate: RateOpt = None,
+    sell_price_column: SellPriceColumnOpt = None,
+    shortlist: ShortlistOpt = SHORTLIST,
 ) -> None:
     """Write every input row: one row per item found, one per row without (with its status)."""
     from tmapi_search.bulk import export_results
@@ -74,6 +98,7 @@ def export(
             stderr.print(summary.running, style="yellow", markup=False)
 
     with engine_errors(config):
+        terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
         if target is not None:
             summary = export_results(
                 db,
@@ -83,6 +108,9 @@ def export(
                 bom=bom,
                 handle_signals=True,
                 include_gone=include_gone,
+                terms=terms,
+                shortlist=shortlist,
+                all_columns=all_columns,
             )
             said(summary)
             stderr.print(f"wrote {summary.describe()} to {target}", markup=False)
@@ -97,6 +125,9 @@ def export(
                 bom=bool(bom),
                 handle_signals=True,
                 include_gone=include_gone,
+                terms=terms,
+                shortlist=shortlist,
+                all_columns=all_columns,
             )
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -9,9 +9,19 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from tmapi_search.bulk.shortlist import SHORTLIST
 from tmapi_search.cli.console import engine_errors, stderr, stdout
 from tmapi_search.cli.exit_codes import ENGINE, epilog
 from tmapi_search.cli.options import get_config
+from tmapi_search.cli.terms import (
+    CurrencyOpt,
+    QtyColumnOpt,
+    QtyOpt,
+    RateOpt,
+    SellPriceColumnOpt,
+    ShortlistOpt,
+    make_terms,
+)
 
 
 def report(
@@ -21,7 +31,10 @@ def report(
         Path, typer.Option("--out", help="HTML file to write (one self-contained file).")
     ],
     top: Annotated[
-        int, typer.Option("--top", min=1, help="Matches shown per input row, in API order.")
+        int,
+        typer.Option(
+            "--top", min=1, help="Matches shown per input row in API order (and its shortlist)."
+        ),
     ] = 5,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     open_it: Annotated[
@@ -33,6 +46,12 @@ def report(
             "--include-gone", help="Also show the rows the catalogue no longer has (marked gone)."
         ),
     ] = False,
+    qty: QtyOpt = None,
+    qty_column: QtyColumnOpt = None,
+    currency: CurrencyOpt = None,
+    rate: RateOpt = None,
+    sell_price_column: SellPriceColumnOpt = None,
+    shortlist: ShortlistOpt = SHORTLIST,
 ) -> None:
     """Write an HTML report: each input's photo beside the offers found, with filters."""
     from tmapi_search.bulk import write_report
@@ -41,7 +60,11 @@ def report(
     # a refusal: exit 2; a file that cannot be read or written (held open by another
     # program on Windows, a full disk): exit 6, as for export
     with engine_errors(config):
-        summary = write_report(db, out, top=top, force=force, include_gone=include_gone)
+        terms = make_terms(qty, qty_column, currency, rate, sell_price_column)
+        summary = write_report(
+            db, out, top=top, force=force, terms=terms, shortlist=shortlist,
+            include_gone=include_gone,
+        )  # fmt: skip
     counts = summary.by_status
     if summary.running:
         stderr.print(summary.running, style="yellow", markup=False)

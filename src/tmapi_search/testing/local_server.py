@@ -10,6 +10,8 @@ never a re-typed body -- and can:
   the time the stand-in spends parsing is inside L, as a real API's is);
 - enforce a hidden concurrency `cap`: a call arriving while `cap` calls are in flight
   is refused at once with the documented 503 body;
+- answer offers from named shops with price tiers (`offers_by_url`: a substring of
+  `img_url` -> `testing.shops.ShopOffer`s, see `testing.shops.shop_page`);
 - answer chosen documented errors: `errors_by_url` (a substring of `img_url` -> code),
   `billing_after` (every search call after the N-th answers 439);
 - behave as production users report about converted paths: the v2 search answers 422
@@ -42,13 +44,14 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tmapi_search import spec
+from tmapi_search.testing.shops import ShopOffer, shop_page
 
 __all__ = ["Answer", "LocalTmapiServer", "local_tmapi_server"]
 
@@ -69,6 +72,7 @@ class LocalTmapiServer:
         search_example: str | None = None,
         hook: Callable[[str, dict[str, str]], Answer | None] | None = None,
         converted_ttl: float | None = None,
+        offers_by_url: Mapping[str, Sequence[ShopOffer]] | None = None,
         drift: bool = False,
         repeat_pages: bool = False,
     ) -> None:
@@ -80,6 +84,11 @@ class LocalTmapiServer:
         self.billing_after = billing_after
         self.hook = hook
         self.converted_ttl = converted_ttl
+        # shop mode: a search whose img_url contains the key answers these offers
+        self._shop_bodies = {
+            fragment: json.dumps(shop_page(offers), ensure_ascii=False).encode()
+            for fragment, offers in (offers_by_url or {}).items()
+        }
         self.issued: dict[str, float] = {}  # converted path -> monotonic time it was issued
         self.stale_rejected = 0
         self.drift = drift
@@ -194,6 +203,9 @@ class LocalTmapiServer:
             for fragment, code in self.errors_by_url.items():
                 if fragment in img_url:
                     return code, _error_body(code, path)
+            for fragment, shop_body in self._shop_bodies.items():
+                if fragment in img_url and path == spec.SEARCH_PATH:
+                    return 200, shop_body
             body = self._search_v2_body if path == spec.SEARCH_V2_PATH else self._search_body
             page = params.get("page", "1")
             if self.repeat_pages or page in ("", "1") or not page.isdigit():
