@@ -240,7 +240,7 @@ def test_kill_9_leaves_no_stale_lock_and_the_dead_run_reads_interrupted(
 def test_full_disk_stops_the_paid_calls_at_the_first_failed_write(tmp_path: Path, via: str) -> None:
     images = 80
     csv_path = catalogue_csv(tmp_path / "catalogue.csv", images)
-    with small_tmpfs(tmp_path / "small", "400k") as disk:
+    with small_tmpfs(tmp_path / "small", "800k") as disk:
         db = disk / "run.sqlite"
         with LocalTmapiServer(latency=0.01) as server:
             result = run_bulk(via, *bulk_args(csv_path, db), base_url=server.base_url, timeout=120)

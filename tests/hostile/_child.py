@@ -33,6 +33,15 @@ def _limit_memory() -> bool:
 
 
 def _peak_rss_mib() -> float | None:
+    # Linux keeps ru_maxrss across fork and exec: a child of a big pytest worker starts
+    # with the worker's peak. VmHWM belongs to this process's own memory map.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:
