@@ -43,7 +43,7 @@ from tmapi_search.auth import (
     resolve_auth_mode,
     scrub_transport_error,
 )
-from tmapi_search.drift import DriftHook, DriftLog, DriftSampler, find_drift
+from tmapi_search.drift import DriftEvent, DriftHook, DriftLog, DriftSampler, find_drift
 from tmapi_search.errors import (
     BODY_PREVIEW_CHARS,
     APIConnectionError,
@@ -425,21 +425,30 @@ class _BaseClient:
             seconds, left
         )
 
-    def _page_cut(self, requested: int, received: int) -> None:
-        """A page held more items than asked for: it was cut to `requested`."""
+    def _cut_page(self, response: httpx.Response, payload: dict[str, Any], operation: str) -> None:
+        """A page with more items than asked for is cut to `page_size`, logged, and
+        reported to `on_drift` (kind `size`), whatever the drift sampler says."""
+        requested = _transport.requested_page_size(response.request)
+        if requested is None:
+            return
+        received = _transport.cut_page(payload, requested)
+        if received is None:
+            return
         logger.warning(
             "the answer held %d items for page_size=%d: cut to %d (not what the contract says)",
             received,
             requested,
             requested,
         )
-
-    def _cut_page(self, response: httpx.Response, payload: dict[str, Any]) -> None:
-        requested = _transport.requested_page_size(response.request)
-        if requested is not None:
-            received = _transport.cut_page(payload, requested)
-            if received is not None:
-                self._page_cut(requested, received)
+        self.on_drift(
+            DriftEvent(
+                path="data.items",
+                kind="size",
+                expected=f"at most {requested} items (page_size)",
+                example=f"{received} items",
+                operation=operation,
+            )
+        )
 
     # -- reading answers ---------------------------------------------------------------
     def _clean(self, text: str) -> str:
@@ -529,7 +538,7 @@ class _BaseClient:
 
     def _parse_search(self, response: httpx.Response) -> SearchData:
         payload = self._read(response)
-        self._cut_page(response, payload)
+        self._cut_page(response, payload, "search_by_image")
         self._drift(payload, "search_by_image")
         nulled = _set_aside_null_lists(payload)
         try:
@@ -547,7 +556,7 @@ class _BaseClient:
 
     def _parse_search_v2(self, response: httpx.Response) -> SearchDataV2:
         payload = self._read(response)
-        self._cut_page(response, payload)
+        self._cut_page(response, payload, "search_by_image_v2")
         self._drift(payload, "search_by_image_v2")
         nulled = _set_aside_null_lists(payload)
         try:

@@ -8,7 +8,8 @@ null object list is kept as None. Each such tolerance is reported as a `DriftEve
 - `kind`: `undeclared` (a field the contract does not declare, in an object that is not
   declared open), `type` (a value of another JSON type than declared), `enum` (a value
   outside the documented values of an enum-like field), `null` (null where the contract
-  does not allow it), `missing` (a required field absent);
+  does not allow it), `missing` (a required field absent), `size` (a page with more
+  items than the `page_size` asked for: the client cuts it to `page_size`);
 - `expected`: what the contract says there; `example`: the value seen (JSON, long text
   cut); `operation`: the SDK method; `count`: how many times in this answer.
 
@@ -42,8 +43,8 @@ __all__ = [
     "find_drift",
 ]
 
-DriftKind = Literal["undeclared", "type", "enum", "null", "missing"]
-DRIFT_KINDS: tuple[DriftKind, ...] = ("undeclared", "type", "enum", "null", "missing")
+DriftKind = Literal["undeclared", "type", "enum", "null", "missing", "size"]
+DRIFT_KINDS: tuple[DriftKind, ...] = ("undeclared", "type", "enum", "null", "missing", "size")
 EXAMPLE_CHARS: Final = 80
 
 #: The objects `openapi.yaml` declares open (`additionalProperties: true`): keys it does

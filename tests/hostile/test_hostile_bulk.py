@@ -100,6 +100,19 @@ def test_bulk_leaves_rows_pending_then_a_rerun_finishes(
     assert set(statuses(db)) == {"done"}
 
 
+def test_bulk_cuts_an_oversized_page_and_records_it_as_drift(tmp_path: Path) -> None:
+    csv_path, db = catalogue(tmp_path / "in.csv"), tmp_path / "run.sqlite"
+    with HostileServer("oversized_page", lifetime=60) as server:
+        result = bulk(csv_path, db, server.base_url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    assert stored <= 2 * ROWS  # --max-items-per-image 2: the 1,000-item pages were cut
+    report = run_cli("drift", "--db", str(db), "--format", "json")
+    assert report.returncode == 1, report.stderr[-3000:]
+    assert '"data.items"' in report.stdout and '"size"' in report.stdout, report.stdout
+
+
 # -- a worker that dies of an exception nobody expected ----------------------------------
 BASE_URL = "https://api.tmapi.io"
 

@@ -25,6 +25,7 @@ from tmapi_search import (
 )
 from tmapi_search._json import JSONRejected, checked_loads
 from tmapi_search._scrub import token_pattern
+from tmapi_search.drift import DriftEvent
 from tmapi_search.errors import is_retryable
 from tmapi_search.retries import RETRY_AFTER_CAP, backoff_delay
 
@@ -169,9 +170,15 @@ def test_an_oversized_page_is_cut_and_reported(caplog: pytest.LogCaptureFixture)
         return httpx.Response(200, json=example, request=request)
 
     with caplog.at_level(logging.WARNING, "tmapi_search"), mock_client(page) as client:
+        events: list[DriftEvent] = []
+        client.on_drift = events.append
         data = client.search_by_image(ALI, convert=False, page_size=5)
     assert [item.item_id for item in data.items] == [100, 101, 102, 103, 104]
     assert "held 30 items for page_size=5: cut to 5" in caplog.text
+    sized = [event for event in events if event.kind == "size"]
+    assert [(e.path, e.expected, e.example, e.operation) for e in sized] == [
+        ("data.items", "at most 5 items (page_size)", "30 items", "search_by_image")
+    ]
 
 
 # -- the token ------------------------------------------------------------------------------
