@@ -6,12 +6,15 @@ Every page is billed, so the plan never asks for a page it does not need.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Generic, Protocol, TypeVar
 
 from tmapi_search import validation
 
 __all__ = ["Page", "PagePlan"]
+
+logger = logging.getLogger("tmapi_search")
 
 ItemT = TypeVar("ItemT")
 ItemT_co = TypeVar("ItemT_co", covariant=True)
@@ -34,6 +37,8 @@ class PagePlan(Generic[ItemT]):
     that is smaller, so one short run costs one small page). After a page:
 
     - an empty page ends the run;
+    - a page that brings no offer (`item_id`) not already yielded ends it: the API
+      repeating itself is not paid for again. An offer is yielded once;
     - `max_items` items yielded, or `max_pages` pages fetched, end it;
     - v2: `has_next_page: false` ends it, `has_next_page: true` continues (the API's
       own word beats arithmetic on `total_count`);
@@ -52,11 +57,21 @@ class PagePlan(Generic[ItemT]):
         self.page_size = min(page_size, self.max_items) if self.max_items else page_size
         self.pages_done = 0
         self.items_done = 0
+        self._seen: set[object] = set()
+        self._repeated = False
 
     def take(self, data: Page[ItemT]) -> list[ItemT]:
-        """The items of this page to yield (cut at max_items)."""
+        """The items of this page to yield: offers not yielded before, cut at max_items."""
         self.pages_done += 1
-        items = list(data.items)
+        items: list[ItemT] = []
+        for item in data.items:
+            item_id = getattr(item, "item_id", None)
+            if isinstance(item_id, int):  # an item without an id cannot be told apart
+                if item_id in self._seen:
+                    continue
+                self._seen.add(item_id)
+            items.append(item)
+        self._repeated = bool(data.items) and not items
         if self.max_items is not None:
             items = items[: self.max_items - self.items_done]
         self.items_done += len(items)
@@ -65,6 +80,9 @@ class PagePlan(Generic[ItemT]):
     def advance(self, data: Page[ItemT]) -> bool:
         """Move to the next page; False when no further page is needed."""
         if not data.items:
+            return False
+        if self._repeated:
+            logger.info("page %d brought no offer not already seen: paging stopped", self.page)
             return False
         if self.max_items is not None and self.items_done >= self.max_items:
             return False

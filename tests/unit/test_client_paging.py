@@ -4,6 +4,7 @@ never requests a page it does not need. Sync and async."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -34,13 +35,16 @@ def collect(mode: str, img_url: str = ALI_IMAGE, **kwargs: Any) -> list[SearchIt
     return asyncio.run(main())
 
 
+_ITEM_IDS = itertools.count(1000)
+
+
 def page_of(count: int, total: int) -> Callable[[dict[str, Any]], None]:
-    """Turn the vendor's example into a page of `count` items out of `total`."""
+    """Turn the vendor's example into a page of `count` new offers out of `total`."""
 
     def transform(body: dict[str, Any]) -> None:
         items = body["data"]["items"]
         body["data"]["items"] = [
-            dict(items[i % len(items)], item_id=1000 + i) for i in range(count)
+            dict(items[i % len(items)], item_id=next(_ITEM_IDS)) for i in range(count)
         ]
         body["data"]["page_size"] = count
         body["data"]["total_count"] = total
@@ -70,6 +74,17 @@ def test_total_count_on_a_page_boundary_needs_no_extra_page(
     assert pages_requested(tmapi_mock) == ["1", "2"]
 
 
+def test_a_page_of_offers_already_seen_ends_the_paging(
+    mode: str, tmapi_mock: TmapiMock
+) -> None:
+    for _ in range(10):  # the vendor answers every page with the same 2 offers
+        tmapi_mock.search.success("vendor_two_items")
+    items = collect(mode, max_items=20)
+    example = tmapi_mock.search.example("vendor_two_items")["data"]["items"]
+    assert [item.item_id for item in items] == [i["item_id"] for i in example]
+    assert pages_requested(tmapi_mock) == ["1", "2"]  # 2 paid pages, not 10
+
+
 def test_stops_at_an_empty_page(mode: str, tmapi_mock: TmapiMock) -> None:
     tmapi_mock.search.success("vendor_two_items")  # 2 items, total_count 666
     tmapi_mock.search.success("empty_page")
@@ -89,13 +104,17 @@ def test_stops_at_max_items(mode: str, tmapi_mock: TmapiMock) -> None:
 def test_max_items_smaller_than_a_page_asks_for_smaller_pages(
     mode: str, tmapi_mock: TmapiMock
 ) -> None:
-    # the vendor's example answers 2 items a page: 3 items need pages 1 and 2
+    # pages of 2 new offers (total 666): 3 items need pages 1 and 2
+    for _ in range(3):
+        tmapi_mock.search.success("vendor_two_items", transform=page_of(2, total=666))
     assert len(collect(mode, max_items=3)) == 3
     assert pages_requested(tmapi_mock) == ["1", "2"]
     assert {tmapi_mock.search.params(i)["page_size"] for i in range(2)} == {"3"}
 
 
 def test_stops_at_max_pages(mode: str, tmapi_mock: TmapiMock) -> None:
+    for _ in range(3):
+        tmapi_mock.search.success("vendor_two_items", transform=page_of(2, total=666))
     items = collect(mode, max_pages=2)
     assert len(items) == 4
     assert pages_requested(tmapi_mock) == ["1", "2"]
@@ -110,6 +129,8 @@ def test_starts_at_the_given_page_with_the_same_filters(mode: str, tmapi_mock: T
 
 
 def test_converts_once_then_pages_with_the_path(mode: str, tmapi_mock: TmapiMock) -> None:
+    for _ in range(3):
+        tmapi_mock.search.success("vendor_two_items", transform=page_of(2, total=666))
     collect(mode, "https://shop.example.com/p/123.jpg", max_pages=3)
     path = tmapi_mock.convert.example()["data"]["image_url"]
     assert tmapi_mock.convert.call_count == 1

@@ -12,6 +12,7 @@ tests/contract/vendor/, never re-typed.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -316,11 +317,16 @@ def test_v2_page_size_has_no_maximum_and_prices_are_sent_as_strings(
     assert (params["page_size"], params["price_start"], params["price_end"]) == ("100", "1.5", "20")
 
 
+_V2_ITEM_IDS = itertools.count(5000)
+
+
 def _v2_page(count: int, has_next: bool | None, total: int = 688) -> Callable[[Any], None]:
+    """A v2 page of `count` new offers (paging stops at a page of offers already seen)."""
+
     def transform(body: dict[str, Any]) -> None:
         items = body["data"]["items"]
         body["data"]["items"] = [
-            dict(items[i % len(items)], item_id=5000 + i) for i in range(count)
+            dict(items[i % len(items)], item_id=next(_V2_ITEM_IDS)) for i in range(count)
         ]
         body["data"]["page_size"] = count
         body["data"]["total_count"] = total
