@@ -74,9 +74,7 @@ def test_total_count_on_a_page_boundary_needs_no_extra_page(
     assert pages_requested(tmapi_mock) == ["1", "2"]
 
 
-def test_a_page_of_offers_already_seen_ends_the_paging(
-    mode: str, tmapi_mock: TmapiMock
-) -> None:
+def test_a_page_of_offers_already_seen_ends_the_paging(mode: str, tmapi_mock: TmapiMock) -> None:
     for _ in range(10):  # the vendor answers every page with the same 2 offers
         tmapi_mock.search.success("vendor_two_items")
     items = collect(mode, max_items=20)
