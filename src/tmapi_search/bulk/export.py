@@ -37,14 +37,14 @@ field as described above.
 
 Streamed, in constant memory whatever the size, by one process: the rows come from one
 cursor (`Store.iter_account_texts`: one input row and its items at a time), nothing
-holds the result set. Items are read by orjson where it is installed (json reads an
-item with a run of 19 digits or more: orjson makes an integer beyond 64 bits a float),
-lines are written by json and cells by the csv module. CSV is written in one pass:
-the body goes to a temporary file (in `spool_dir`, next to the output for `--out`)
-while the `item.*` columns are collected, then the header and the body are copied to
-the output; in the rare case where an item brings a column after the first item row,
-the rows written before are padded then. The workbook takes a first pass for its
-header (openpyxl cannot write it last).
+holds the result set. Items are read and lines written by json, cells by the csv
+module. (orjson would read an integer beyond 64 bits as a float; looking for such a
+run of digits first costs more than orjson saves: 13 us against 7 us an item.) CSV is
+written in one pass: the body goes to a temporary file (in `spool_dir`, next to the
+output for `--out`) while the `item.*` columns are collected, then the header and the
+body are copied to the output; in the rare case where an item brings a column after
+the first item row, the rows written before are padded then. The workbook takes a
+first pass for its header (openpyxl cannot write it last).
 """
 
 from __future__ import annotations
