@@ -184,14 +184,16 @@ def test_the_decision_workbook(db: Path, tmp_path: Path) -> None:
     assert book.sheetnames == ["Decisions", "Suppliers"]
     sheet = book["Decisions"]
     header = [cell.value for cell in sheet[1]]
-    assert header == decision_columns(terms.check(["qty", "sell_usd"]))
-    assert 18 <= len(header) <= 26  # readable, about twenty
+    assert header == decision_columns(terms.check(["qty", "sell_usd"]), ["qty", "sell_usd"])
+    assert header[:5] == ["Line", "SKU", "qty (catalogue)", "sell_usd", "Photo"]  # its own
+    assert 18 <= len(header) <= 28  # readable, about twenty
     assert not any("." in name for name in header if name != "Sales 90 d")
     rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
     first = rows[0]
     assert (first["SKU"], first["Rank"], first["Shop"], first["Shortlist"]) == ("A-1", 1, "acme", 1)
     assert first["Unit price (CNY)"] == 8 and first["Unit price (USD)"] == 1
     assert first["Margin (USD)"] == 4 and first["Margin %"] == 80
+    assert (first["qty (catalogue)"], first["sell_usd"]) == (150, 5)  # numbers, as read
     assert sheet.cell(2, header.index("Unit price (CNY)") + 1).number_format == "0.00"
     offer = sheet.cell(2, header.index("Offer") + 1)
     assert offer.hyperlink is not None and offer.hyperlink.target == first["Offer"]
@@ -205,6 +207,18 @@ def test_the_decision_workbook(db: Path, tmp_path: Path) -> None:
     # without a currency nor a sell price: no such columns
     assert "Margin %" not in decision_columns(Terms())
     assert "Unit price (USD)" not in decision_columns(Terms())
+
+
+def test_a_catalogue_column_named_like_ours_keeps_its_values_apart() -> None:
+    from tmapi_search.bulk.decision_sheet import catalogue_headers, decision_columns
+
+    extra = ["Title", "shop", "cost"]
+    assert catalogue_headers(Terms(), extra) == {
+        "Title": "Title (catalogue)", "shop": "shop (catalogue)", "cost": "cost",
+    }  # fmt: skip
+    header = decision_columns(Terms(), extra)
+    assert len(header) == len(set(header))
+    assert header[:5] == ["Line", "SKU", "Title (catalogue)", "shop (catalogue)", "cost"]
 
 
 def test_absurd_amounts_give_empty_values() -> None:

@@ -4,7 +4,9 @@
 `items` and `inputs` sheets of `export`):
 
 - Decisions: one row per match (one per input row without a match), readable headers,
-  about twenty columns: the input (line, SKU, photo link, status), the match (rank,
+  about twenty columns: the input (line, SKU, the catalogue's own columns under their
+  own names, photo link, status; a catalogue column named like one of ours gets
+  " (catalogue)"), the match (rank,
   score, shortlist place, ad flag, title), the price at the row's quantity (quantity,
   unit price in CNY, MOQ and whether it is reached, and with `--currency` / a sell
   price: unit price, sell price, margin and margin %), the shop (name, factory,
@@ -16,7 +18,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from tmapi_search.bulk.pricing import Terms
@@ -30,7 +32,7 @@ from tmapi_search.bulk.suppliers import (
     supplier_sheet,
 )
 
-__all__ = ["decision_columns", "write_decision_workbook"]
+__all__ = ["catalogue_headers", "decision_columns", "write_decision_workbook"]
 
 
 def _obj(value: object) -> Mapping[str, Any]:
@@ -41,9 +43,7 @@ def _money(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def decision_columns(terms: Terms) -> list[str]:
-    """The Decisions sheet's headers at these terms (the money columns named with the
-    currency; those that need a currency or a sell price only when given)."""
+def _ours(terms: Terms) -> list[str]:
     code = terms.code
     columns = [
         "Line", "SKU", "Photo", "Status", "Rank", "Score", "Shortlist", "Ad", "Title",
@@ -59,8 +59,28 @@ def decision_columns(terms: Terms) -> list[str]:
     return columns
 
 
+def catalogue_headers(terms: Terms, extra: Sequence[str]) -> dict[str, str]:
+    """The catalogue's own columns (`extra`) and their headers on the Decisions sheet:
+    their names, or `name (catalogue)` where one of ours has that name."""
+    ours = {name.casefold() for name in _ours(terms)}
+    return {name: f"{name} (catalogue)" if name.casefold() in ours else name for name in extra}
+
+
+def decision_columns(terms: Terms, extra: Sequence[str] = ()) -> list[str]:
+    """The Decisions sheet's headers at these terms (the money columns named with the
+    currency; those that need a currency or a sell price only when given), with the
+    catalogue's own columns (`extra`) after the SKU."""
+    ours = _ours(terms)
+    return [*ours[:2], *catalogue_headers(terms, extra).values(), *ours[2:]]
+
+
 def _rows(
-    store: Store, terms: Terms, by_status: Counter[str], rollup: Rollup, shortlist: int
+    store: Store,
+    terms: Terms,
+    by_status: Counter[str],
+    rollup: Rollup,
+    shortlist: int,
+    headers: Mapping[str, str],
 ) -> Iterator[dict[str, Any]]:
     code = terms.code
     for account, judged in iter_judged(store, terms, shortlist=shortlist):
@@ -72,6 +92,8 @@ def _rows(
             "Photo": account.img_url,
             "Status": account.status.replace("_", " "),
         }
+        for name, header in headers.items():
+            base[header] = account.extra.get(name)
         if not judged:
             yield base
         for match in judged:
@@ -127,19 +149,24 @@ def write_decision_workbook(
     """
     from tmapi_search.bulk.xlsx import Sheet, write_xlsx
 
-    terms = terms.check(store.extra_columns())
+    extra = store.extra_columns()
+    terms = terms.check(extra)
     by_status: Counter[str] = Counter()
     rollup = Rollup(terms)  # filled while the Decisions sheet is written: one pass
-    columns = decision_columns(terms)
-    money = {name for name in columns if "price" in name.lower() or name.startswith("Margin (")}
+    headers = catalogue_headers(terms, extra)
+    ours = _ours(terms)
+    money = {name for name in ours if "price" in name.lower() or name.startswith("Margin (")}
+    # the catalogue's number columns (`Store.number_columns`): numbers, as they were
+    numbers = frozenset(headers[name] for name in store.number_columns() if name in headers)
     decisions = Sheet(
         "Decisions",
-        columns,
-        _rows(store, terms, by_status, rollup, shortlist),
+        decision_columns(terms, extra),
+        _rows(store, terms, by_status, rollup, shortlist, headers),
         # one hyperlink a row: each costs about a sixth of the sheet's writing time; the
         # photo is the user's own, the shop is linked on the Suppliers sheet
         link_columns=frozenset({"Offer"}),
         price_columns=frozenset(money),
+        number_columns=numbers,
     )
     suppliers = supplier_sheet(_later(rollup), terms)
     write_xlsx([decisions, suppliers], out)
