@@ -26,6 +26,7 @@ from typing import Any, Literal
 from tmapi_search.bulk.errors import BulkError, CatalogueError, StorageError, UsageError
 from tmapi_search.bulk.inputs import InputError, InputImage, open_input
 from tmapi_search.bulk.options import RunOptions
+from tmapi_search.bulk.schema import check_usable
 from tmapi_search.bulk.store import Store, normalise_url
 from tmapi_search.images import needs_conversion
 
@@ -105,6 +106,8 @@ def _estimate(input: Path, db: Path | None, options: RunOptions) -> Estimate:
     max_items_per_image, page_size = options.max_items_per_image, options.page_size
     api = options.api
     store = None
+    if db is not None:
+        check_usable(db)  # what the run would refuse, the estimate refuses
     if db is not None and Path(db).exists():
         store = Store(db, readonly=True)
     mode: bool | Literal["auto"] = True if api == "v2" else convert

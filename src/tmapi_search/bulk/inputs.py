@@ -751,6 +751,12 @@ def open_input(
             f"INPUT: {path} is a spreadsheet format not read here (old Excel .xls, "
             ".ods, .numbers); save it as .xlsx or CSV"
         )
+    if head.startswith(b"SQLite f"):
+        raise InputError(
+            f"INPUT: {path} is a SQLite database (a results database?), not a catalogue; "
+            "give the CSV, TSV or .xlsx file of your photos as INPUT, and the database "
+            "with --db"
+        )
     if head.startswith(b"PK\x03\x04"):
         raise InputError(
             f"INPUT: {path} is a zip archive (an .xlsx workbook saved under another name?); "

@@ -280,17 +280,32 @@ def is_sqlite_file(path: Path) -> bool:
         return False
 
 
+#: what a new results database is not named: catalogues, exports, reports (a user who
+#: takes --db for the output file)
+_NOT_DATABASE_SUFFIXES = frozenset(
+    {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".jsonl", ".json", ".html", ".htm"}
+)
+
+
 def check_usable(path: str | Path) -> None:
     """Refuse (ValueError naming `--db`) what `bulk` must not write to, reading only.
 
     A directory, a missing folder, or a file that is not a results database (another
-    program's SQLite file, or not SQLite at all). A missing or empty file is fine.
+    program's SQLite file, or not SQLite at all). A missing or empty file is fine,
+    unless it is named like a catalogue or an export (`.csv`, `.xlsx` ...).
     """
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"--db: {path} is a directory, not a results database")
     if not path.parent.is_dir():
         raise ValueError(f"--db: the folder {path.parent} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in _NOT_DATABASE_SUFFIXES and not path.exists():
+        raise ValueError(
+            f"--db: {path} would be a new SQLite results database named like a {suffix} "
+            f"file; name it .sqlite (--db {path.with_suffix('.sqlite')}), and write "
+            f"{suffix} files with export --out"
+        )
     if path.exists() and path.stat().st_size > 0:
         probe = open_readonly(path)
         try:

@@ -1,0 +1,66 @@
+"""The files mixed up, as users do: the results database given as the catalogue, and
+`--db` named like the spreadsheet the user expects to get. Refused before anything is
+sent or written, with a message that says which file goes where."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import run_cli
+from tmapi_search.bulk import CatalogueError, UsageError, estimate_catalogue, run_catalogue
+from tmapi_search.testing import TmapiMock
+
+TOKEN = "tok-SECRET-mixed-0001"
+ALI = "https://cbu01.alicdn.com/img/ibank/O1CN01Lnbnos2LkORtHhOVp_!!3367999730-0-cib.jpg"
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path) -> Path:
+    path = tmp_path / "catalogue.csv"
+    path.write_text(f"sku,img_url\nA-1,{ALI}\n", encoding="utf-8")
+    return path
+
+
+def test_the_database_given_as_the_catalogue(
+    catalogue: Path, tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    db = tmp_path / "results.sqlite"
+    run_catalogue(catalogue, db, api_token=TOKEN, max_items_per_image=2)
+    calls = tmapi_mock.call_count
+    swapped = tmp_path / "copy.sqlite"
+    shutil.copyfile(db, swapped)
+    with pytest.raises(CatalogueError, match=r"is a SQLite database .*--db") as caught:
+        run_catalogue(swapped, tmp_path / "other.sqlite", api_token=TOKEN)
+    assert "catalogue" in str(caught.value)
+    assert tmapi_mock.call_count == calls
+    assert not (tmp_path / "other.sqlite").exists()
+
+
+@pytest.mark.parametrize("name", ["results.xlsx", "results.csv", "out.jsonl", "report.html"])
+def test_a_new_db_named_like_an_export_is_refused(
+    name: str, catalogue: Path, tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    db = tmp_path / name
+    suffix = Path(name).suffix
+    with pytest.raises(UsageError, match=rf"--db: .* named like a \{suffix} file") as caught:
+        run_catalogue(catalogue, db, api_token=TOKEN)
+    assert "results.sqlite" in str(caught.value) or ".sqlite" in str(caught.value)
+    with pytest.raises(UsageError, match="export --out"):
+        estimate_catalogue(catalogue, db)
+    assert tmapi_mock.call_count == 0
+    assert not db.exists()
+
+
+def test_the_cli_says_which_file_goes_where(catalogue: Path, tmp_path: Path) -> None:
+    wrong_db = run_cli("bulk", str(catalogue), "--db", str(tmp_path / "results.xlsx"))
+    assert wrong_db.returncode == 2, wrong_db.stderr
+    assert "--db" in wrong_db.stderr and "export --out" in wrong_db.stderr
+    assert "Traceback" not in wrong_db.stderr
+    (tmp_path / "fake.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(100))
+    swapped = run_cli("bulk", str(tmp_path / "fake.sqlite"), "--db", str(tmp_path / "r.sqlite"))
+    assert swapped.returncode == 2, swapped.stderr
+    assert "INPUT" in swapped.stderr and "SQLite database" in swapped.stderr
+    assert not list(tmp_path.glob("results.xlsx*")) and not (tmp_path / "r.sqlite").exists()
