@@ -232,6 +232,14 @@ def test_help_documents_the_exit_codes() -> None:
         assert text in result.stdout.replace("\n", " ").replace("  ", " ")
 
 
+def test_version_is_the_installed_package_s() -> None:
+    from importlib.metadata import version
+
+    result = run_cli("--version")
+    check(result, 0)
+    assert result.stdout.strip() == f"tmapi-search {version('tmapi-search')}"
+
+
 def test_the_docs_list_the_same_exit_codes() -> None:
     from pathlib import Path
 

@@ -86,6 +86,18 @@ def _setup_logging(config: Config) -> None:
         logger.addHandler(handler)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("tmapi-search")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            number = "unknown (not installed)"
+        typer.echo(f"tmapi-search {number}")
+        raise typer.Exit()
+
+
 # -- global options -----------------------------------------------------------------
 @app.callback()
 def _global(
@@ -141,6 +153,15 @@ def _global(
             help="Log calls and retries (-vv: debug); tracebacks on errors.",
         ),
     ] = 0,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Search 1688 products by image with TMAPI: one photo, or a whole catalogue."""
     config = Config(
