@@ -83,6 +83,18 @@ def test_dry_run_pays_nothing_and_counts_right(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "--json: only with --dry-run" in refused.stderr
 
 
+def test_dry_run_reads_the_catalogue_as_the_run_would(tmp_path: Path) -> None:
+    """--image-column / --sku-column reach the estimate, as every reading option does."""
+    source = tmp_path / "odd.csv"
+    source.write_text(f"pic (main),code\n{ALI}?n=1,A\n{ALI}?n=2,B\n", encoding="utf-8")
+    args = ("bulk", str(source), "--db", str(tmp_path / "r.sqlite"), "--dry-run", "--json")
+    refused = run_cli(*args, token=None)
+    assert refused.returncode == 2 and "--image-column" in refused.stderr
+    named = run_cli(*args, "--image-column", "pic (main)", "--sku-column", "code", token=None)
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout)["to_search"] == 2
+
+
 def test_max_calls_pays_at_most_n_and_the_rerun_finishes(tmp_path: Path) -> None:
     source = tmp_path / "c.csv"
     source.write_text(

@@ -25,7 +25,7 @@ from tmapi_search.bulk.inputs import read_input
 from tmapi_search.bulk.runner import BulkRunner, BulkSettings
 from tmapi_search.bulk.store import Store
 from tmapi_search.bulk.summary import Counts, RunSummary
-from tmapi_search.cli.bulk import _exit_for
+from tmapi_search.cli.bulk_summary import exit_code as _exit_for
 from tmapi_search.cli.exit_codes import EXIT_API, EXIT_ERROR, EXIT_NETWORK
 from tmapi_search.testing import TmapiMock
 

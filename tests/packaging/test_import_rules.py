@@ -260,6 +260,16 @@ def test_the_commands_hold_no_sql() -> None:
     assert sql_in_cli() == []
 
 
+def test_the_commands_stay_thin() -> None:
+    """Each module of cli/ parses, calls the engine and renders: about 300 lines at most."""
+    long = {
+        path.name: lines
+        for path in sorted((PACKAGE / "cli").glob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 330
+    }
+    assert long == {}
+
+
 def test_no_import_circles() -> None:
     """Arrows point one way inside each part too (the app imports the commands, ...)."""
     assert import_circles() == []

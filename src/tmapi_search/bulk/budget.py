@@ -99,7 +99,13 @@ def estimate_catalogue(input: str | Path, db: str | Path | None = None, **option
 
 
 def _estimate(input: Path, db: Path | None, options: RunOptions) -> Estimate:
-    reading = {"encoding": options.encoding, "delimiter": options.delimiter, "sheet": options.sheet}
+    reading = {
+        "encoding": options.encoding,
+        "delimiter": options.delimiter,
+        "sheet": options.sheet,
+        "image_column": options.image_column,
+        "sku_column": options.sku_column,
+    }
     convert: bool | Literal["auto"] = False if options.no_convert else "auto"
     retry_failed = options.retry_failed
     converted_ttl = options.converted_ttl * 60
