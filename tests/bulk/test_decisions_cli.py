@@ -48,6 +48,11 @@ def test_table_csv_and_workbook(db: Path, tmp_path: Path) -> None:
     code, out, err = suppliers(db, *TERMS)
     assert code == 0, err
     assert "acme" in out and "3 (A-1, A-2, A-3)" in out
+    # a pipe is not an 80-column screen (no COLUMNS): every cell whole, on one line
+    piped = run_cli("suppliers", "--db", str(db), *TERMS, token=None, COLUMNS="")
+    lines = piped.stdout.splitlines()
+    assert any("Factory / years / repurchase" in line for line in lines), piped.stdout
+    assert any("3 (A-1, A-2, A-3)" in line for line in lines), piped.stdout
     code, out, _ = suppliers(db, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[0]["company_name"] == "acme" and rows[0]["inputs"] == "3"

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
 
 from tmapi_search.auth import redact
 from tmapi_search.cli.exit_codes import (
@@ -27,10 +28,37 @@ from tmapi_search.cli.exit_codes import (
 )
 from tmapi_search.cli.options import Config
 
-__all__ = ["api_errors", "die", "engine_errors", "redact_for", "stderr", "stdout"]
+__all__ = [
+    "api_errors",
+    "die",
+    "engine_errors",
+    "print_whole",
+    "redact_for",
+    "stderr",
+    "stdout",
+]
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
+
+
+def print_whole(console: Console, table: RenderableType, *, whole: bool | None = None) -> None:
+    """Print `table` fitted to a terminal's width, or, into a pipe or a file (`whole`
+    by default when the console is not a terminal), at its natural width: every cell
+    whole on one line, since a pipe is not an 80-column screen."""
+    if whole is None:
+        whole = not console.is_terminal
+    if not whole:
+        console.print(table)
+        return
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    # Console.print caps `width` at the console's own: widen the console for this table
+    width = console.width
+    console.width = max(needed, width)
+    try:
+        console.print(table, soft_wrap=False, crop=False)
+    finally:
+        console.width = width
 
 
 def redact_for(text: str, config: Config | None) -> str:

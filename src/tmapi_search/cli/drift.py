@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tmapi_search.cli.console import die, engine_errors, stdout
+from tmapi_search.cli.console import die, engine_errors, print_whole, stdout
 from tmapi_search.cli.exit_codes import ENGINE, EXIT_DRIFT, EXIT_OK, EXIT_USAGE, epilog
 from tmapi_search.cli.options import get_config
 
@@ -59,7 +59,7 @@ def drift(
                 _when(entry.first_seen),
                 _when(entry.last_seen),
             )
-        stdout.print(table)
+        print_whole(stdout, table)
         stdout.print(
             f"{len(found)} path(s) drift from openapi.yaml "
             "(docs/contract.md: from drift to a new contract)"

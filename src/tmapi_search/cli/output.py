@@ -23,7 +23,6 @@ from typing import IO, Any, Literal
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.measure import Measurement
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -31,6 +30,7 @@ from tmapi_client.models import SearchItem, SearchItemV2
 from tmapi_client.types import Unset
 
 from tmapi_search.bulk.rows import flatten, utf8_text, write_csv
+from tmapi_search.cli.console import print_whole
 
 __all__ = [
     "FORMATS",
@@ -241,16 +241,7 @@ def _print_table(
         table = items_table(items, title=title, layout="full", width=console.width)
         console.print(table, soft_wrap=False, crop=True)
         return
-    table = items_table(items, title=title, layout="wide")
-    unbounded = console.options.update_width(10_000)
-    needed = Measurement.get(console, unbounded, table).maximum
-    # Console.print caps `width` at the console's own: widen the console for this table
-    width = console.width
-    console.width = max(needed, width)
-    try:
-        console.print(table, soft_wrap=False, crop=False)
-    finally:
-        console.width = width
+    print_whole(console, items_table(items, title=title, layout="wide"), whole=True)
 
 
 def write_items(

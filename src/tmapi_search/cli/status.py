@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tmapi_search.cli.console import die, engine_errors, stderr, stdout
+from tmapi_search.cli.console import die, engine_errors, print_whole, stderr, stdout
 from tmapi_search.cli.exit_codes import ENGINE, EXIT_USAGE, epilog
 from tmapi_search.cli.options import get_config
 
@@ -104,7 +104,7 @@ def status(
                 str(run.failed),
                 run.message or (run.outcome or "" if run.state == "failed" else ""),
             )
-        stdout.print(table)
+        print_whole(stdout, table)
     for title, entries, total in (
         ("failed", state.failed_rows, counts.failed),
         ("pending", state.pending_rows, counts.pending),
@@ -122,7 +122,7 @@ def status(
                 entry.error_code or "",
                 entry.error_message or "",
             )
-        stdout.print(table)
+        print_whole(stdout, table)
         if len(entries) < total:
             stdout.print(
                 f"... and {total - len(entries)} more (--limit 0 or --format json)",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from tmapi_search.cli.console import die, engine_errors, stderr, stdout
+from tmapi_search.cli.console import die, engine_errors, print_whole, stderr, stdout
 from tmapi_search.cli.exit_codes import ENGINE, EXIT_USAGE, epilog
 from tmapi_search.cli.options import get_config
 from tmapi_search.cli.terms import (
@@ -120,7 +120,7 @@ def _table(found: Sequence[Supplier], code: str, limit: int) -> None:
             " / ".join(flags),
             supplier.location or "?",
         )
-    stdout.print(table)
+    print_whole(stdout, table)
     if len(shown) < len(found):
         stderr.print(f"... and {len(found) - len(shown)} more (--limit 0 for all)", markup=False)
 
