@@ -64,3 +64,27 @@ def test_the_cli_says_which_file_goes_where(catalogue: Path, tmp_path: Path) -> 
     assert swapped.returncode == 2, swapped.stderr
     assert "INPUT" in swapped.stderr and "SQLite database" in swapped.stderr
     assert not list(tmp_path.glob("results.xlsx*")) and not (tmp_path / "r.sqlite").exists()
+
+
+def test_another_catalogue_on_the_same_database_is_named(
+    catalogue: Path, tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    from tmapi_search.bulk.events import CatalogueChanged
+
+    db = tmp_path / "results.sqlite"
+    run_catalogue(catalogue, db, api_token=TOKEN, max_items_per_image=2)
+    other = tmp_path / "other.csv"
+    other.write_text(f"sku,img_url\nB-1,{ALI}?n=2\n", encoding="utf-8")
+    seen: list[str] = []
+
+    def note(event: object) -> None:
+        if isinstance(event, CatalogueChanged):
+            seen.append(str(event))
+
+    run_catalogue(other, db, api_token=TOKEN, max_items_per_image=2, on_progress=note)
+    assert len(seen) == 1
+    assert seen[0].startswith(f"{other} is not the catalogue of the last run ({catalogue})")
+    assert "1 row(s) of the database no longer in it (gone" in seen[0]
+    other.write_text(f"sku,img_url\nB-1,{ALI}?n=2\nB-2,{ALI}?n=3\n", encoding="utf-8")
+    run_catalogue(other, db, api_token=TOKEN, max_items_per_image=2, on_progress=note)
+    assert seen[1].startswith(f"{other} changed since the last run: 1 new row(s)")

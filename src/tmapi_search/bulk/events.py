@@ -175,6 +175,8 @@ class CatalogueChanged:
     path: Path
     changes: CatalogueChanges
     level: Level = "warning"
+    #: the catalogue file of the database's last run, when it is another file's name
+    previous: str | None = None
 
     def __str__(self) -> str:
         changes = self.changes
@@ -199,7 +201,14 @@ class CatalogueChanged:
             parts.append("new column(s) " + ", ".join(changes.new_columns))
         if changes.dropped_columns:
             parts.append("column(s) no longer in it " + ", ".join(changes.dropped_columns))
-        return f"{self.path} changed since the last run: " + "; ".join(parts)
+        if self.previous is not None:
+            head = (
+                f"{self.path} is not the catalogue of the last run ({self.previous}): read as "
+                "its new version"
+            )
+        else:
+            head = f"{self.path} changed since the last run"
+        return f"{head}: " + "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,5 +158,14 @@ class CatalogueReader:
         if skipped is not None:
             self.on_progress(skipped)
         if ingestion.changes:
-            self.on_progress(CatalogueChanged(self.path, ingestion.changes))
+            previous = _previous_catalogue(store, run_id)
+            if previous is not None and Path(previous).name == self.path.name:
+                previous = None
+            self.on_progress(CatalogueChanged(self.path, ingestion.changes, previous=previous))
         report_already(store, self.on_progress, self.number, run_id, ingestion.retry_failed)
+
+
+def _previous_catalogue(store: Store, run_id: int | None) -> str | None:
+    """The catalogue file of the database's last run before `run_id` (None: no run)."""
+    earlier = [run for run in store.runs() if run["id"] != run_id]
+    return str(earlier[-1]["input_path"]) if earlier else None
