@@ -30,24 +30,44 @@ COMMANDS = [
 ]
 
 
+def _functions(module_name: str) -> dict[str, tuple[str, ast.AST]]:
+    """The functions `module_name` defines, and those it imports from other cli modules
+    (`from tmapi_search.cli.x import f`), each with the module that defines it."""
+    tree = ast.parse(inspect.getsource(sys.modules[module_name]))
+    found: dict[str, tuple[str, ast.AST]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found[node.name] = (module_name, node)
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module is not None
+            and node.module.startswith("tmapi_search.cli.")
+            and node.module != "tmapi_search.cli.console"  # api_errors/engine_errors: below
+        ):
+            imported = _functions(node.module)
+            for alias in node.names:
+                if alias.name in imported:
+                    found[alias.asname or alias.name] = imported[alias.name]
+    return found
+
+
 def returnable_codes(function: Callable[..., Any]) -> set[int]:
-    """The exit codes `function` can end with, read from its module's source."""
-    module = sys.modules[function.__module__]
-    tree = ast.parse(inspect.getsource(module))
-    functions = {
-        node.name: node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
+    """The exit codes `function` can end with, read from the source of its module (and of
+    the cli modules whose functions it calls)."""
     codes = set(exit_codes.ALWAYS)
-    seen: set[str] = set()
-    todo = [function.__name__]
+    seen: set[tuple[str, str]] = set()
+    todo = [(function.__module__, function.__name__)]
     while todo:
-        name = todo.pop()
-        if name in seen or name not in functions:
+        module_name, name = todo.pop()
+        functions = _functions(module_name)
+        if name not in functions:
             continue
-        seen.add(name)
-        for node in ast.walk(functions[name]):
+        where, node_of = functions[name]
+        if (where, name) in seen:
+            continue
+        seen.add((where, name))
+        local = _functions(where)
+        for node in ast.walk(node_of):
             if isinstance(node, ast.Attribute) and node.attr.startswith("EXIT_"):
                 codes.add(getattr(exit_codes, node.attr))
             elif isinstance(node, ast.Name):
@@ -57,8 +77,8 @@ def returnable_codes(function: Callable[..., Any]) -> set[int]:
                     codes.update(exit_codes.API_CALL)
                 elif node.id == "engine_errors":
                     codes.update(exit_codes.ENGINE)
-                elif node.id in functions:
-                    todo.append(node.id)
+                elif node.id in local:
+                    todo.append((where, node.id))
     return codes
 
 
