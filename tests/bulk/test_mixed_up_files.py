@@ -88,3 +88,40 @@ def test_another_catalogue_on_the_same_database_is_named(
     other.write_text(f"sku,img_url\nB-1,{ALI}?n=2\nB-2,{ALI}?n=3\n", encoding="utf-8")
     run_catalogue(other, db, api_token=TOKEN, max_items_per_image=2, on_progress=note)
     assert seen[1].startswith(f"{other} changed since the last run: 1 new row(s)")
+
+
+def test_output_files_are_written_in_the_format_their_name_says(
+    catalogue: Path, tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    import csv
+    import json
+
+    from tmapi_search.bulk import OutputError, export_suppliers, write_report
+
+    db = tmp_path / "results.sqlite"
+    run_catalogue(catalogue, db, api_token=TOKEN, max_items_per_image=2)
+    export_suppliers(db, tmp_path / "shops.csv")
+    rows = list(csv.DictReader((tmp_path / "shops.csv").open(encoding="utf-8-sig")))
+    assert rows and "member_id" in rows[0]
+    with pytest.raises(UsageError, match=r"--out: .*shops\.txt names no format"):
+        export_suppliers(db, tmp_path / "shops.txt")
+    with pytest.raises(UsageError, match="--format json contradicts --out"):
+        export_suppliers(db, tmp_path / "shops2.csv", format="json")
+    export_suppliers(db, tmp_path / "shops.txt", format="json")
+    assert json.loads((tmp_path / "shops.txt").read_text(encoding="utf-8"))
+    with pytest.raises(OutputError, match=r"one HTML page: name it \.html"):
+        write_report(db, tmp_path / "report.csv")
+    assert not (tmp_path / "report.csv").exists()
+    assert not (tmp_path / "shops2.csv").exists()
+
+
+def test_suppliers_takes_its_format_from_out(
+    catalogue: Path, tmp_path: Path, tmapi_mock: TmapiMock
+) -> None:
+    db = tmp_path / "results.sqlite"
+    run_catalogue(catalogue, db, api_token=TOKEN, max_items_per_image=2)
+    done = run_cli("suppliers", "--db", str(db), "--out", str(tmp_path / "s.xlsx"), token=None)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "s.xlsx").read_bytes().startswith(b"PK")
+    refused = run_cli("report", "--db", str(db), "--out", str(tmp_path / "r.xlsx"), token=None)
+    assert refused.returncode == 2 and "name it .html" in refused.stderr

@@ -371,6 +371,11 @@ def read_status(db: str | Path, *, limit: int | None = 50) -> Status:
     )
 
 
+#: what an HTML report is not named: data files (a user who wanted an export; the
+#: database and SQLite files are refused by `check_output`, naming them as such)
+_DATA_SUFFIXES = frozenset({".csv", ".tsv", ".jsonl", ".json", ".xlsx", ".xlsm", ".xls"})
+
+
 def write_report(
     db: str | Path,
     out: str | Path,
@@ -389,12 +394,19 @@ def write_report(
     The rows the catalogue no longer has (`gone`) are left out, or with `include_gone`
     shown too, marked.
     Raises `UsageError` (not a results database, `top` < 1; `OutputError`: `out` exists
-    without `force`, or is the database) or `StorageError`.
+    without `force`, is the database, or is named like a data file: `.csv`, `.xlsx` ...)
+    or `StorageError`.
     """
     from tmapi_search.bulk.atomic import OutputRefusedError
     from tmapi_search.bulk.report import write_report as write
 
     db, out = Path(db), Path(out)
+    if out.suffix.lower() in _DATA_SUFFIXES:
+        raise OutputError(
+            f"--out: {out} is named like a {out.suffix} file, and the report is one HTML "
+            f"page: name it .html (--out {out.with_suffix('.html')}); for a spreadsheet, "
+            "use export --out"
+        )
     try:
         return write(
             db, out, top=top, force=force, terms=terms, shortlist=shortlist,

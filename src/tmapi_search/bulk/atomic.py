@@ -18,14 +18,14 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from tmapi_search.bulk.lock import lock_path, record_path
 from tmapi_search.bulk.store import is_sqlite_file
 
-__all__ = ["OutputRefusedError", "atomic_write", "check_output"]
+__all__ = ["OutputRefusedError", "atomic_write", "check_output", "format_from_name"]
 
 
 class OutputRefusedError(ValueError):
@@ -131,3 +131,39 @@ def atomic_write(
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def format_from_name(
+    out: str | Path | None, fmt: str | None, by_suffix: Mapping[str, str], default: str
+) -> str:
+    """The format to write `out` in: `fmt` when given, else the one its extension names
+    (`by_suffix`: `{".csv": "csv", ...}`); standard output (`out` None or "-"): `fmt`,
+    else `default`.
+
+    ValueError (naming `--format` or `--out`) when `fmt` is not one of the formats, when
+    it contradicts the extension (a CSV inside `results.xlsx`), or when the extension
+    names no format and `fmt` is not given.
+    """
+    formats = sorted(set(by_suffix.values()), key=list(by_suffix.values()).index)
+    if fmt is not None:
+        fmt = fmt.lower()
+        if fmt not in formats:
+            raise ValueError(f"--format: must be one of {', '.join(formats)}, got {fmt!r}")
+    if out is None or str(out) == "-":
+        return fmt or default
+    suffix = Path(out).suffix.lower()
+    named = by_suffix.get(suffix)
+    if named is None:
+        if fmt is None:
+            raise ValueError(
+                f"--out: {out} names no format ({suffix or 'no extension'}; known: "
+                f"{', '.join(by_suffix)}); give --format {'|'.join(formats)}, or name the "
+                "file for its format"
+            )
+        return fmt
+    if fmt is not None and fmt != named:
+        raise ValueError(
+            f"--format {fmt} contradicts --out {out} (a {suffix} file is {named}); "
+            f"drop --format, or name the file .{fmt}"
+        )
+    return named

@@ -91,28 +91,9 @@ def format_for(out: str | Path | None, fmt: str | None = None) -> ExportFormat:
     given, or when `fmt` is not a format. Standard output (`out` None or "-"): `fmt`,
     else CSV.
     """
-    if fmt is not None:
-        fmt = fmt.lower()
-        if fmt not in EXPORT_FORMATS:
-            raise ValueError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
-    if out is None or str(out) == "-":
-        return _as_format(fmt or "csv")
-    suffix = Path(out).suffix.lower()
-    named = FORMAT_BY_SUFFIX.get(suffix)
-    if named is None:
-        if fmt is None:
-            known = ", ".join(FORMAT_BY_SUFFIX)
-            raise ValueError(
-                f"--out: {out} names no format ({suffix or 'no extension'}; known: {known}); "
-                "give --format csv|tsv|jsonl|xlsx, or name the file for its format"
-            )
-        return _as_format(fmt)
-    if fmt is not None and fmt != named:
-        raise ValueError(
-            f"--format {fmt} contradicts --out {out} (a {suffix} file is {named}); "
-            f"drop --format, or name the file .{fmt}"
-        )
-    return _as_format(named)
+    from tmapi_search.bulk.atomic import format_from_name
+
+    return _as_format(format_from_name(out, fmt, FORMAT_BY_SUFFIX, "csv"))
 
 
 def _as_format(name: str) -> ExportFormat:

@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 SUPPLIER_FORMATS = ("csv", "json", "xlsx")
+#: the format of an output file, by its extension
+_FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
 
 
 @dataclass(slots=True)
@@ -399,19 +401,24 @@ def export_suppliers(
     """Write the suppliers of `db` (`list_suppliers`) to `out`: a path (written
     atomically; never over the database or a SQLite file, nor over an existing file
     without `force`) or a binary stream. `format`: csv, json or xlsx (default: from the
-    path's extension, else json). Returns the suppliers written.
+    path's extension, which must name one; a stream: json). Returns the suppliers
+    written.
 
     Raises `UsageError` naming the option (`--db`, a terms option; `OutputError`: `--out`
     refused) or `StorageError` (a file cannot be read or written).
     """
-    from tmapi_search.bulk.atomic import OutputRefusedError, atomic_write, check_output
+    from tmapi_search.bulk.atomic import (
+        OutputRefusedError,
+        atomic_write,
+        check_output,
+        format_from_name,
+    )
 
     target = None if not isinstance(out, str | Path) else Path(out)
-    if format is None:
-        suffix = target.suffix.lower().lstrip(".") if target is not None else ""
-        format = suffix if suffix in SUPPLIER_FORMATS else "json"
-    if format not in SUPPLIER_FORMATS:
-        raise UsageError(f"--format: must be one of {', '.join(SUPPLIER_FORMATS)}, got {format!r}")
+    try:
+        format = format_from_name(target, format, _FORMAT_BY_SUFFIX, "json")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     if target is not None:
         try:
             check_output(target, Path(db), force=force)

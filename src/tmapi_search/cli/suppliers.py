@@ -34,9 +34,15 @@ def suppliers(
     ctx: typer.Context,
     db: Annotated[Path, typer.Option("--db", help="SQLite file written by `bulk` (read only).")],
     fmt: Annotated[
-        str,
-        typer.Option("--format", help="table (default), csv, json or xlsx.", case_sensitive=False),
-    ] = "table",
+        str | None,
+        typer.Option(
+            "--format",
+            help="table, csv, json or xlsx (default: from --out's extension; without --out, "
+            "table).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         str | None, typer.Option("--out", help="Output file; '-' or none: standard output.")
     ] = None,
@@ -64,10 +70,13 @@ def suppliers(
     from tmapi_search.bulk.suppliers import SUPPLIER_FORMATS, export_suppliers, list_suppliers
 
     config = get_config(ctx)
-    fmt = fmt.lower()
-    if fmt not in ("table", *SUPPLIER_FORMATS):
-        die(config, EXIT_USAGE, f"--format: table, csv, json or xlsx, got {fmt!r}")
     target = None if out in (None, "-") else Path(str(out))
+    if fmt is None:  # a file: the format its name says (the engine checks it); else a table
+        fmt = "table" if out is None else None
+    else:
+        fmt = fmt.lower()
+        if fmt not in ("table", *SUPPLIER_FORMATS):
+            die(config, EXIT_USAGE, f"--format: table, csv, json or xlsx, got {fmt!r}")
     if fmt == "table" and target is not None:
         die(config, EXIT_USAGE, "--format table prints to the terminal: --format csv/json/xlsx")
     if fmt == "xlsx" and target is None and sys.stdout.isatty():
