@@ -14,32 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tmapi_search import AsyncTmapiClient, spec
-from tmapi_search.bulk.inputs import read_input
-from tmapi_search.bulk.runner import BulkRunner, BulkSettings
+from tmapi_search.bulk.runner import BulkSettings
 from tmapi_search.bulk.store import Store, normalise_url
 from tmapi_search.testing import TmapiMock
 
-from .conftest import ALI, TOKEN, catalogue_csv
+from .conftest import ALI, catalogue_csv
+from .runner_support import ok, run
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
-
-BASE_URL = "https://api.tmapi.io"
-
-
-def ok(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, json=spec.response_example(), request=request)
-
-
-async def run(store: Store, csv_path: Path, settings: BulkSettings) -> BulkRunner:
-    rows = read_input(csv_path)
-    store.add_images(image.db_row() for image in rows.images)
-    todo = store.images_to_do([i.key for i in rows.images])
-    run_id = store.start_run(str(csv_path), {})
-    async with AsyncTmapiClient(api_token=TOKEN, base_url=BASE_URL) as client:
-        runner = BulkRunner(client, store, settings)
-        await runner.run(todo, run_id)
-    return runner
 
 
 async def test_a_dead_api_stops_after_twice_the_concurrency(

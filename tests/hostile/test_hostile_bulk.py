@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import stamina
 
+from tests.bulk.runner_support import ok, run
 from tests.cli_support import TOKEN, run_cli
-from tmapi_search import AsyncTmapiClient, spec
 from tmapi_search._scrub import token_pattern
-from tmapi_search.bulk.inputs import read_input
 from tmapi_search.bulk.runner import BulkRunner, BulkSettings
 from tmapi_search.bulk.store import Store
 from tmapi_search.bulk.summary import Counts, RunSummary
@@ -114,28 +112,10 @@ def test_bulk_cuts_an_oversized_page_and_records_it_as_drift(tmp_path: Path) -> 
 
 
 # -- a worker that dies of an exception nobody expected ----------------------------------
-BASE_URL = "https://api.tmapi.io"
-
-
 @pytest.fixture
 def no_backoff() -> Iterator[None]:
     with stamina.set_testing(True, attempts=1000, cap=True):
         yield
-
-
-def ok(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, json=spec.response_example(), request=request)
-
-
-async def run(store: Store, csv_path: Path, settings: BulkSettings) -> BulkRunner:
-    rows = read_input(csv_path)
-    store.add_images(image.db_row() for image in rows.images)
-    todo = store.images_to_do([i.key for i in rows.images])
-    run_id = store.start_run(str(csv_path), {})
-    async with AsyncTmapiClient(api_token=TOKEN, base_url=BASE_URL) as client:
-        runner = BulkRunner(client, store, settings)
-        await runner.run(todo, run_id)
-    return runner
 
 
 @pytest.mark.usefixtures("no_backoff")

@@ -7,6 +7,7 @@ appears in any output: messages are passed through `redact()`.
 from __future__ import annotations
 
 import contextlib
+import time
 import traceback
 from collections.abc import Iterator
 from typing import NoReturn
@@ -36,6 +37,7 @@ __all__ = [
     "redact_for",
     "stderr",
     "stdout",
+    "when",
 ]
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,6 +61,13 @@ def print_whole(console: Console, table: RenderableType, *, whole: bool | None =
         console.print(table, soft_wrap=False, crop=False)
     finally:
         console.width = width
+
+
+def when(timestamp: float | None) -> str:
+    """A stored time as the tables show it (local time; "-" when there is none)."""
+    if not timestamp:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 def redact_for(text: str, config: Config | None) -> str:

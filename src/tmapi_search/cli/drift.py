@@ -8,7 +8,6 @@ JSON. Exits 1 when there is drift, 0 when there is none. Read-only.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -16,13 +15,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tmapi_search.cli.console import die, engine_errors, print_whole, stdout
+from tmapi_search.cli.console import die, engine_errors, print_whole, stdout, when
 from tmapi_search.cli.exit_codes import ENGINE, EXIT_DRIFT, EXIT_OK, EXIT_USAGE, epilog
 from tmapi_search.cli.options import get_config
-
-
-def _when(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 def drift(
@@ -56,8 +51,8 @@ def drift(
                 str(entry.count),
                 escape(entry.expected),
                 escape(entry.example),
-                _when(entry.first_seen),
-                _when(entry.last_seen),
+                when(entry.first_seen),
+                when(entry.last_seen),
             )
         print_whole(stdout, table)
         stdout.print(

@@ -10,22 +10,15 @@ created or changed. `--format json` for scripts.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from tmapi_search.cli.console import die, engine_errors, print_whole, stderr, stdout
+from tmapi_search.cli.console import die, engine_errors, print_whole, stderr, stdout, when
 from tmapi_search.cli.exit_codes import ENGINE, EXIT_USAGE, epilog
 from tmapi_search.cli.options import get_config
-
-
-def _when(timestamp: float | None) -> str:
-    if not timestamp:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 def status(
@@ -97,8 +90,8 @@ def status(
             table.add_row(
                 str(run.id),
                 run.state,
-                _when(run.started_at),
-                _when(run.finished_at),
+                when(run.started_at),
+                when(run.finished_at),
                 str(run.calls),
                 str(run.done),
                 str(run.failed),
